@@ -1,0 +1,207 @@
+"""Arithmetic backends behind one small interface.
+
+Solvers, the equilibrium solver and the metrics are written once against :class:`Backend`.
+Vectors are 1-D numpy arrays (``float64`` for the float backend, ``object`` arrays of mpmath
+numbers for the mpmath backend); scalars are the backend's own number type. A new backend
+(certified balls, a faster multiprecision library) only implements the abstract methods.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any, TypeAlias
+
+import mpmath
+import numpy as np
+import numpy.typing as npt
+
+from .errors import InputError
+
+#: A backend vector or matrix: a numpy array whose element type is the backend's scalar.
+Vec: TypeAlias = npt.NDArray[Any]
+#: A backend scalar (``float`` / ``numpy.float64`` or an mpmath ``mpf``).
+Scalar: TypeAlias = Any
+
+Number = Fraction | int | float
+
+
+class Backend(ABC):
+    """The arithmetic a solver needs. ``digits`` is the working precision in decimal digits."""
+
+    name: str
+    digits: int
+
+    @abstractmethod
+    def scalar(self, x: Number | str) -> Scalar: ...
+
+    @abstractmethod
+    def vector(self, xs: Sequence[Number]) -> Vec: ...
+
+    @abstractmethod
+    def matrix(self, rows: Sequence[Sequence[Number]]) -> Vec: ...
+
+    @abstractmethod
+    def exp(self, v: Vec) -> Vec: ...
+
+    @abstractmethod
+    def log(self, v: Vec) -> Vec: ...
+
+    @abstractmethod
+    def log_scalar(self, x: Scalar) -> Scalar: ...
+
+    @abstractmethod
+    def solve(self, M: Vec, b: Vec) -> Vec:
+        """Solve the linear system M x = b."""
+
+    @abstractmethod
+    def to_str(self, x: Scalar, digits: int | None = None) -> str: ...
+
+    @abstractmethod
+    def convert(self, v: Vec) -> Vec:
+        """Bring a vector from another backend into this one."""
+
+    @property
+    @abstractmethod
+    def eps(self) -> Scalar:
+        """The unit roundoff of the working precision."""
+
+    # ---- derived operations, shared by all backends
+
+    def to_float(self, x: Scalar) -> float:
+        return float(x)
+
+    def logsumexp(self, v: Vec) -> Scalar:
+        m = max(v)
+        return m + self.log_scalar(sum(self.exp(v - m)))
+
+    def log_normalize(self, logits: Vec) -> Vec:
+        """Logits shifted so that exp(logits) sums to 1."""
+        return logits - self.logsumexp(logits)
+
+    def is_finite(self, v: Vec) -> bool:
+        return all(math.isfinite(float(x)) for x in v)
+
+
+class MpmathBackend(Backend):
+    """The reference backend: mpmath at a user-chosen number of decimal digits."""
+
+    name = "mpmath"
+
+    def __init__(self, digits: int = 50) -> None:
+        if not 5 <= digits <= 100_000:
+            raise InputError(f"digits must lie in [5, 100000], got {digits}")
+        self.digits = digits
+        self.ctx = mpmath.MPContext()
+        self.ctx.dps = digits
+        self._exp = np.frompyfunc(self.ctx.exp, 1, 1)
+        self._log = np.frompyfunc(self.ctx.log, 1, 1)
+
+    def scalar(self, x: Number | str) -> Scalar:
+        if isinstance(x, Fraction):
+            return self.ctx.mpf(x.numerator) / x.denominator
+        return self.ctx.mpf(x)
+
+    def vector(self, xs: Sequence[Number]) -> Vec:
+        out = np.empty(len(xs), dtype=object)
+        for i, x in enumerate(xs):
+            out[i] = self.scalar(x)
+        return out
+
+    def matrix(self, rows: Sequence[Sequence[Number]]) -> Vec:
+        out = np.empty((len(rows), len(rows[0]) if rows else 0), dtype=object)
+        for i, row in enumerate(rows):
+            for j, x in enumerate(row):
+                out[i, j] = self.scalar(x)
+        return out
+
+    def exp(self, v: Vec) -> Vec:
+        return np.asarray(self._exp(v), dtype=object)
+
+    def log(self, v: Vec) -> Vec:
+        return np.asarray(self._log(v), dtype=object)
+
+    def log_scalar(self, x: Scalar) -> Scalar:
+        return self.ctx.log(x)
+
+    def solve(self, M: Vec, b: Vec) -> Vec:
+        sol = self.ctx.lu_solve(self.ctx.matrix(M.tolist()), self.ctx.matrix([[x] for x in b]))
+        return self.vector([sol[i] for i in range(len(b))])
+
+    def to_str(self, x: Scalar, digits: int | None = None) -> str:
+        return str(self.ctx.nstr(self.ctx.mpf(x), digits or self.digits, min_fixed=-4, max_fixed=6))
+
+    def convert(self, v: Vec) -> Vec:
+        out = np.empty(v.shape, dtype=object)
+        for idx, x in np.ndenumerate(v):
+            out[idx] = self.ctx.mpf(x)
+        return out
+
+    @property
+    def eps(self) -> Scalar:
+        return self.ctx.eps
+
+    def is_finite(self, v: Vec) -> bool:
+        return all(self.ctx.isfinite(x) for x in v)
+
+
+class FloatBackend(Backend):
+    """numpy float64: fast screening, large games (n ≥ 1024), not a reference."""
+
+    name = "float"
+    digits = 15
+
+    def scalar(self, x: Number | str) -> Scalar:
+        return np.float64(float(x))
+
+    def vector(self, xs: Sequence[Number]) -> Vec:
+        return np.array([float(x) for x in xs], dtype=np.float64)
+
+    def matrix(self, rows: Sequence[Sequence[Number]]) -> Vec:
+        return np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
+
+    def exp(self, v: Vec) -> Vec:
+        with np.errstate(under="ignore"):
+            return np.exp(v.astype(np.float64))
+
+    def log(self, v: Vec) -> Vec:
+        with np.errstate(divide="ignore"):
+            return np.log(v.astype(np.float64))
+
+    def log_scalar(self, x: Scalar) -> Scalar:
+        return np.float64(np.log(float(x)))
+
+    def logsumexp(self, v: Vec) -> Scalar:
+        m = np.max(v)
+        with np.errstate(under="ignore"):
+            return m + np.log(np.sum(np.exp(v - m)))
+
+    def solve(self, M: Vec, b: Vec) -> Vec:
+        return np.linalg.solve(M.astype(np.float64), b.astype(np.float64))
+
+    def to_str(self, x: Scalar, digits: int | None = None) -> str:
+        return f"{float(x):.{min(digits or 15, 17)}g}"
+
+    def convert(self, v: Vec) -> Vec:
+        return np.array(v, dtype=np.float64)
+
+    @property
+    def eps(self) -> Scalar:
+        return np.float64(np.finfo(np.float64).eps)
+
+    def is_finite(self, v: Vec) -> bool:
+        return bool(np.all(np.isfinite(v.astype(np.float64))))
+
+
+BACKENDS = ("mpmath", "float")
+
+
+def make_backend(name: str = "mpmath", digits: int = 50) -> Backend:
+    """A backend by name: ``mpmath`` (reference, ``digits`` decimal digits) or ``float``."""
+    if name == "mpmath":
+        return MpmathBackend(digits)
+    if name == "float":
+        return FloatBackend()
+    raise InputError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")

@@ -1,0 +1,229 @@
+"""The regularized equilibrium π*_β to any precision, and the von Neumann winner (β = 0).
+
+π*_β is the fixed point π ∝ π_ref exp(Pπ/β) (spec §1). Per context we solve, in
+log-probabilities x, F(x) = x − normalize(log π_ref + P eˣ/β) = 0 by damped Newton: first in
+float64 along a continuation in 1/β, then polished in the working backend, whose precision is
+raised step by step. Each Newton step roughly doubles the number of correct digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .backends import Backend, FloatBackend, MpmathBackend, Scalar, Vec, make_backend
+from .errors import InputError, SolverError
+from .games import Context, Game
+from .numeric import LogPolicy, NumericGame
+
+
+def _residual(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec) -> tuple[Vec, Vec, Vec]:
+    """F(x), π = eˣ and s = softmax(base + scale·Pπ)."""
+    pi = b.exp(x)
+    z = base + scale * (P @ pi)
+    target = b.log_normalize(z)
+    return x - target, pi, b.exp(target)
+
+
+def _norm(v: Vec) -> float:
+    return max(abs(float(t)) for t in v)
+
+
+def softmax_fixed_point(
+    b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: float | None = None, max_iter: int = 200
+) -> tuple[Vec, float, float]:
+    """Solve x = normalize(base + scale·P eˣ) by damped Newton from ``x0``.
+
+    Returns (x, final residual ‖F‖∞, size of the last Newton step). The residual is measured in
+    log-probabilities, so it is a relative accuracy of π.
+    """
+    n = len(x0)
+    eye = b.matrix([[1 if i == j else 0 for j in range(n)] for i in range(n)])
+    ones = b.vector([1] * n)
+    tol_v = tol if tol is not None else float(b.eps) * 64 * n
+    x = b.log_normalize(x0)
+    F, pi, s = _residual(b, P, base, scale, x)
+    fnorm = _norm(F)
+    step = float("inf")
+    for _ in range(max_iter):
+        if fnorm <= tol_v:
+            break
+        # J = I − (I − 1 sᵀ) · scale · P · diag(π)
+        M = scale * (P * pi[np.newaxis, :])
+        J = eye - (M - np.outer(ones, s @ M))
+        try:
+            delta = b.solve(J, -F)
+        except (ZeroDivisionError, np.linalg.LinAlgError):
+            raise SolverError("singular Jacobian in the equilibrium Newton solve") from None
+        alpha = 1.0
+        while True:
+            # No renormalisation here: it would leave the Newton direction; F = 0 forces Σ eˣ = 1.
+            x_new = x + b.scalar(alpha) * delta
+            F_new, pi_new, s_new = _residual(b, P, base, scale, x_new)
+            new_norm = _norm(F_new)
+            if new_norm < (1 - alpha / 4) * fnorm or alpha < 1e-6 or new_norm <= tol_v:
+                break
+            alpha /= 2
+        step = _norm(x_new - x)
+        x, F, pi, s, fnorm = x_new, F_new, pi_new, s_new, new_norm
+        if step <= tol_v:
+            break
+    return b.log_normalize(x), fnorm, step
+
+
+def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> tuple[Vec, float, float]:
+    """Solve x = normalize(base + scale·P eˣ): float64 Newton first, then polish in ``b``."""
+    fb = FloatBackend()
+    xf, _, _ = softmax_fixed_point(fb, fb.convert(P), fb.convert(base), np.float64(float(scale)),
+                                   fb.convert(x0), tol=1e-13, max_iter=100)
+    start = b.convert(xf) if b.is_finite(b.convert(xf)) else x0
+    x, res, step = softmax_fixed_point(b, P, base, scale, start)
+    if not res <= float(b.eps) * 1e6 * len(x0):
+        raise SolverError(f"Newton solve of a proximal fixed point did not converge (residual {res:.2e})")
+    return x, res, step
+
+
+def _float_solve(P: Vec, logref: Vec, inv_beta: float) -> Vec:
+    """Continuation in the scale 1/β: start where the map contracts and grow by 1.5."""
+    fb = FloatBackend()
+    scales = [inv_beta]
+    while scales[-1] > 1.0:
+        scales.append(scales[-1] / 1.5)
+    x = fb.log_normalize(logref.copy())
+    for sc in reversed(scales):
+        x, _, _ = softmax_fixed_point(fb, P, logref, np.float64(sc), x, tol=1e-13, max_iter=100)
+    return x
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Evidence for π*_β: residuals and exploitability at the working precision."""
+
+    digits: int
+    residual: float
+    last_step: float
+    exploitability: Scalar
+    correct_digits: int
+
+    def as_dict(self, b: Backend) -> dict[str, object]:
+        return {
+            "working_digits": self.digits,
+            "fixed_point_residual": f"{self.residual:.3e}",
+            "last_newton_step": f"{self.last_step:.3e}",
+            "exploitability": b.to_str(self.exploitability, 20),
+            "estimated_correct_digits": self.correct_digits,
+        }
+
+
+@dataclass
+class Equilibrium:
+    """π*_β per context as log-probabilities in ``backend``, with its certificate."""
+
+    beta: Fraction
+    backend: Backend
+    logpi: LogPolicy
+    certificate: Certificate
+
+    def probs(self) -> list[Vec]:
+        return [self.backend.exp(x) for x in self.logpi]
+
+
+def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int = 15) -> Equilibrium:
+    """π*_β of every context at the backend's precision (internally ``guard`` extra digits)."""
+    if beta <= 0:
+        raise InputError(f"beta must be > 0, got {beta}")
+    from .metrics import exploitability  # local import: metrics needs this module's types
+
+    fb = FloatBackend()
+    work: Backend = make_backend("mpmath", backend.digits + guard) if isinstance(backend, MpmathBackend) else fb
+    ng = NumericGame(game, work)
+    ngf = NumericGame(game, fb)
+    inv_beta = 1 / beta
+    logs: list[Vec] = []
+    worst_res, worst_step = 0.0, 0.0
+    for c in range(ng.k):
+        x = _float_solve(ngf.P[c], ngf.logref[c], float(inv_beta))
+        if work is not fb:
+            x = work.convert(x)
+        x, res, step = softmax_fixed_point(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
+        tol = float(work.eps) * 1e6 * game.n
+        if not res <= tol:
+            raise SolverError(f"equilibrium Newton did not converge in context {c} (residual {res:.2e})")
+        worst_res, worst_step = max(worst_res, res), max(worst_step, step)
+        logs.append(x)
+    expl = ng.average([exploitability(ng, c, logs[c], work.scalar(beta)) for c in range(ng.k)])
+    err = max(worst_res, float(work.eps))
+    correct = int(min(backend.digits, -np.log10(err) - 2)) if err > 0 else backend.digits
+    cert = Certificate(work.digits, worst_res, worst_step, expl, correct)
+    out = [backend.convert(x) for x in logs]
+    return Equilibrium(beta, backend, out, cert)
+
+
+# ------------------------------------------------------------ β = 0: exact LP
+
+
+def _simplex_feasible(A: list[list[Fraction]], b: list[Fraction]) -> list[Fraction]:
+    """A point x ≥ 0 with A x = b (b ≥ 0), by phase-one simplex in exact arithmetic (Bland)."""
+    m, n = len(A), len(A[0])
+    # Tableau with artificials a_i: rows [A | I | b], objective: minimise Σ a_i.
+    T = [list(A[i]) + [Fraction(int(i == j)) for j in range(m)] + [b[i]] for i in range(m)]
+    basis = [n + i for i in range(m)]
+    width = n + m
+    while True:
+        # Reduced costs of the phase-one objective.
+        cost = [Fraction(0)] * width
+        for j in range(width):
+            if j >= n:
+                cost[j] = Fraction(1)
+        red = [cost[j] - sum(cost[basis[i]] * T[i][j] for i in range(m)) for j in range(width)]
+        enter = next((j for j in range(width) if red[j] < 0), None)
+        if enter is None:
+            break
+        ratios = [(T[i][-1] / T[i][enter], basis[i], i) for i in range(m) if T[i][enter] > 0]
+        if not ratios:  # unbounded: impossible for phase one
+            raise SolverError("LP unbounded in phase one")
+        _, _, row = min(ratios)
+        piv = T[row][enter]
+        T[row] = [v / piv for v in T[row]]
+        for i in range(m):
+            if i != row and T[i][enter] != 0:
+                f = T[i][enter]
+                T[i] = [a - f * c for a, c in zip(T[i], T[row])]
+        basis[row] = enter
+    x = [Fraction(0)] * width
+    for i, j in enumerate(basis):
+        x[j] = T[i][-1]
+    if any(x[n + i] != 0 for i in range(m)):
+        raise SolverError("LP infeasible: no von Neumann winner found (this cannot happen for a valid game)")
+    return x[:n]
+
+
+def von_neumann_winner(ctx: Context) -> tuple[Fraction, ...]:
+    """An exact von Neumann winner of one context: P(y ≻ π) ≤ ½ for every y.
+
+    Solved as the exact feasibility LP  Aπ + s = 0, Σπ = 1, π, s ≥ 0  with A = P − ½.
+    """
+    A = ctx.skew()
+    n = len(A)
+    rows: list[list[Fraction]] = []
+    rhs: list[Fraction] = []
+    for i in range(n):
+        rows.append(list(A[i]) + [Fraction(int(i == j)) for j in range(n)])
+        rhs.append(Fraction(0))
+    rows.append([Fraction(1)] * n + [Fraction(0)] * n)
+    rhs.append(Fraction(1))
+    x = _simplex_feasible(rows, rhs)
+    pi = tuple(x[:n])
+    if not verify_von_neumann_winner(ctx, pi):
+        raise SolverError("exact verification of the von Neumann winner failed")
+    return pi
+
+
+def verify_von_neumann_winner(ctx: Context, pi: Sequence[Fraction]) -> bool:
+    """Exact check: π is a distribution and max_y P(y ≻ π) ≤ ½."""
+    if any(p < 0 for p in pi) or sum(pi) != 1:
+        return False
+    return all(sum(r * p for r, p in zip(row, pi)) <= Fraction(1, 2) for row in ctx.preference)

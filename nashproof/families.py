@@ -1,0 +1,214 @@
+"""Built-in game families, usable by name wherever a game file is accepted.
+
+A family spec is ``name`` or ``name:key=value,key=value``. List values use ``+`` as a
+separator, e.g. ``bradley-terry:scores=1+2+5/2``. Every family accepts ``skew=r`` (π_ref ∝ rⁱ,
+a skewed reference) or ``ref=a+b+...`` (an explicit reference policy).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from .errors import InputError
+from .games import HALF, Context, Game, Matrix, load_game_file, make_game
+from .numbers import parse_rational
+
+Params = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    summary: str
+    params: str
+    example: str
+    build: Callable[[Params], list[Matrix]]
+
+
+def _int(params: Params, key: str, default: int, low: int = 1, high: int = 100_000) -> int:
+    raw = params.get(key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(f"family parameter {key}={raw!r} must be an integer") from None
+    if not low <= value <= high:
+        raise InputError(f"family parameter {key}={value} must lie in [{low}, {high}]")
+    return value
+
+
+def _cyclic(n: int) -> Matrix:
+    """i beats the next ⌊(n−1)/2⌋ actions cyclically; with even n, opposite actions tie."""
+    rows = []
+    for i in range(n):
+        row = []
+        for j in range(n):
+            d = (j - i) % n
+            if d == 0 or 2 * d == n:
+                row.append(HALF)
+            else:
+                row.append(Fraction(1) if 2 * d < n else Fraction(0))
+        rows.append(tuple(row))
+    return tuple(rows)
+
+
+def _transitive(n: int) -> Matrix:
+    return tuple(
+        tuple(HALF if i == j else Fraction(1 if i < j else 0) for j in range(n)) for i in range(n)
+    )
+
+
+def _bradley_terry(scores: list[Fraction]) -> Matrix:
+    return tuple(tuple(si / (si + sj) for sj in scores) for si in scores)
+
+
+def _random(n: int, seed: int, denominator: int) -> Matrix:
+    rng = random.Random(seed)
+    P = [[HALF] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1, n):
+            p = Fraction(rng.randint(0, denominator), denominator)
+            P[i][j], P[j][i] = p, 1 - p
+    return tuple(tuple(r) for r in P)
+
+
+def _ties(n: int) -> Matrix:
+    return tuple(tuple([HALF] * n) for _ in range(n))
+
+
+def _disjoint_cycles(m: int, k: int, dominant: bool) -> Matrix:
+    n = m * k
+    base = _cyclic(m)
+    P = [[HALF] * n for _ in range(n)]
+    for a in range(k):
+        for i in range(m):
+            for j in range(m):
+                P[a * m + i][a * m + j] = base[i][j]
+    if dominant:
+        for i in range(m):
+            for j in range(m, n):
+                P[i][j], P[j][i] = Fraction(1), Fraction(0)
+    return tuple(tuple(r) for r in P)
+
+
+def _scores(params: Params) -> list[Fraction]:
+    if "scores" in params:
+        scores = [parse_rational(s, "bradley-terry score") for s in params["scores"].split("+")]
+    else:
+        scores = [Fraction(i + 1) for i in range(_int(params, "n", 4))]
+    if any(s <= 0 for s in scores):
+        raise InputError("bradley-terry scores must be > 0")
+    return scores
+
+
+def _contextual(params: Params) -> list[Matrix]:
+    n = _int(params, "n", 4, 2, 512)
+    k = _int(params, "contexts", 3, 1, 64)
+    seed = _int(params, "seed", 0, 0, 2**31)
+    makers: list[Callable[[int], Matrix]] = [
+        _cyclic, _transitive, lambda m: _random(m, seed + m, 8), lambda m: _bradley_terry(
+            [Fraction(i + 1) for i in range(m)])
+    ]
+    return [makers[c % len(makers)](n) for c in range(k)]
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in [
+        Family("rps", "rock-paper-scissors (3-action cyclic tournament)", "", "rps:skew=1/2",
+               lambda p: [_cyclic(3)]),
+        Family("cyclic", "n-action cyclic 0/1 tournament (even n: opposite actions tie)", "n=5",
+               "cyclic:n=7,skew=1/3", lambda p: [_cyclic(_int(p, "n", 5, 2, 1 << 16))]),
+        Family("transitive", "transitive 0/1 game: action i beats every j > i", "n=4",
+               "transitive:n=6", lambda p: [_transitive(_int(p, "n", 4, 1, 1 << 16))]),
+        Family("bradley-terry", "Bradley–Terry game P_ij = s_i/(s_i+s_j)", "n=4 or scores=a+b+...",
+               "bradley-terry:scores=1+2+5/2", lambda p: [_bradley_terry(_scores(p))]),
+        Family("random", "seeded random game, upper triangle k/denominator", "n=5,seed=0,denominator=8",
+               "random:n=8,seed=3", lambda p: [_random(_int(p, "n", 5, 1, 1 << 16),
+                                                      _int(p, "seed", 0, 0, 2**31),
+                                                      _int(p, "denominator", 8, 1, 10**6))]),
+        Family("ties", "every pair tied (all entries 1/2)", "n=3", "ties:n=4,skew=1/2",
+               lambda p: [_ties(_int(p, "n", 3, 1, 1 << 16))]),
+        Family("disjoint-cycles", "k disjoint m-cycles; dominant=1 makes the first cycle beat the rest",
+               "m=3,k=2,dominant=0", "disjoint-cycles:m=3,k=3,dominant=1",
+               lambda p: [_disjoint_cycles(_int(p, "m", 3, 1, 4096), _int(p, "k", 2, 1, 4096),
+                                           _int(p, "dominant", 0, 0, 1) == 1)]),
+        Family("contextual", "several contexts (cyclic, transitive, random, Bradley–Terry) with weights",
+               "n=4,contexts=3,seed=0", "contextual:n=5,contexts=4,skew=1/2", _contextual),
+    ]
+}
+
+_COMMON = {"skew", "ref", "weights"}
+_ALLOWED = {
+    "rps": set(), "cyclic": {"n"}, "transitive": {"n"}, "bradley-terry": {"n", "scores"},
+    "random": {"n", "seed", "denominator"}, "ties": {"n"}, "disjoint-cycles": {"m", "k", "dominant"},
+    "contextual": {"n", "contexts", "seed"},
+}
+
+
+def parse_spec(spec: str) -> tuple[str, Params]:
+    name, _, rest = spec.partition(":")
+    params: Params = {}
+    if rest:
+        for item in rest.split(","):
+            key, eq, value = item.partition("=")
+            if not eq or not key.strip():
+                raise InputError(f"family parameter {item!r} must look like key=value")
+            params[key.strip()] = value.strip()
+    return name.strip(), params
+
+
+def _reference(params: Params, n: int, index: int) -> tuple[Fraction, ...]:
+    if "ref" in params:
+        ref = tuple(parse_rational(s, "ref") for s in params["ref"].split("+"))
+        if len(ref) != n:
+            raise InputError(f"ref has {len(ref)} entries, the game has {n} actions")
+        return ref
+    skew = parse_rational(params.get("skew", "1"), "skew")
+    if skew <= 0:
+        raise InputError("skew must be > 0")
+    # Contexts of a contextual game get differently rotated skews.
+    raw = [skew ** ((i + index) % n) for i in range(n)]
+    total = sum(raw, Fraction(0))
+    return tuple(r / total for r in raw)
+
+
+def build_family(spec: str) -> Game:
+    """Build a game from a family spec such as ``cyclic:n=5,skew=1/3``."""
+    name, params = parse_spec(spec)
+    family = FAMILIES.get(name)
+    if family is None:
+        raise InputError(f"unknown game family {name!r}; `nashproof games` lists them")
+    unknown = set(params) - _ALLOWED[name] - _COMMON
+    if unknown:
+        raise InputError(f"family {name!r} has no parameter {sorted(unknown)[0]!r}")
+    matrices = family.build(params)
+    n = len(matrices[0])
+    k = len(matrices)
+    if "weights" in params:
+        weights = [parse_rational(w, "weights") for w in params["weights"].split("+")]
+        if len(weights) != k:
+            raise InputError(f"weights has {len(weights)} entries, the game has {k} contexts")
+    else:
+        raw = [Fraction(c + 1) for c in range(k)]
+        weights = [w / sum(raw) for w in raw]
+    contexts = [
+        Context(f"x{c}", weights[c], matrices[c], _reference(params, n, c if k > 1 else 0))
+        for c in range(k)
+    ]
+    return make_game([f"y{i}" for i in range(n)], contexts, label=spec)
+
+
+def load_game(spec: str) -> Game:
+    """A game from a file path (JSON) or a family spec."""
+    name = parse_spec(spec)[0]
+    if name in FAMILIES and not Path(spec).exists():
+        return build_family(spec)
+    if Path(spec).suffix.lower() == ".json" or Path(spec).exists() or "/" in spec:
+        return load_game_file(spec)
+    raise InputError(f"{spec!r} is neither a game file nor a known family; `nashproof games` lists them")

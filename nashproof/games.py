@@ -1,0 +1,247 @@
+"""Exact preference games: contexts, validation and the JSON file format.
+
+A game has ``n`` actions and one or more contexts. Each context ``x`` has a weight ρ(x), a
+preference matrix ``P`` with ``P[i][j] = P(y_i ≻ y_j | x)`` and a reference policy π_ref.
+Every number is an exact :class:`fractions.Fraction`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from .errors import InputError
+from .numbers import fraction_str, parse_rational
+
+HALF = Fraction(1, 2)
+
+Matrix = tuple[tuple[Fraction, ...], ...]
+Distribution = tuple[Fraction, ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    """One prompt: its weight, its preference matrix and its reference policy."""
+
+    name: str
+    weight: Fraction
+    preference: Matrix
+    reference: Distribution
+
+    @property
+    def n(self) -> int:
+        return len(self.reference)
+
+    def skew(self) -> Matrix:
+        """The skew-symmetric part A = P − ½𝟙𝟙ᵀ."""
+        return tuple(tuple(p - HALF for p in row) for row in self.preference)
+
+
+@dataclass(frozen=True)
+class Game:
+    """A validated preference game (construct with :func:`make_game`)."""
+
+    actions: tuple[str, ...]
+    contexts: tuple[Context, ...]
+    label: str = "game"
+
+    @property
+    def n(self) -> int:
+        return len(self.actions)
+
+    def min_reference(self) -> Fraction:
+        return min(min(c.reference) for c in self.contexts)
+
+    def with_reference(self, refs: Sequence[Sequence[Fraction]]) -> Game:
+        """The same game with other reference policies (validated)."""
+        if len(refs) != len(self.contexts):
+            raise InputError(f"expected {len(self.contexts)} reference policies, got {len(refs)}")
+        ctx = tuple(
+            Context(c.name, c.weight, c.preference, tuple(r)) for c, r in zip(self.contexts, refs)
+        )
+        return make_game(self.actions, ctx, self.label)
+
+
+def _where(ctx: Context, multi: bool) -> str:
+    return f"context {ctx.name!r}: " if multi else ""
+
+
+def validate_context(ctx: Context, n: int, multi: bool = False) -> None:
+    """Raise :class:`InputError` naming the context, row and column of the first defect."""
+    w = _where(ctx, multi)
+    P = ctx.preference
+    if len(P) != n:
+        raise InputError(f"{w}preference matrix has {len(P)} rows, expected {n} (one per action)")
+    for i, row in enumerate(P):
+        if len(row) != n:
+            raise InputError(f"{w}preference row {i} has {len(row)} entries, expected {n}")
+    for i in range(n):
+        for j in range(n):
+            p = P[i][j]
+            if not 0 <= p <= 1:
+                raise InputError(f"{w}preference[{i}][{j}] = {fraction_str(p)} is outside [0, 1]")
+    for i in range(n):
+        if P[i][i] != HALF:
+            raise InputError(f"{w}preference[{i}][{i}] = {fraction_str(P[i][i])}, the diagonal must be 1/2")
+    for i in range(n):
+        for j in range(i + 1, n):
+            if P[i][j] + P[j][i] != 1:
+                raise InputError(
+                    f"{w}preference[{i}][{j}] + preference[{j}][{i}] = "
+                    f"{fraction_str(P[i][j] + P[j][i])}, must be 1 (P + Pᵀ = 1)"
+                )
+    ref = ctx.reference
+    if len(ref) != n:
+        raise InputError(f"{w}reference policy has {len(ref)} entries, expected {n}")
+    for i, r in enumerate(ref):
+        if r <= 0:
+            raise InputError(
+                f"{w}reference[{i}] = {fraction_str(r)}; the reference policy needs full support (> 0)"
+            )
+    if sum(ref) != 1:
+        raise InputError(f"{w}reference policy sums to {fraction_str(sum(ref, Fraction(0)))}, not 1")
+
+
+def make_game(actions: Sequence[str], contexts: Sequence[Context], label: str = "game") -> Game:
+    """Validate and build a game."""
+    n = len(actions)
+    if n < 1:
+        raise InputError("a game needs at least one action")
+    if len(set(actions)) != n:
+        raise InputError("action names must be distinct")
+    if not contexts:
+        raise InputError("a game needs at least one context")
+    multi = len(contexts) > 1
+    names = [c.name for c in contexts]
+    if len(set(names)) != len(names):
+        raise InputError("context names must be distinct")
+    for c in contexts:
+        if c.weight <= 0:
+            raise InputError(f"context {c.name!r}: weight {fraction_str(c.weight)} must be > 0")
+        validate_context(c, n, multi)
+    total = sum((c.weight for c in contexts), Fraction(0))
+    if total != 1:
+        raise InputError(f"context weights sum to {fraction_str(total)}, not 1")
+    return Game(tuple(actions), tuple(contexts), label)
+
+
+def single(P: Sequence[Sequence[Fraction | int]], ref: Sequence[Fraction | int] | None = None,
+           actions: Sequence[str] | None = None, label: str = "game") -> Game:
+    """Convenience constructor for a one-context game (uniform π_ref by default)."""
+    n = len(P)
+    reference = tuple(Fraction(r) for r in ref) if ref is not None else tuple([Fraction(1, n)] * n)
+    names = tuple(actions) if actions is not None else tuple(f"y{i}" for i in range(n))
+    matrix = tuple(tuple(Fraction(p) for p in row) for row in P)
+    return make_game(names, [Context("x0", Fraction(1), matrix, reference)], label)
+
+
+# ---------------------------------------------------------------- JSON format
+
+
+def _reject_constant(name: str) -> object:
+    raise InputError(f"{name} is not allowed in a game file")
+
+
+def _num_list(value: object, what: str) -> tuple[Fraction, ...]:
+    if not isinstance(value, list):
+        raise InputError(f"{what}: expected a list of numbers")
+    return tuple(parse_rational(v, f"{what}[{i}]") for i, v in enumerate(value))
+
+
+def _matrix(value: object, what: str) -> Matrix:
+    if not isinstance(value, list) or not value:
+        raise InputError(f"{what}: expected a non-empty list of rows")
+    return tuple(_num_list(row, f"{what}[{i}]") for i, row in enumerate(value))
+
+
+def game_from_dict(data: object, label: str = "game") -> Game:
+    """Build a game from the parsed JSON object (see the README for the format)."""
+    if not isinstance(data, dict):
+        raise InputError("a game file must hold a JSON object")
+    actions_raw = data.get("actions")
+    if actions_raw is None:
+        first = data.get("preference")
+        if first is None and isinstance(data.get("contexts"), list) and data["contexts"]:
+            first = data["contexts"][0].get("preference") if isinstance(data["contexts"][0], dict) else None
+        size = len(first) if isinstance(first, list) else 0
+        actions_raw = [f"y{i}" for i in range(size)]
+    if not isinstance(actions_raw, list) or not all(isinstance(a, str) for a in actions_raw):
+        raise InputError("'actions' must be a list of strings")
+    actions = tuple(actions_raw)
+    n = len(actions)
+    contexts: list[Context] = []
+    if "contexts" in data:
+        if "preference" in data:
+            raise InputError("give either 'preference' or 'contexts', not both")
+        raw = data["contexts"]
+        if not isinstance(raw, list) or not raw:
+            raise InputError("'contexts' must be a non-empty list")
+        for idx, c in enumerate(raw):
+            if not isinstance(c, dict):
+                raise InputError(f"contexts[{idx}] must be an object")
+            name = str(c.get("name", f"x{idx}"))
+            for key in ("weight", "preference"):
+                if key not in c:
+                    raise InputError(f"context {name!r}: missing '{key}'")
+            weight = parse_rational(c["weight"], f"context {name!r} weight")
+            P = _matrix(c["preference"], f"context {name!r} preference")
+            ref = (
+                _num_list(c["reference"], f"context {name!r} reference")
+                if "reference" in c
+                else tuple([Fraction(1, n)] * n)
+            )
+            contexts.append(Context(name, weight, P, ref))
+    else:
+        if "preference" not in data:
+            raise InputError("a game file needs 'preference' (one context) or 'contexts'")
+        P = _matrix(data["preference"], "preference")
+        ref = _num_list(data["reference"], "reference") if "reference" in data else tuple(
+            [Fraction(1, n)] * n
+        )
+        contexts.append(Context("x0", Fraction(1), P, ref))
+    return make_game(actions, contexts, label)
+
+
+def load_game_file(path: str | Path) -> Game:
+    """Read a JSON game file. Numbers are exact: JSON number literals are read as rationals."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"game file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read game file {path}: {exc}") from None
+    try:
+        data = json.loads(text, parse_float=Fraction, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    return game_from_dict(data, label=p.stem)
+
+
+def game_to_dict(game: Game) -> dict[str, object]:
+    """The JSON-ready form of a game, numbers as exact strings."""
+
+    def row(xs: Sequence[Fraction]) -> list[str]:
+        return [fraction_str(x) for x in xs]
+
+    return {
+        "actions": list(game.actions),
+        "contexts": [
+            {
+                "name": c.name,
+                "weight": fraction_str(c.weight),
+                "preference": [row(r) for r in c.preference],
+                "reference": row(c.reference),
+            }
+            for c in game.contexts
+        ],
+    }
+
+
+def log_min_reference(game: Game) -> float:
+    """log(1/min π_ref), as used by NMP-UNREG (float, for display only)."""
+    return -math.log(float(game.min_reference()))

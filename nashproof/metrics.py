@@ -1,0 +1,96 @@
+"""Metrics of spec §5, per context and ρ-averaged.
+
+All take policies as log-probabilities in one backend. ``star`` is π*_β (log-probabilities).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .backends import Scalar, Vec
+from .numeric import LogPolicy, NumericGame
+
+
+def kl(ng: NumericGame, logp: Vec, logq: Vec) -> Scalar:
+    """KL(p‖q) = Σ p (log p − log q)."""
+    p = ng.backend.exp(logp)
+    return sum(p * (logp - logq))
+
+
+def l1(ng: NumericGame, logp: Vec, logq: Vec) -> Scalar:
+    b = ng.backend
+    return sum(abs(t) for t in b.exp(logp) - b.exp(logq))
+
+
+def span(v: Vec) -> Scalar:
+    return max(v) - min(v)
+
+
+def exploitability(ng: NumericGame, c: int, logpi: Vec, beta: Scalar) -> Scalar:
+    """Expl_β(π) = β log Σ_y π_ref(y) exp(P(y ≻ π)/β) + β KL(π‖π_ref) − ½ (one context)."""
+    b = ng.backend
+    pi = b.exp(logpi)
+    lse = b.logsumexp(ng.logref[c] + (ng.P[c] @ pi) / beta)
+    return beta * lse + beta * kl(ng, logpi, ng.logref[c]) - b.scalar("0.5")
+
+
+def exploitability_unregularized(ng: NumericGame, c: int, logpi: Vec) -> Scalar:
+    """Expl_0(π) = max_y P(y ≻ π) − ½ (one context)."""
+    return max(ng.P[c] @ ng.backend.exp(logpi)) - ng.backend.scalar("0.5")
+
+
+def utility(ng: NumericGame, c: int, logpi: Vec, logcmp: Vec, beta: Scalar) -> Scalar:
+    """J_β(π, π') = P(π ≻ π') − β KL(π‖π_ref) + β KL(π'‖π_ref) (one context)."""
+    b = ng.backend
+    pref = b.exp(logpi) @ (ng.P[c] @ b.exp(logcmp))
+    return pref - beta * kl(ng, logpi, ng.logref[c]) + beta * kl(ng, logcmp, ng.logref[c])
+
+
+#: Names of the scalar metrics a :class:`Metrics` row carries (used by the CLI and claims).
+METRIC_NAMES = (
+    "kl", "kl_reverse", "l1", "exploitability", "gap", "exploitability_unreg", "span", "span_avg",
+)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Every metric of one policy, ρ-averaged (``span`` is the maximum over contexts)."""
+
+    kl: Scalar
+    kl_reverse: Scalar
+    l1: Scalar
+    exploitability: Scalar
+    gap: Scalar
+    exploitability_unreg: Scalar
+    span: Scalar
+    span_avg: Scalar
+    per_context: tuple[dict[str, Scalar], ...]
+
+    def get(self, name: str) -> Scalar:
+        value: Scalar = getattr(self, name)
+        return value
+
+
+def evaluate(ng: NumericGame, logpi: LogPolicy, star: LogPolicy, beta: Scalar) -> Metrics:
+    """All metrics of ``logpi`` against π*_β = ``star``."""
+    rows = []
+    for c in range(ng.k):
+        expl = exploitability(ng, c, logpi[c], beta)
+        rows.append({
+            "kl": kl(ng, star[c], logpi[c]),
+            "kl_reverse": kl(ng, logpi[c], star[c]),
+            "l1": l1(ng, logpi[c], star[c]),
+            "exploitability": expl,
+            "gap": 2 * expl,
+            "exploitability_unreg": exploitability_unregularized(ng, c, logpi[c]),
+            "span": span(logpi[c] - star[c]),
+        })
+
+    def avg(key: str) -> Scalar:
+        return ng.average([r[key] for r in rows])
+
+    return Metrics(
+        kl=avg("kl"), kl_reverse=avg("kl_reverse"), l1=avg("l1"), exploitability=avg("exploitability"),
+        gap=avg("gap"), exploitability_unreg=avg("exploitability_unreg"),
+        span=max(r["span"] for r in rows), span_avg=avg("span"), per_context=tuple(rows),
+    )

@@ -1,0 +1,91 @@
+"""A game brought into a backend, policies as log-probabilities, and the counted oracle."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .backends import Backend, Scalar, Vec
+from .errors import InputError, SolverError
+from .games import Game
+
+#: A policy: one vector of normalised log-probabilities per context.
+LogPolicy = list[Vec]
+
+
+@dataclass
+class NumericGame:
+    """The game's numbers in one backend: P, π_ref, log π_ref and ρ for each context."""
+
+    game: Game
+    backend: Backend
+    P: list[Vec] = field(init=False)
+    ref: list[Vec] = field(init=False)
+    logref: list[Vec] = field(init=False)
+    weights: list[Scalar] = field(init=False)
+
+    def __post_init__(self) -> None:
+        b = self.backend
+        self.P = [b.matrix(c.preference) for c in self.game.contexts]
+        self.ref = [b.vector(c.reference) for c in self.game.contexts]
+        self.logref = [b.log(r) for r in self.ref]
+        self.weights = [b.scalar(c.weight) for c in self.game.contexts]
+
+    @property
+    def n(self) -> int:
+        return self.game.n
+
+    @property
+    def k(self) -> int:
+        return len(self.game.contexts)
+
+    def average(self, values: Sequence[Scalar]) -> Scalar:
+        """ρ-average of per-context values."""
+        total: Scalar = self.backend.scalar(0)
+        for w, v in zip(self.weights, values):
+            total = total + w * v
+        return total
+
+    def probs(self, logpi: LogPolicy) -> list[Vec]:
+        return [self.backend.exp(lp) for lp in logpi]
+
+    def policy_from_fractions(self, policy: Sequence[Sequence[Fraction]]) -> LogPolicy:
+        """Log-probabilities of an exact policy given per context (full support required)."""
+        if len(policy) != self.k:
+            raise InputError(f"initial policy: expected {self.k} contexts, got {len(policy)}")
+        out = []
+        for c, p in enumerate(policy):
+            if len(p) != self.n:
+                raise InputError(f"initial policy, context {c}: expected {self.n} entries, got {len(p)}")
+            if any(x <= 0 for x in p) or sum(p) != 1:
+                raise InputError(f"initial policy, context {c}: must be positive and sum to 1")
+            out.append(self.backend.log(self.backend.vector(p)))
+        return out
+
+
+class Oracle:
+    """Preference queries: one query returns P(y ≻ σ | x) for every y and x, for one opponent σ."""
+
+    def __init__(self, ng: NumericGame) -> None:
+        self.ng = ng
+        self.count = 0
+
+    def query(self, logsigma: LogPolicy) -> list[Vec]:
+        self.count += 1
+        return [P @ self.ng.backend.exp(ls) for P, ls in zip(self.ng.P, logsigma)]
+
+
+def check_log_policy(ng: NumericGame, logpi: LogPolicy, who: str) -> None:
+    """Raise :class:`SolverError` unless ``logpi`` is a distribution per context."""
+    b = ng.backend
+    if len(logpi) != ng.k:
+        raise SolverError(f"{who} returned {len(logpi)} contexts, expected {ng.k}")
+    for c, lp in enumerate(logpi):
+        if getattr(lp, "shape", None) != (ng.n,):
+            raise SolverError(f"{who} returned a policy of shape {getattr(lp, 'shape', '?')} in context {c}")
+        if not b.is_finite(lp):
+            raise SolverError(f"{who} returned a non-finite or zero probability in context {c}")
+        total = sum(b.exp(lp))
+        if abs(total - 1) > 1000 * b.eps * ng.n:
+            raise SolverError(f"{who} returned probabilities summing to {b.to_str(total, 8)} in context {c}")
