@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .backends import BACKENDS, Backend, make_backend
 from .equilibrium import solve_equilibrium, von_neumann_winner
@@ -184,13 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(handler=cmd_run)
 
-    for register in _EXTRA_COMMANDS:
+    for register in _extra_commands():
         register(sub)
     return parser
 
 
-#: Modules that add sub-commands (claims, check, complexity, audit, ...) register here.
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = []
+def _extra_commands() -> list[Callable[[Any], None]]:
+    """Sub-commands defined in their own modules."""
+    from . import check_cli
+
+    return [check_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,230 @@
+"""``nashproof claims`` and ``nashproof check``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from .claims import KINDS, TAGS, Catalogue, builtin_catalogue
+from .errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
+from .numbers import parse_positive
+from .report import Progress, table
+from .suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension, run_task
+from .verify import Verdict
+
+PRECISION_NOTE = ("Error estimates come from precision doubling: every metric is computed at D and at D+G digits; "
+                  "the error is twice their difference plus 100·n·10^(−D)·scale. A verdict is pass or violated only "
+                  "when the margin exceeds the propagated error; otherwise it is inconclusive. Not a certified "
+                  "enclosure. With until_floor (default), iterates whose metric has < 3 correct digits are not "
+                  "evaluated; the range evaluated is reported.")
+
+DEFAULT_SUITE = Path(__file__).resolve().parent.parent / "checks" / "default.toml"
+
+
+def _catalogue(modules: Sequence[str]) -> Catalogue:
+    cat = builtin_catalogue()
+    for m in modules:
+        cat.load(m)
+    return cat
+
+
+# ------------------------------------------------------------------ claims
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    cat = _catalogue(args.claims_module or [])
+    if args.id:
+        claim = cat.get(args.id)
+        if args.json:
+            print(json.dumps(claim.as_dict(), indent=2, ensure_ascii=False))
+            return 0
+        d = claim.as_dict()
+        print(f"{claim.id}: {claim.title}")
+        print(f"  statement : {d['statement']}")
+        print(f"  LaTeX     : {d['latex']}")
+        print(f"  hypotheses: {', '.join(map(str, d['hypotheses'])) or '(none)'}")
+        print(f"  kind      : {claim.kind} ({KINDS[claim.kind]})")
+        print(f"  metric    : {claim.metric}; solvers: {', '.join(claim.solvers)}")
+        print(f"  provenance: {claim.provenance} — " + "; ".join(f"{t}: {TAGS[t]}" for t in claim.tags))
+        print(f"  source    : {claim.source}")
+        if claim.derivation:
+            print(f"  derivation: {claim.derivation}")
+        return 0
+    if args.json:
+        print(json.dumps([c.as_dict() for c in cat], indent=2, ensure_ascii=False))
+        return 0
+    rows = [[c.id, c.provenance, c.kind, ", ".join(c.solvers), c.title] for c in cat]
+    print(table(["id", "provenance", "kind", "solvers", "claim"], rows))
+    print("\nTags: " + "; ".join(f"{t} = {d}" for t, d in TAGS.items()))
+    print("D claims are derived for this project and are checked, not assumed (proofs: docs/proofs.md).")
+    return 0
+
+
+# ------------------------------------------------------------------- check
+
+
+def _exit_code(verdicts: Sequence[Verdict]) -> int:
+    outcomes = {v.outcome for v in verdicts}
+    unexpected = [v for v in verdicts if v.expected is not None and v.outcome != "expected"]
+    if "violated" in outcomes or any(v.status != "violated" and v.expected == "violated" for v in unexpected):
+        return EXIT_VIOLATION
+    if "inconclusive" in outcomes:
+        return EXIT_INCONCLUSIVE
+    return EXIT_OK
+
+
+def _summary(verdicts: Sequence[Verdict], cat: Catalogue) -> list[dict[str, Any]]:
+    out = []
+    for cid in dict.fromkeys(v.claim for v in verdicts):
+        vs = [v for v in verdicts if v.claim == cid]
+        tight = [float(v.tightness) for v in vs if v.tightness not in (None, "nan") and v.kind != "dimension"]
+        counts = {s: sum(1 for v in vs if v.outcome == s) for s in
+                  ("pass", "violated", "inconclusive", "not-applicable", "expected")}
+        out.append({"claim": cid, "provenance": cat.get(cid).provenance, "kind": cat.get(cid).kind, **counts,
+                    "worst_tightness": max(tight) if tight else None,
+                    "slower_rate_flags": sum(1 for v in vs if v.slower)})
+    return out
+
+
+def _junit(path: str, verdicts: Sequence[Verdict], elapsed: float) -> None:
+    suite = ET.Element("testsuite", name="nashproof", tests=str(len(verdicts)), time=f"{elapsed:.2f}",
+                       failures=str(sum(v.outcome == "violated" for v in verdicts)),
+                       skipped=str(sum(v.outcome in ("inconclusive", "not-applicable") for v in verdicts)))
+    for v in verdicts:
+        case = ET.SubElement(suite, "testcase", classname=f"{v.claim}[{v.provenance}]",
+                             name=f"{v.game} | {v.solver} | beta={v.beta} | eta={v.eta}")
+        if v.outcome == "violated":
+            msg = f"first k={v.first_k}: observed {v.observed} > bound {v.bound} (margin {v.margin}); {v.note}"
+            ET.SubElement(case, "failure", message=msg.strip())
+        elif v.outcome in ("inconclusive", "not-applicable"):
+            ET.SubElement(case, "skipped", message=f"{v.outcome}: {v.note}")
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, code: int) -> None:
+    summary = _summary(verdicts, cat)
+    rows = [[s["claim"], s["provenance"], str(s["pass"]), str(s["violated"]), str(s["inconclusive"]),
+             str(s["not-applicable"]), str(s["expected"]),
+             f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-"] for s in summary]
+    print(table(["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "max obs/bound"], rows))
+    notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive") or v.slower
+               or (len(verdicts) <= 20 and v.failed_hypothesis is not None)]
+    if notable:
+        print()
+        detail = [[v.claim, v.outcome, v.game, v.solver, v.beta, v.eta, str(v.first_k),
+                   v.observed or v.fitted_rate or "-", v.bound or v.claimed_rate or "-", v.margin or "-",
+                   v.error or "-", v.note[:70]] for v in notable[:40]]
+        print(table(["claim", "verdict", "game", "solver", "β", "η", "first k", "observed", "bound", "margin",
+                     "error", "note"], detail))
+        if len(notable) > 40:
+            print(f"... {len(notable) - 40} more (use --json)")
+    rates = [v for v in verdicts if v.kind == "rate" and v.fitted_rate]
+    if rates:
+        worst = max(rates, key=lambda v: float(v.fitted_rate or 0) / float(v.claimed_rate or 1))
+        print(f"\nrate claims: {len(rates)} fitted; slowest relative to its claim: {worst.claim} on {worst.game} "
+              f"β={worst.beta}: fitted {worst.fitted_rate} vs claimed {worst.claimed_rate}, "
+              f"smallest constant {worst.min_constant}")
+    for v in verdicts:
+        if v.kind == "dimension" and v.extra.get("sizes"):
+            print(f"\n{v.claim} on {v.game} (β={v.beta}, η={v.eta}): {v.outcome}; {v.note}")
+            sizes: Any = v.extra["sizes"]
+            print(table(["n", "backend", "max KL_{k+1}(1+ηβ)/KL_k", "max KL_k/((1+ηβ)^-k KL_0)", "fitted/claimed rate"],
+                        [[str(r["n"]), r["backend"], r["worst_step_ratio"], r["constant"], r["fitted_rate"]]
+                         for r in sizes]))
+    print(f"\n{len(verdicts)} verdicts in {elapsed:.1f} s; exit code {code}. {PRECISION_NOTE}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    cat = _catalogue(args.claims_module or [])
+    tasks: list[Task] = []
+    dims: list[DimensionTask] = []
+    suites: list[str] = []
+    if args.game or args.solver or args.beta:
+        if not (args.game and args.solver and args.beta):
+            raise InputError("the single-shot form needs --game, --solver and --beta")
+        if args.suites:
+            raise InputError("give either suite files or --game/--solver/--beta, not both")
+        beta = parse_positive(args.beta, "--beta")
+        claims = tuple(args.claim) if args.claim else tuple(c.id for c in cat)
+        for c in claims:
+            cat.get(c)
+        if args.steps < 1:
+            raise InputError(f"--steps must be ≥ 1, got {args.steps}")
+        tasks.append(Task(args.game, beta, args.solver, parse_eta(args.eta, beta), args.steps, args.digits, claims,
+                          args.ignore_hypotheses, not args.strict_floor))
+        suites.append("single-shot")
+    else:
+        if args.claim or args.eta:
+            raise InputError("--claim and --eta belong to the single-shot form (--game --solver --beta)")
+        targets = args.suites or [str(DEFAULT_SUITE if DEFAULT_SUITE.exists() else Path("checks/default.toml"))]
+        for f in iter_suite_files(targets):
+            s = load_suite(f, cat)
+            suites.append(s.name)
+            tasks.extend(t if not args.ignore_hypotheses else Task(**{**t.__dict__, "ignore_hypotheses": True})
+                         for t in s.tasks)
+            dims.extend(s.dimensions)
+    start = time.monotonic()
+    verdicts: list[Verdict] = []
+    with Progress(len(tasks) + len(dims), "check") as bar:
+        for i, task in enumerate(tasks):
+            bar.update(i, task.label)
+            verdicts.extend(run_task(task, cat))
+        for j, dim in enumerate(dims):
+            bar.update(len(tasks) + j, dim.label)
+            verdicts.append(run_dimension(dim, cat))
+        bar.update(len(tasks) + len(dims))
+    elapsed = time.monotonic() - start
+    code = _exit_code(verdicts)
+    if args.junit:
+        _junit(args.junit, verdicts, elapsed)
+    if args.json:
+        print(json.dumps({"suites": suites, "elapsed_seconds": round(elapsed, 2), "exit_code": code,
+                          "precision": PRECISION_NOTE, "summary": _summary(verdicts, cat),
+                          "verdicts": [v.as_dict() for v in verdicts]}, indent=2, ensure_ascii=False))
+    else:
+        _print_report(verdicts, cat, elapsed, code)
+    return code
+
+
+CHECK_EPILOG = """exit codes: 0 all pass or not-applicable (or as the suite expects), 1 a violation,
+            3 inconclusive only (rounding could decide: raise --digits), 2 bad input.
+examples:
+  nashproof check                                   # the default suite (checks/default.toml)
+  nashproof check checks/ --junit report.xml
+  nashproof check --game cyclic:n=5,skew=1/3 --solver nash-mp --beta 1/20 --eta 2 --steps 60 --claim NMP-KL-STEP
+  nashproof check --game rps:skew=1/2 --solver nash-mp --beta 1/20 --eta 8 --claim NMP-KL-STEP --ignore-hypotheses
+  nashproof check --claims-module my_claims.py --game ... --claim MY-CLAIM
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("claims", help="list the claim catalogue, or show one claim",
+                       epilog="examples:\n  nashproof claims\n  nashproof claims NMP-KL-STEP\n  nashproof claims --json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("id", nargs="?", help="a claim id to show in full")
+    p.add_argument("--claims-module", action="append", help="also load claims from a module or .py file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_claims)
+
+    p = sub.add_parser("check", help="check claims on solver runs: a suite, or one run",
+                       epilog=CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("suites", nargs="*", metavar="SUITE_OR_DIR", help="TOML suites or directories (default suite)")
+    p.add_argument("--game", help="single shot: a game file or family spec")
+    p.add_argument("--solver", help="single shot: solver name")
+    p.add_argument("--beta", help="single shot: β > 0")
+    p.add_argument("--eta", help="single shot: step (a rational, 'max' = just below η̄(β), or 'r*max')")
+    p.add_argument("--steps", type=int, default=60, help="iterations (default 60)")
+    p.add_argument("--digits", type=int, default=50, help="working precision D (default 50)")
+    p.add_argument("--claim", action="append", help="claim id to check (repeatable; default: all)")
+    p.add_argument("--ignore-hypotheses", action="store_true", help="evaluate claims whose hypotheses are false")
+    p.add_argument("--strict-floor", action="store_true",
+                   help="also evaluate iterates below the rounding floor (they come out inconclusive)")
+    p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    p.set_defaults(handler=cmd_check)

@@ -1,0 +1,213 @@
+"""The claim catalogue: theorems as typed, symbolic (sympy) objects with hypotheses and provenance.
+
+A claim speaks of one metric along a solver's trajectory. Its statement is a sympy relation over
+the symbols below; the checker substitutes each iterate's values. The catalogue is open: a user
+module may define ``CLAIMS`` (a list of :class:`Claim`) or ``register(catalogue)``, loaded by
+import path; a claim with an existing id replaces the built-in one. Nothing is parsed from text.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy as sp
+
+from .errors import InputError
+
+# ------------------------------------------------------------------ symbols
+beta, eta, k, N, n, eps, C = sp.symbols("beta eta k N n epsilon C", positive=True)
+sched = sp.Symbol("schedule")  # 1 when Nash-MD uses η_t = 2/(β(t+2)), else 0
+KL, KL_next, KL0 = sp.symbols("KL_k KL_{k+1} KL_0", nonnegative=True)
+KL_rev = sp.Symbol("KLrev_k", nonnegative=True)  # KL(π_k‖π*)
+L1 = sp.Symbol("L1_k", nonnegative=True)  # ‖π_k − π*‖₁
+L1_half = sp.Symbol("L1_{k+1/2}", nonnegative=True)  # ‖π_{k+½} − π*‖₁
+Expl = sp.Symbol("Expl_k", nonnegative=True)  # Expl_β(π_k)
+Expl_0 = sp.Symbol("Expl0_k")  # unregularized exploitability of π_k
+Span, Span_next = sp.symbols("span_k span_{k+1}", nonnegative=True)
+KL_ref_star = sp.Symbol("KL(pi*||ref)", nonnegative=True)
+P_ref_star = sp.Symbol("P(ref>pi*)", nonnegative=True)
+min_ref = sp.Symbol("min_ref", positive=True)
+K_eps = sp.Symbol("K_epsilon", nonnegative=True)  # first k with KL_k ≤ ε
+
+#: What each symbol means, and the name of the value the checker substitutes for it.
+SYMBOLS: dict[sp.Symbol, tuple[str, str]] = {
+    beta: ("beta", "regularisation β"),
+    eta: ("eta", "step size η (canonical; η_t for schedules)"),
+    k: ("k", "iteration index"),
+    N: ("N", "cumulative preference queries after k iterations"),
+    n: ("n", "number of actions"),
+    sched: ("schedule", "1 if Nash-MD runs the schedule η_t = 2/(β(t+2))"),
+    KL: ("kl", "KL(π*‖π_k), ρ-averaged"),
+    KL_next: ("kl@next", "KL(π*‖π_{k+1})"),
+    KL0: ("kl@0", "KL(π*‖π_0)"),
+    KL_rev: ("kl_reverse", "KL(π_k‖π*), ρ-averaged"),
+    L1: ("l1", "‖π_k − π*‖₁, ρ-averaged"),
+    L1_half: ("l1_half", "‖π_{k+½} − π*‖₁, maximum over contexts"),
+    Expl: ("exploitability", "Expl_β(π_k), ρ-averaged"),
+    Expl_0: ("exploitability_unreg", "Expl_0(π_k), ρ-averaged"),
+    Span: ("span", "span(log π_k − log π*), maximum over contexts"),
+    Span_next: ("span@next", "span(log π_{k+1} − log π*)"),
+    KL_ref_star: ("kl_ref_star", "KL(π*‖π_ref), ρ-averaged"),
+    P_ref_star: ("p_ref_star", "P(π_ref ≻ π*), ρ-averaged"),
+    min_ref: ("min_ref", "min π_ref over actions and contexts"),
+    K_eps: ("k_eps", "first k with KL_k ≤ ε (measured)"),
+    eps: ("eps", "accuracy target ε"),
+    C: ("C", "unknown constant of a rate claim"),
+}
+
+KINDS = {
+    "bound": "explicit bound, checked at every iterate",
+    "step": "one-step inequality between consecutive iterates",
+    "static": "a property of the game, checked once",
+    "hitting": "iteration count to reach ε, checked for a grid of ε",
+    "rate": "geometric rate with an unknown constant: fitted, not bounded",
+    "dimension": "rate and constant do not grow with n: checked over a family of sizes",
+    "existence": "existence only: no checkable statement is known",
+}
+
+TAGS = {
+    "A": "stated in the paper's abstract",
+    "S": "a secondary summary of the paper (less reliable)",
+    "D": "derived for this project (to verify, not a fact)",
+    "L": "stated in another paper, cited",
+    "E": "empirical only",
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim. ``statements`` all must hold; ``hypotheses`` say when the claim applies."""
+
+    id: str
+    title: str
+    kind: str
+    metric: str
+    statements: tuple[sp.Basic, ...]
+    hypotheses: tuple[sp.Basic, ...]
+    solvers: tuple[str, ...]  # ("*",) for every solver
+    provenance: str  # e.g. "A rate, D constant"; its tags are the capital letters A/S/D/L/E
+    source: str
+    derivation: str = ""
+    rate: sp.Expr | None = None  # per-iteration rate, for kind "rate" and "dimension"
+    scale: sp.Expr = field(default=sp.Integer(1))  # the rate claim's known factor, e.g. 1/β
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise InputError(f"claim {self.id}: unknown kind {self.kind!r}")
+        if not self.tags:
+            raise InputError(f"claim {self.id}: provenance must carry a tag among {', '.join(TAGS)}")
+        if self.kind in ("rate", "dimension") and self.rate is None:
+            raise InputError(f"claim {self.id}: a rate claim needs its rate")
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        words = self.provenance.replace(",", " ").replace(";", " ").split()
+        return tuple(dict.fromkeys(w for w in words if w in TAGS))
+
+    def applies_to(self, solver: str) -> bool:
+        return "*" in self.solvers or solver in self.solvers
+
+    def text(self) -> str:
+        return " and ".join(sp.sstr(s) for s in self.statements) if self.statements else "(no checkable statement)"
+
+    def latex(self) -> str:
+        return r" \quad\text{and}\quad ".join(sp.latex(s) for s in self.statements)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id, "title": self.title, "statement": self.text(), "latex": self.latex(),
+            "hypotheses": [sp.sstr(h) for h in self.hypotheses],
+            "hypotheses_latex": [sp.latex(h) for h in self.hypotheses],
+            "provenance": self.provenance, "tags": list(self.tags), "source": self.source,
+            "kind": self.kind, "metric": self.metric, "solvers": list(self.solvers),
+            "rate": sp.sstr(self.rate) if self.rate is not None else None,
+            "derivation": self.derivation,
+        }
+
+
+class Catalogue:
+    """An ordered, open set of claims."""
+
+    def __init__(self, claims: Iterable[Claim] = ()) -> None:
+        self._claims: dict[str, Claim] = {}
+        for c in claims:
+            self.add(c)
+
+    def add(self, claim: Claim, replace: bool = True) -> None:
+        if not isinstance(claim, Claim):
+            raise InputError(f"not a Claim: {claim!r}")
+        if claim.id in self._claims and not replace:
+            raise InputError(f"claim {claim.id} already exists")
+        self._claims[claim.id] = claim
+
+    def get(self, claim_id: str) -> Claim:
+        try:
+            return self._claims[claim_id]
+        except KeyError:
+            raise InputError(f"unknown claim {claim_id!r}; `nashproof claims` lists them") from None
+
+    def __iter__(self) -> Iterator[Claim]:
+        return iter(self._claims.values())
+
+    def __len__(self) -> int:
+        return len(self._claims)
+
+    def ids(self) -> list[str]:
+        return list(self._claims)
+
+    def load(self, target: str) -> None:
+        """Add the claims of a user module: ``package.module`` or ``path/to/file.py``."""
+        try:
+            if target.endswith(".py") or Path(target).is_file():
+                path = Path(target)
+                if not path.is_file():
+                    raise InputError(f"claims module not found: {target}")
+                spec = importlib.util.spec_from_file_location(f"nashproof_user_claims_{path.stem}", path)
+                if spec is None or spec.loader is None:
+                    raise InputError(f"cannot load claims module {target}")
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = module
+                spec.loader.exec_module(module)
+            else:
+                module = importlib.import_module(target)
+        except InputError:
+            raise
+        except Exception as exc:  # a user module that fails to import is bad input
+            raise InputError(f"cannot import claims module {target}: {type(exc).__name__}: {exc}") from None
+        register = getattr(module, "register", None)
+        claims = getattr(module, "CLAIMS", None)
+        if register is None and claims is None:
+            raise InputError(f"claims module {target} defines neither CLAIMS nor register(catalogue)")
+        if claims is not None:
+            for c in claims:
+                self.add(c)
+        if callable(register):
+            register(self)
+
+
+def hypotheses_hold(claim: Claim, values: dict[sp.Symbol, sp.Expr]) -> tuple[bool, str | None]:
+    """Decide the hypotheses exactly for the given parameter values; return the first that fails."""
+    for h in claim.hypotheses:
+        decided = h.subs(values)
+        if decided is sp.true or decided == sp.true:
+            continue
+        if decided is sp.false or decided == sp.false:
+            return False, sp.sstr(h)
+        simplified = sp.simplify(decided)
+        if simplified is sp.true:
+            continue
+        if simplified is sp.false:
+            return False, sp.sstr(h)
+        raise InputError(f"claim {claim.id}: cannot decide hypothesis {sp.sstr(h)} (got {simplified})")
+    return True, None
+
+
+def builtin_catalogue() -> Catalogue:
+    from .catalogue import BUILTIN
+
+    return Catalogue(BUILTIN)
