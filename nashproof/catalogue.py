@@ -9,19 +9,19 @@ from __future__ import annotations
 import sympy as sp
 
 from .claims import (
+    KL,
     KL0,
-    L1,
-    L1_half,
-    P_ref_star,
     C,
     Claim,
     Expl,
     Expl_0,
     K_eps,
-    KL,
     KL_next,
     KL_ref_star,
     KL_rev,
+    L1_half,
+    L1_sq,
+    P_ref_star,
     Span,
     Span_next,
     beta,
@@ -58,7 +58,8 @@ BUILTIN: list[Claim] = [
           "A rate, S order", f"{PAPER}; order 1/β from a secondary summary; constant unknown",
           rate=CONTRACT, scale=1 / beta),
     Claim("EXPL-SANDWICH", "β KL(π‖π*) ≤ Expl_β(π) ≤ β KL(π‖π*) + ‖π − π*‖₁²/(8β)", "bound", "exploitability",
-          (sp.Le(beta * KL_rev, Expl), sp.Le(Expl, beta * KL_rev + L1**2 / (8 * beta))), (), ("*",), "D", SPEC,
+          (sp.Le(beta * KL_rev, Expl), sp.Le(Expl, beta * KL_rev + L1_sq / (8 * beta))), (), ("*",), "D", SPEC,
+          "Per context; with several contexts the ρ-average of ‖π − π*‖₁² enters (not the square of the average). "
           "Lower: the identity above with the optimality of π*. Upper: Expl_β(π) − β KL(π‖π*) is the "
           "β-smoothed best-response gain, at most ‖Aδ‖²_∞/(2β) by strong convexity, with ‖Aδ‖_∞ ≤ ½‖δ‖₁."),
     Claim("NMP-SPAN", "Nash-MP: span(log π_k − log π*) decays linearly", "rate", "span",

@@ -20,7 +20,7 @@ from .verify import Verdict
 PRECISION_NOTE = ("Error estimates come from precision doubling: every metric is computed at D and at D+G digits; "
                   "the error is twice their difference plus 100·n·10^(−D)·scale. A verdict is pass or violated only "
                   "when the margin exceeds the propagated error; otherwise it is inconclusive. Not a certified "
-                  "enclosure. With until_floor (default), iterates whose metric has < 3 correct digits are not "
+                  "enclosure. With until_floor (default), iterates whose metric has < 9 correct digits are not "
                   "evaluated; the range evaluated is reported.")
 
 DEFAULT_SUITE = Path(__file__).resolve().parent.parent / "checks" / "default.toml"

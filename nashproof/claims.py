@@ -25,6 +25,7 @@ sched = sp.Symbol("schedule")  # 1 when Nash-MD uses η_t = 2/(β(t+2)), else 0
 KL, KL_next, KL0 = sp.symbols("KL_k KL_{k+1} KL_0", nonnegative=True)
 KL_rev = sp.Symbol("KLrev_k", nonnegative=True)  # KL(π_k‖π*)
 L1 = sp.Symbol("L1_k", nonnegative=True)  # ‖π_k − π*‖₁
+L1_sq = sp.Symbol("L1sq_k", nonnegative=True)  # ρ-average of ‖π_k − π*‖₁²
 L1_half = sp.Symbol("L1_{k+1/2}", nonnegative=True)  # ‖π_{k+½} − π*‖₁
 Expl = sp.Symbol("Expl_k", nonnegative=True)  # Expl_β(π_k)
 Expl_0 = sp.Symbol("Expl0_k")  # unregularized exploitability of π_k
@@ -47,6 +48,7 @@ SYMBOLS: dict[sp.Symbol, tuple[str, str]] = {
     KL0: ("kl@0", "KL(π*‖π_0)"),
     KL_rev: ("kl_reverse", "KL(π_k‖π*), ρ-averaged"),
     L1: ("l1", "‖π_k − π*‖₁, ρ-averaged"),
+    L1_sq: ("l1_sq", "ρ-average of ‖π_k − π*‖₁² (per-context squares)"),
     L1_half: ("l1_half", "‖π_{k+½} − π*‖₁, maximum over contexts"),
     Expl: ("exploitability", "Expl_β(π_k), ρ-averaged"),
     Expl_0: ("exploitability_unreg", "Expl_0(π_k), ρ-averaged"),

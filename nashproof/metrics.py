@@ -48,7 +48,7 @@ def utility(ng: NumericGame, c: int, logpi: Vec, logcmp: Vec, beta: Scalar) -> S
 
 #: Names of the scalar metrics a :class:`Metrics` row carries (used by the CLI and claims).
 METRIC_NAMES = (
-    "kl", "kl_reverse", "l1", "exploitability", "gap", "exploitability_unreg", "span", "span_avg",
+    "kl", "kl_reverse", "l1", "l1_sq", "exploitability", "gap", "exploitability_unreg", "span", "span_avg",
 )
 
 
@@ -59,6 +59,7 @@ class Metrics:
     kl: Scalar
     kl_reverse: Scalar
     l1: Scalar
+    l1_sq: Scalar  # ρ-average of ‖π − π*‖₁² (not the square of the average)
     exploitability: Scalar
     gap: Scalar
     exploitability_unreg: Scalar
@@ -76,10 +77,12 @@ def evaluate(ng: NumericGame, logpi: LogPolicy, star: LogPolicy, beta: Scalar) -
     rows = []
     for c in range(ng.k):
         expl = exploitability(ng, c, logpi[c], beta)
+        dist = l1(ng, logpi[c], star[c])
         rows.append({
             "kl": kl(ng, star[c], logpi[c]),
             "kl_reverse": kl(ng, logpi[c], star[c]),
-            "l1": l1(ng, logpi[c], star[c]),
+            "l1": dist,
+            "l1_sq": dist * dist,
             "exploitability": expl,
             "gap": 2 * expl,
             "exploitability_unreg": exploitability_unregularized(ng, c, logpi[c]),
@@ -90,7 +93,7 @@ def evaluate(ng: NumericGame, logpi: LogPolicy, star: LogPolicy, beta: Scalar) -
         return ng.average([r[key] for r in rows])
 
     return Metrics(
-        kl=avg("kl"), kl_reverse=avg("kl_reverse"), l1=avg("l1"), exploitability=avg("exploitability"),
+        kl=avg("kl"), kl_reverse=avg("kl_reverse"), l1=avg("l1"), l1_sq=avg("l1_sq"), exploitability=avg("exploitability"),
         gap=avg("gap"), exploitability_unreg=avg("exploitability_unreg"),
         span=max(r["span"] for r in rows), span_avg=avg("span"), per_context=tuple(rows),
     )

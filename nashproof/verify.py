@@ -117,7 +117,7 @@ def _collect(game: Game, solver: Solver, steps: int, digits: int, g: int, backen
         scale: list[float] = []
         for t, lp in enumerate(traj.policies):
             m = evaluate(ng, lp, eq.logpi, bs)
-            for name in ("kl", "kl_reverse", "l1", "exploitability", "exploitability_unreg", "span", "gap"):
+            for name in ("kl", "kl_reverse", "l1", "l1_sq", "exploitability", "exploitability_unreg", "span", "gap"):
                 series.setdefault(name, []).append(mp.mpf(m.get(name)))
             half = traj.halves[t] if t < len(traj.halves) else None
             l1h = max(float(0), *[0.0]) if half is None else None
@@ -261,10 +261,10 @@ def _args(vals: dict[str, mpmath.mpf]) -> list[mpmath.mpf]:
 
 
 def _floor_index(data: RunData, metric: str, last: int) -> int:
-    """Last k ≤ ``last`` before the metric's error exceeds 10⁻³ of its value (0 values are exact)."""
+    """Last k ≤ ``last`` before the metric has fewer than 9 correct digits (0 values are exact)."""
     values, errors = data.values[metric], data.errors[metric]
     for t in range(last + 1):
-        if values[t] != 0 and errors[t] > values[t] * mp.mpf("1e-3"):
+        if values[t] != 0 and errors[t] > values[t] * mp.mpf("1e-9"):
             return t - 1
     return last
 
@@ -396,7 +396,7 @@ def _hitting_points(data: RunData, claim: Claim, grid: int) -> list[_Point]:
     for j in range(1, 2 * grid + 1):
         target = m0 * mp.mpf(10) ** (-mp.mpf(j) / 2)
         hit = next((t for t, m in enumerate(series) if m <= target), None)
-        if hit is None or errors[hit] > abs(series[hit] - target) / 2 and series[hit] != target:
+        if hit is None or (errors[hit] > abs(series[hit] - target) / 2 and series[hit] != target):
             break
         vals, errs, ident = data.at(0)
         vals["eps"], errs["eps"] = target, mp.zero

@@ -47,7 +47,7 @@ def normalize_logs(M: Any, z: Sequence[Any]) -> list[Any]:
 
 
 def kl_mp(M: Any, p: Sequence[Any], q: Sequence[Any]) -> Any:
-    return M.fsum(pi * (M.log(pi) - M.log(qi)) for pi, qi in zip(p, q) if pi != 0)
+    return M.fsum(pi * (M.log(pi) - M.log(qi)) for pi, qi in zip(p, q, strict=True) if pi != 0)
 
 
 def prox_step_mp(M: Any, P: Sequence[Sequence[Fraction]], ref: Sequence[Fraction], centre: Sequence[Any],
@@ -57,7 +57,7 @@ def prox_step_mp(M: Any, P: Sequence[Sequence[Fraction]], ref: Sequence[Fraction
     e = mpv(M, [eta])[0]
     q = matvec(M, P, opponent)
     lref = [M.log(r) for r in mpv(M, ref)]
-    z = [(M.log(c) + eb * lr + e * qi) / (1 + eb) for c, lr, qi in zip(centre, lref, q)]
+    z = [(M.log(c) + eb * lr + e * qi) / (1 + eb) for c, lr, qi in zip(centre, lref, q, strict=True)]
     return [M.exp(t) for t in normalize_logs(M, z)]
 
 
@@ -74,7 +74,7 @@ def exploitability_mp(M: Any, P: Sequence[Sequence[Fraction]], ref: Sequence[Fra
     b = mpv(M, [beta])[0]
     q = matvec(M, P, pi)
     r = mpv(M, ref)
-    z = [M.log(ri) + qi / b for ri, qi in zip(r, q)]
+    z = [M.log(ri) + qi / b for ri, qi in zip(r, q, strict=True)]
     m = max(z)
     lse = m + M.log(M.fsum(M.exp(t - m) for t in z))
     return b * lse + b * kl_mp(M, pi, r) - M.mpf(1) / 2
@@ -121,7 +121,7 @@ def equilibrium_mp(P: Sequence[Sequence[Fraction]], ref: Sequence[Fraction], bet
     def F(*x: Any) -> list[Any]:
         pi = [M.exp(t) for t in x]
         q = [M.fsum(Pm[i][j] * pi[j] for j in range(n)) for i in range(n)]
-        z = [lr + qi / b for lr, qi in zip(lref, q)]
+        z = [lr + qi / b for lr, qi in zip(lref, q, strict=True)]
         m = max(z)
         lse = m + M.log(M.fsum(M.exp(t - m) for t in z))
         return [x[i] - (z[i] - lse) for i in range(n)]
