@@ -79,7 +79,8 @@ class Backend(ABC):
 
     def log_normalize(self, logits: Vec) -> Vec:
         """Logits shifted so that exp(logits) sums to 1."""
-        return logits - self.logsumexp(logits)
+        shifted: Vec = logits - self.logsumexp(logits)
+        return shifted
 
     def is_finite(self, v: Vec) -> bool:
         return all(math.isfinite(float(x)) for x in v)

@@ -44,10 +44,11 @@ def cmd_claims(args: argparse.Namespace) -> int:
             print(json.dumps(claim.as_dict(), indent=2, ensure_ascii=False))
             return 0
         d = claim.as_dict()
+        hyps = [str(h) for h in claim.hypotheses]
         print(f"{claim.id}: {claim.title}")
         print(f"  statement : {d['statement']}")
         print(f"  LaTeX     : {d['latex']}")
-        print(f"  hypotheses: {', '.join(map(str, d['hypotheses'])) or '(none)'}")
+        print(f"  hypotheses: {', '.join(hyps) or '(none)'}")
         print(f"  kind      : {claim.kind} ({KINDS[claim.kind]})")
         print(f"  metric    : {claim.metric}; solvers: {', '.join(claim.solvers)}")
         print(f"  provenance: {claim.provenance} — " + "; ".join(f"{t}: {TAGS[t]}" for t in claim.tags))
@@ -71,7 +72,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 def _exit_code(verdicts: Sequence[Verdict]) -> int:
     outcomes = {v.outcome for v in verdicts}
     unexpected = [v for v in verdicts if v.expected is not None and v.outcome != "expected"]
-    if "violated" in outcomes or any(v.status != "violated" and v.expected == "violated" for v in unexpected):
+    if "violated" in outcomes or unexpected:
         return EXIT_VIOLATION
     if "inconclusive" in outcomes:
         return EXIT_INCONCLUSIVE

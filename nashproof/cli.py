@@ -79,9 +79,9 @@ def cmd_equilibrium(args: argparse.Namespace) -> int:
                "policy": [[_fmt(b, p, b.digits) for p in pi] for pi in probs],
                "certificate": eq.certificate.as_dict(b)})
         return 0
-    for ctx, pi in zip(game.contexts, probs):
+    for ctx, star in zip(game.contexts, probs):
         print(f"π*_β for β = {fraction_str(beta)}, context {ctx.name}:")
-        print(table(["action", "π*"], [[a, _fmt(b, p, b.digits)] for a, p in zip(game.actions, pi)]))
+        print(table(["action", "π*"], [[a, _fmt(b, p, b.digits)] for a, p in zip(game.actions, star)]))
     cert = eq.certificate.as_dict(b)
     print("certificate: " + ", ".join(f"{k} = {v}" for k, v in cert.items()))
     return 0

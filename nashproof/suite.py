@@ -35,11 +35,12 @@ class Task:
     until_floor: bool = True
     expect: tuple[tuple[str, str], ...] = ()
     source: str = ""
+    block: int = 0
 
     @property
     def label(self) -> str:
         eta = fraction_str(self.eta) if self.eta is not None else "default"
-        return f"{self.game} | {self.solver} | β={fraction_str(self.beta)} | η={eta}"
+        return f"run{self.block} | {self.game} | {self.solver} | β={fraction_str(self.beta)} | η={eta}"
 
 
 @dataclass(frozen=True)
@@ -143,13 +144,13 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
                         raise InputError(f"{where}: unknown solver {name!r}")
                     suite.tasks.append(Task(str(game), beta, name, parse_eta(eta_raw, beta), steps, digits, claims,
                                             bool(block.get("ignore_hypotheses", False)),
-                                            bool(block.get("until_floor", True)), expect, str(p)))
+                                            bool(block.get("until_floor", True)), expect, str(p), i + 1))
     for i, raw in enumerate(data.get("dimension", [])):
         where = f"{p.name} dimension #{i + 1}"
         unknown = set(raw) - _DIM_KEYS
         if unknown:
             raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-        sizes = tuple(int(s) for s in _list(raw, "sizes", where))
+        sizes = tuple(int(str(s)) for s in _list(raw, "sizes", where))
         beta = parse_positive(raw.get("beta", "1/10"), f"{where} beta")
         eta = parse_eta(raw.get("eta", "2"), beta) or Fraction(2)
         suite.dimensions.append(DimensionTask(str(raw["family"]), sizes, beta, eta, _int(raw, "steps", 30, where),

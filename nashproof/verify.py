@@ -389,7 +389,7 @@ def _range_text(claim: Claim, evaluations: list[_Point], cut: int | None) -> str
 def _hitting_points(data: RunData, claim: Claim, grid: int) -> list[_Point]:
     """Targets ε = M_0·10^(−j/2); K_ε is the first k with M_k ≤ ε, for targets reached above the floor."""
     series, errors = data.values[claim.metric], data.errors[claim.metric]
-    out = []
+    out: list[_Point] = []
     m0 = series[0]
     if m0 == 0:
         return out
