@@ -410,7 +410,8 @@ def _check_rate(claim: Claim, data: RunData, v: Verdict, until_floor: bool) -> V
     subs = _param_values(data)
     r = mp.mpf(sp.N(claim.rate.subs(subs), data.digits + data.guard))
     scale = mp.mpf(sp.N(claim.scale.subs(subs), data.digits + data.guard))
-    stop = _floor_index(data, claim.metric, data.steps) if until_floor else data.steps
+    # A rate is only ever fitted on iterates above the rounding floor, whatever ``until_floor`` says.
+    stop = _floor_index(data, claim.metric, data.steps)
     series = data.values[claim.metric][: stop + 1]
     pts = [(t, m) for t, m in enumerate(series) if m > 0]
     v.claimed_rate = _s(r, 8)

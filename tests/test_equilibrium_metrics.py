@@ -46,7 +46,7 @@ def float_matrix(rows: Any) -> np.ndarray:
 # ------------------------------------------------------------------------ exploitability
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(games(max_n=5, max_contexts=2), BETAS, st.integers(0, 10**6))
 def test_exploitability_zero_at_equilibrium_positive_elsewhere(game: Game, beta: Fraction, seed: int) -> None:
     b = MpmathBackend(30)
@@ -68,7 +68,7 @@ def test_exploitability_zero_at_equilibrium_positive_elsewhere(game: Game, beta:
     assert abs(eq.certificate.exploitability) < 1e-25
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(games(max_n=4, max_contexts=2), st.sampled_from([F(1, 5), F(1, 2), F(2)]), st.integers(0, 10**6))
 def test_exploitability_closed_form_against_brute_force(game: Game, beta: Fraction, seed: int) -> None:
     """Expl_β(π) + ½ = max_π' J_β(π', π), the max taken numerically by scipy over the simplex."""
@@ -173,7 +173,7 @@ def test_uniform_reference_rps_equilibrium_is_uniform() -> None:
 # ------------------------------------------------------------- sandwich, identity, symmetry
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(games(max_n=5, max_contexts=2), BETAS, st.integers(0, 10**6))
 def test_expl_sandwich_and_identity(game: Game, beta: Fraction, seed: int) -> None:
     b = MpmathBackend(40)
@@ -315,7 +315,7 @@ def is_exact_winner(ctx: Context, pi: tuple[Fraction, ...]) -> bool:
     return all(sum(pi[i] * ctx.preference[i][j] for i in range(n)) >= F(1, 2) for j in range(n))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(games(max_n=7, max_contexts=2))
 def test_von_neumann_winner_against_linprog(game: Game) -> None:
     for ctx in game.contexts:

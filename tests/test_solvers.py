@@ -64,7 +64,7 @@ def log_policy(ng: NumericGame, policy: list[tuple[Fraction, ...]]) -> LogPolicy
 # ------------------------------------------------- closed-form step vs direct numerical argmax
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     games(max_n=5, max_contexts=2),
     st.sampled_from([F(1, 2), F(2), F(7)]),
@@ -92,7 +92,7 @@ def test_nash_mp_steps_maximise_the_proximal_objective(game: Game, eta: Fraction
         np.testing.assert_allclose(to_float(b, step.policy[c]), full, atol=2e-7, rtol=0)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     games(max_n=5, max_contexts=2),
     st.sampled_from([F(1, 5), F(1), F(4)]),
