@@ -205,7 +205,8 @@ examples:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("claims", help="list the claim catalogue, or show one claim",
-                       epilog="examples:\n  nashproof claims\n  nashproof claims NMP-KL-STEP\n  nashproof claims --json",
+                       epilog="examples:\n  nashproof claims\n  nashproof claims NMP-KL-STEP\n"
+                              "  nashproof claims --json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("id", nargs="?", help="a claim id to show in full")
     p.add_argument("--claims-module", action="append", help="also load claims from a module or .py file")

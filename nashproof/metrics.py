@@ -93,7 +93,8 @@ def evaluate(ng: NumericGame, logpi: LogPolicy, star: LogPolicy, beta: Scalar) -
         return ng.average([r[key] for r in rows])
 
     return Metrics(
-        kl=avg("kl"), kl_reverse=avg("kl_reverse"), l1=avg("l1"), l1_sq=avg("l1_sq"), exploitability=avg("exploitability"),
+        kl=avg("kl"), kl_reverse=avg("kl_reverse"), l1=avg("l1"), l1_sq=avg("l1_sq"),
+        exploitability=avg("exploitability"),
         gap=avg("gap"), exploitability_unreg=avg("exploitability_unreg"),
         span=max(r["span"] for r in rows), span_avg=avg("span"), per_context=tuple(rows),
     )

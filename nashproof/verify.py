@@ -477,8 +477,9 @@ def check_dimension(claim: Claim, family: str, sizes: list[int], beta: Fraction,
         backend = "float" if size >= float_from else "mpmath"
         data = collect(game, solver, steps, digits, backend=backend)
         kl_series, errs = data.values["kl"], data.errors["kl"]
+        reliable = [t for t in range(steps + 1) if errs[t] < kl_series[t] * mp.mpf("1e-3")]
         ratios = [(kl_series[t + 1] + errs[t + 1]) / (rho * (kl_series[t] - errs[t]))
-                  for t in range(steps) if kl_series[t] - errs[t] > 0 and errs[t + 1] < kl_series[t + 1] * mp.mpf("1e-3")]
+                  for t in reliable if t + 1 in reliable]
         step_ratio = max(ratios) if ratios else mp.zero
         const = max((kl_series[t] / (rho**t * kl_series[0]) for t in range(steps + 1)
                      if errs[t] < kl_series[t] * mp.mpf("1e-3")), default=mp.zero) if kl_series[0] > 0 else mp.zero

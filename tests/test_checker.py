@@ -28,7 +28,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     return code, out, err
 
 
-def test_claims_json_lists_every_spec_id_with_provenance_latex_and_hypotheses(capsys: pytest.CaptureFixture[str]) -> None:
+def test_claims_json_lists_every_spec_id(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "claims", "--json")
     assert code == 0
     claims = {c["id"]: c for c in json.loads(out)}
