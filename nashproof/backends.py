@@ -53,6 +53,14 @@ class Backend(ABC):
     def log_scalar(self, x: Scalar) -> Scalar: ...
 
     @abstractmethod
+    def expm1(self, v: Vec) -> Vec:
+        """exp(v) − 1, accurate for small v."""
+
+    @abstractmethod
+    def log1p_scalar(self, x: Scalar) -> Scalar:
+        """log(1 + x), accurate for small x."""
+
+    @abstractmethod
     def solve(self, M: Vec, b: Vec) -> Vec:
         """Solve the linear system M x = b."""
 
@@ -99,6 +107,7 @@ class MpmathBackend(Backend):
         self.ctx.dps = digits
         self._exp = np.frompyfunc(self.ctx.exp, 1, 1)
         self._log = np.frompyfunc(self.ctx.log, 1, 1)
+        self._expm1 = np.frompyfunc(self.ctx.expm1, 1, 1)
 
     def scalar(self, x: Number | str) -> Scalar:
         if isinstance(x, Fraction):
@@ -126,6 +135,12 @@ class MpmathBackend(Backend):
 
     def log_scalar(self, x: Scalar) -> Scalar:
         return self.ctx.log(x)
+
+    def expm1(self, v: Vec) -> Vec:
+        return np.asarray(self._expm1(v), dtype=object)
+
+    def log1p_scalar(self, x: Scalar) -> Scalar:
+        return self.ctx.log1p(x)
 
     def solve(self, M: Vec, b: Vec) -> Vec:
         sol = self.ctx.lu_solve(self.ctx.matrix(M.tolist()), self.ctx.matrix([[x] for x in b]))
@@ -173,6 +188,12 @@ class FloatBackend(Backend):
 
     def log_scalar(self, x: Scalar) -> Scalar:
         return np.float64(np.log(float(x)))
+
+    def expm1(self, v: Vec) -> Vec:
+        return np.expm1(v.astype(np.float64))
+
+    def log1p_scalar(self, x: Scalar) -> Scalar:
+        return np.float64(np.log1p(float(x)))
 
     def logsumexp(self, v: Vec) -> Scalar:
         m = np.max(v)

@@ -15,8 +15,9 @@ from fractions import Fraction
 import numpy as np
 
 from .backends import Backend, FloatBackend, MpmathBackend, Scalar, Vec, make_backend
-from .errors import InputError, SolverError
+from .errors import SolverError
 from .games import Context, Game
+from .numbers import check_beta
 from .numeric import LogPolicy, NumericGame
 
 
@@ -133,8 +134,7 @@ class Equilibrium:
 
 def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int = 15) -> Equilibrium:
     """π*_β of every context at the backend's precision (internally ``guard`` extra digits)."""
-    if beta <= 0:
-        raise InputError(f"beta must be > 0, got {beta}")
+    check_beta(beta)
     from .metrics import exploitability  # local import: metrics needs this module's types
 
     fb = FloatBackend()

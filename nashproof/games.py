@@ -133,7 +133,7 @@ def single(P: Sequence[Sequence[Fraction | int]], ref: Sequence[Fraction | int] 
            actions: Sequence[str] | None = None, label: str = "game") -> Game:
     """Convenience constructor for a one-context game (uniform π_ref by default)."""
     n = len(P)
-    reference = tuple(Fraction(r) for r in ref) if ref is not None else tuple([Fraction(1, n)] * n)
+    reference = tuple(Fraction(r) for r in ref) if ref is not None else _uniform(n)
     names = tuple(actions) if actions is not None else tuple(f"y{i}" for i in range(n))
     matrix = tuple(tuple(Fraction(p) for p in row) for row in P)
     return make_game(names, [Context("x0", Fraction(1), matrix, reference)], label)
@@ -192,18 +192,20 @@ def game_from_dict(data: object, label: str = "game") -> Game:
             ref = (
                 _num_list(c["reference"], f"context {name!r} reference")
                 if "reference" in c
-                else tuple([Fraction(1, n)] * n)
+                else _uniform(n)
             )
             contexts.append(Context(name, weight, P, ref))
     else:
         if "preference" not in data:
             raise InputError("a game file needs 'preference' (one context) or 'contexts'")
         P = _matrix(data["preference"], "preference")
-        ref = _num_list(data["reference"], "reference") if "reference" in data else tuple(
-            [Fraction(1, n)] * n
-        )
+        ref = _num_list(data["reference"], "reference") if "reference" in data else _uniform(n)
         contexts.append(Context("x0", Fraction(1), P, ref))
     return make_game(actions, contexts, label)
+
+
+def _uniform(n: int) -> tuple[Fraction, ...]:
+    return tuple([Fraction(1, n)] * n) if n > 0 else ()
 
 
 def load_game_file(path: str | Path) -> Game:
@@ -219,6 +221,8 @@ def load_game_file(path: str | Path) -> Game:
         data = json.loads(text, parse_float=Fraction, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: unreadable number or structure ({exc})") from None
     return game_from_dict(data, label=p.stem)
 
 

@@ -30,8 +30,16 @@ def exploitability(ng: NumericGame, c: int, logpi: Vec, beta: Scalar) -> Scalar:
     """Expl_β(π) = β log Σ_y π_ref(y) exp(P(y ≻ π)/β) + β KL(π‖π_ref) − ½ (one context)."""
     b = ng.backend
     pi = b.exp(logpi)
-    lse = b.logsumexp(ng.logref[c] + (ng.P[c] @ pi) / beta)
-    return beta * lse + beta * kl(ng, logpi, ng.logref[c]) - b.scalar("0.5")
+    field_ = ng.P[c] @ pi
+    # Centre the field at its π_ref-mean c: β·LSE(log π_ref + Pπ/β) = c + β·LSE(log π_ref + (Pπ − c)/β),
+    # which keeps the small differences when β is large.
+    centre = ng.ref[c] @ field_
+    y = (field_ - centre) / beta
+    if max(abs(t) for t in y) < 1:  # log Σ π_ref e^y = log1p(Σ π_ref (e^y − 1)), no cancellation
+        lse = b.log1p_scalar(ng.ref[c] @ b.expm1(y))
+    else:
+        lse = b.logsumexp(ng.logref[c] + y)
+    return centre + beta * lse + beta * kl(ng, logpi, ng.logref[c]) - b.scalar("0.5")
 
 
 def exploitability_unregularized(ng: NumericGame, c: int, logpi: Vec) -> Scalar:

@@ -31,14 +31,37 @@ def parse_rational(value: object, what: str = "number") -> Fraction:
     if not isinstance(value, str):
         raise InputError(f"{what}: expected a number as a string or an integer, got {type(value).__name__}")
     text = value.strip()
-    if _INT.match(text) or _DECIMAL.match(text):
-        return Fraction(text)
-    if _RATIO.match(text):
-        num, den = (part.strip() for part in text.split("/"))
-        if int(den) == 0:
-            raise InputError(f"{what}: division by zero in {value!r}")
-        return Fraction(int(num), int(den))
+    if len(text) > MAX_LITERAL:
+        raise InputError(f"{what}: a number literal of {len(text)} characters is too long (at most {MAX_LITERAL})")
+    try:
+        if _INT.match(text) or _DECIMAL.match(text):
+            return Fraction(text)
+        if _RATIO.match(text):
+            num, den = (part.strip() for part in text.split("/"))
+            if int(den) == 0:
+                raise InputError(f"{what}: division by zero in {value!r}")
+            return Fraction(int(num), int(den))
+    except (ValueError, OverflowError) as exc:
+        raise InputError(f"{what}: cannot read {text[:40]!r}: {exc}") from None
     raise InputError(f"{what}: {value!r} is not a number (use forms like 1/3, 0.25, 1e-6)")
+
+
+#: Longest accepted number literal, in characters.
+MAX_LITERAL = 1000
+#: The supported range of β: beyond it the float continuation overflows or rounding dominates.
+BETA_MIN = Fraction(1, 10**9)
+BETA_MAX = Fraction(10**4)
+
+
+def check_beta(beta: Fraction) -> Fraction:
+    """Require 10⁻⁹ ≤ β ≤ 10⁴ (β > 0 is the game's; the bounds are numerical)."""
+    if beta <= 0:
+        raise InputError(f"beta must be > 0, got {fraction_str(beta)}")
+    if beta < BETA_MIN:
+        raise InputError("beta is smaller than 1e-9, outside the supported range [1e-9, 1e4]")
+    if beta > BETA_MAX:
+        raise InputError("beta is larger than 1e4, outside the supported range [1e-9, 1e4]")
+    return beta
 
 
 def parse_positive(value: object, what: str) -> Fraction:

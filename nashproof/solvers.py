@@ -17,7 +17,7 @@ from .backends import Backend, Vec
 from .equilibrium import solve_fixed_point
 from .errors import InputError
 from .games import Game
-from .numbers import fraction_str
+from .numbers import check_beta, fraction_str
 from .numeric import LogPolicy, NumericGame, Oracle, check_log_policy
 
 
@@ -37,8 +37,7 @@ class Solver(ABC):
     queries_per_step: ClassVar[int]
 
     def __init__(self, beta: Fraction, eta: Fraction | None = None) -> None:
-        if beta <= 0:
-            raise InputError(f"beta must be > 0, got {fraction_str(beta)}")
+        check_beta(beta)
         if eta is not None and eta <= 0:
             raise InputError(f"eta must be > 0, got {fraction_str(eta)}")
         self.beta = beta
