@@ -64,14 +64,16 @@ BUILTIN: list[Claim] = [
           "β-smoothed best-response gain, at most ‖Aδ‖²_∞/(2β) by strong convexity, with ‖Aδ‖_∞ ≤ ½‖δ‖₁."),
     Claim("NMP-SPAN", "Nash-MP: span(log π_k − log π*) decays linearly", "rate", "span",
           (sp.Le(Span, C * (1 + eta * beta) ** (-k / 2)),), (STEP_OK,), ("nash-mp",),
-          "A rate, D rate value", f"{PAPER}; the rate (1+ηβ)^(−1/2) follows from SPAN-STEP and NMP-KL",
+          "A rate, D rate value",
+          f"{PAPER}; the rate (1+ηβ)^(−1/2) is proved in docs/proofs.md §6.2 from SPAN-STEP and the "
+          "strengthened NMP-KL-STEP (which also bounds KL(π_{k+½}‖π*)); the constant is unknown",
           rate=CONTRACT ** R(1, 2)),
     Claim("SPAN-STEP", "span_{k+1} ≤ [span_k + η‖π_{k+½} − π*‖₁]/(1+ηβ)", "step", "span",
           (sp.Le(Span_next, (Span + eta * L1_half) * CONTRACT),), (), ("nash-mp",), "D", SPEC,
           "log π_{k+1} − log π* = [log π_k − log π* + ηP(π_{k+½} − π*)]/(1+ηβ) + c, and span(Pv) ≤ ‖v‖₁ "
           "when Σv = 0 (tight; the sharper ½‖v‖₁ holds only for the sup norm)."),
     Claim("NMP-CPLX", "Nash-MP reaches KL_k ≤ ε by k = ⌈log(KL_0/ε)/log(1+ηβ)⌉ (N = 2k queries)", "hitting", "kl",
-          (sp.Le(K_eps, sp.ceiling(sp.log(KL0 / eps) / sp.log(1 + eta * beta))),), (STEP_OK,), ("nash-mp",),
+          (sp.Le(K_eps, sp.Max(0, sp.ceiling(sp.log(KL0 / eps) / sp.log(1 + eta * beta)))),), (STEP_OK,), ("nash-mp",),
           "D from A", "derived from NMP-KL", "Solve (1+ηβ)^(−k) KL_0 ≤ ε for k."),
     Claim("NMP-UNREG", "Expl_0(π) ≤ Expl_β(π) + β log(1/min π_ref)", "bound", "exploitability_unreg",
           (sp.Le(Expl_0, Expl + beta * sp.log(1 / min_ref)),), (), ("*",), "D", SPEC,

@@ -190,9 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[Any], None]]:
     """Sub-commands defined in their own modules."""
-    from . import check_cli
+    from . import check_cli, complexity_cli
 
-    return [check_cli.register]
+    return [check_cli.register, complexity_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

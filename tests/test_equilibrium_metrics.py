@@ -18,9 +18,9 @@ from _reference import (
     mp_ctx,
     mpv,
 )
-from conftest import games
 from hypothesis import given, settings
 from scipy.optimize import linprog
+from strategies import games
 
 from nashproof.backends import FloatBackend, MpmathBackend
 from nashproof.equilibrium import solve_equilibrium, verify_von_neumann_winner, von_neumann_winner

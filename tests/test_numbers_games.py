@@ -8,8 +8,8 @@ from pathlib import Path
 
 import hypothesis.strategies as st
 import pytest
-from conftest import games
 from hypothesis import given, settings
+from strategies import games
 
 from nashproof.errors import InputError
 from nashproof.families import FAMILIES, build_family, load_game, parse_spec

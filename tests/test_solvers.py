@@ -18,8 +18,8 @@ from _reference import (
     normalize_logs,
     proximal_objective,
 )
-from conftest import games
 from hypothesis import assume, given, settings
+from strategies import games
 
 from nashproof.backends import FloatBackend, MpmathBackend
 from nashproof.equilibrium import solve_equilibrium

@@ -1,0 +1,165 @@
+"""``nashproof complexity``: iterations and queries per method, exact and symbolic, with evidence."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+
+from .equilibrium import solve_equilibrium
+from .errors import InputError
+from .families import load_game
+from .games import Game
+from .metrics import kl
+from .numbers import fraction_str
+from .numeric import NumericGame
+from .query_complexity import METHODS, Complexity, complexity, log_grid
+from .report import Progress, table
+from .solvers import make_solver, run
+
+
+def game_kl0(game: Game, beta: Fraction, digits: int = 50) -> str:
+    """KL(π*_β‖π_ref), ρ-averaged, as a decimal string at ``digits`` digits."""
+    from .backends import MpmathBackend
+
+    b = MpmathBackend(digits)
+    eq = solve_equilibrium(game, beta, b)
+    ng = NumericGame(game, b)
+    value = ng.average([kl(ng, eq.logpi[c], ng.logref[c]) for c in range(ng.k)])
+    return b.to_str(value, digits - 5)
+
+
+def measure(game: Game, result: Complexity, max_steps: int, digits: int) -> None:
+    """Run each method on the game and record the first k with KL(π*‖π_k) ≤ ε."""
+    from .backends import MpmathBackend
+
+    b = MpmathBackend(digits)
+    beta = result.chosen_beta or result.beta
+    eq = solve_equilibrium(game, beta, b)
+    ng = NumericGame(game, b)
+    target = b.scalar(result.eps)
+    for name, r in result.methods.items():
+        if r.iterations is None or name == "omd":
+            continue
+        solver = make_solver(name, beta, Fraction(r.step) if r.step is not None else None)
+        cap = min(max_steps, r.iterations)
+        traj = run(game, solver, cap, b)
+        hit = next((t for t, lp in enumerate(traj.policies)
+                    if ng.average([kl(ng, eq.logpi[c], lp[c]) for c in range(ng.k)]) <= target), None)
+        r.measured = hit
+        if hit is None:
+            r.note = (r.note + f" not reached within {cap} steps").strip()
+            if cap == r.iterations:
+                raise InputError(f"{name}: the prediction {r.iterations} is NOT an upper bound on this game")
+
+
+def _rows(results: list[Complexity]) -> list[list[str]]:
+    rows = []
+    for res in results:
+        for name, r in res.methods.items():
+            measured = "-" if r.measured is None else str(r.measured)
+            loose = f"{r.iterations / max(r.measured, 1):.3g}" if r.measured is not None and r.iterations else "-"
+            rows.append([fraction_str(res.beta), fraction_str(res.eps), name,
+                         str(r.iterations) if r.iterations is not None else "-",
+                         str(r.queries) if r.queries is not None else "-", measured, loose, r.order,
+                         f"{r.claim} [{r.provenance}]" if r.claim else r.note[:60]])
+    return rows
+
+
+def _plot(path: str, results: list[Complexity], against: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name in METHODS:
+        xs = [float(r.beta if against == "beta" else r.eps) for r in results if r.methods[name].queries]
+        ys = [float(r.methods[name].queries or 0) for r in results if r.methods[name].queries]
+        if xs:
+            ax.loglog(xs, ys, marker="o", ms=3, label=name)
+    ax.set_xlabel("β" if against == "beta" else "ε")
+    ax.set_ylabel("preference queries to reach ε (from each method's claim)")
+    ax.set_title(f"Query complexity on {results[0].metric}" +
+                 (f", ε = {float(results[0].eps):g}" if against == "beta" else f", β = {float(results[0].beta):g}"))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def cmd_complexity(args: argparse.Namespace) -> int:
+    betas = log_grid(args.beta, "--beta") if args.beta else []
+    epss = log_grid(args.eps, "--eps")
+    if args.metric != "unregularized" and not betas:
+        raise InputError("--beta is required (except for --metric unregularized)")
+    if not betas:
+        betas = [Fraction(1)]
+    game = load_game(args.game) if args.game else None
+    if args.kl0 is not None and game is not None:
+        raise InputError("give --kl0 or --game, not both")
+    if args.max_steps < 1:
+        raise InputError("--max-steps must be ≥ 1")
+    results: list[Complexity] = []
+    pairs = [(b, e) for b in betas for e in epss]
+    with Progress(len(pairs), "complexity") as bar:
+        for i, (b, e) in enumerate(pairs):
+            kl0_value = game_kl0(game, b) if game is not None and args.metric == "kl" else None
+            res = complexity(b, e, metric=args.metric, eta=args.eta, kl0=args.kl0, actions=args.actions,
+                             min_ref=game.min_reference() if game is not None else None,
+                             constant=args.constant, kl0_value=kl0_value)
+            if game is not None and args.metric == "kl":
+                with mpmath.workdps(30):
+                    measure(game, res, args.max_steps, max(30, int(-mpmath.log10(float(e))) + 25))
+            results.append(res)
+            bar.update(i + 1)
+    if args.plot:
+        _plot(args.plot, results, "beta" if len(betas) >= len(epss) else "eps")
+    if args.json:
+        payload: dict[str, Any] = results[0].as_dict() if len(results) == 1 else {
+            "rows": [r.as_dict() for r in results]}
+        if len(results) > 1:
+            payload["methods"] = results[-1].as_dict()["methods"]
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return 0
+    first = results[0]
+    print(f"metric: {first.metric}; KL₀: {first.kl0} ({first.kl0_source})"
+          + (f"; β chosen by NMP-UNREG: {fraction_str(first.chosen_beta)}" if first.chosen_beta else ""))
+    headers = ["β", "ε", "method", "iterations", "queries", "measured k", "pred/measured", "order", "from"]
+    print(table(headers, _rows(results)))
+    if len(results) == 1:
+        print()
+        for name, r in first.methods.items():
+            print(f"{name}: {r.formula}" + (f"   [{'; '.join(r.assumptions)}]" if r.assumptions else f"   {r.note}"))
+    return 0
+
+
+EPILOG = """examples:
+  nashproof complexity --beta 1/10 --eps 1e-6
+  nashproof complexity --beta 1e-3:1:13 --eps 1e-8 --plot queries.png
+  nashproof complexity --beta 1/20 --eps 1e-10 --game cyclic:n=5,skew=1/3     # with measured evidence
+  nashproof complexity --metric unregularized --eps 1e-2 --actions 10
+  nashproof complexity --beta 1/100 --eps 1e-4 --json
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("complexity", help="iterations and queries each method needs, from its claim",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--beta", help="β, or a log grid a:b:m (e.g. 1e-3:1:13)")
+    p.add_argument("--eps", required=True, help="target ε, or a log grid a:b:m")
+    p.add_argument("--metric", choices=("kl", "exploitability", "unregularized"), default="kl")
+    p.add_argument("--eta", help="Nash-MP's step η (default 2); baselines use their own largest step")
+    p.add_argument("--kl0", help="KL(π*_β‖π_0) to use (default: the NMP-KL0 bound 1/(2β))")
+    p.add_argument("--game", help="take KL₀ from this game and measure each method on it")
+    p.add_argument("--actions", type=int, help="n, for --metric unregularized with a uniform π_ref")
+    p.add_argument("--constant", default="1", help="the unknown constant C of rate claims (default 1)")
+    p.add_argument("--max-steps", type=int, default=3000, help="cap on measured runs (default 3000)")
+    p.add_argument("--plot", metavar="FILE", help="write a log–log plot of queries (PNG or SVG)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_complexity)
+

@@ -1,0 +1,316 @@
+"""Iteration and query complexity, derived from the claim catalogue with sympy.
+
+For a method whose claim bounds the metric by B(k) (an explicit bound, or a one-step contraction
+KL_{k+1} ≤ r·KL_k iterated), the iteration count is the smallest k with B(k) ≤ ε. The closed form
+comes from solving B(k) = ε symbolically; the integer is then settled by exact rational
+comparisons (or, where B(k) is irrational, by high-precision evaluation with escalation), so a
+ceiling is never off by one. Nothing is read from a separate table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import mpmath
+import sympy as sp
+
+from .claims import KL, KL0, Catalogue, Claim, KL_next, builtin_catalogue, eps, k
+from .claims import C as C_sym
+from .claims import beta as beta_sym
+from .claims import eta as eta_sym
+from .errors import InputError
+from .numbers import check_beta, fraction_str
+
+R = sp.Rational
+
+
+@dataclass(frozen=True)
+class Method:
+    """How a solver's guarantee is read: which claim, which step, how many queries per iteration."""
+
+    name: str
+    claims: dict[str, str]  # metric → claim id
+    queries_per_iteration: int
+    note: str = ""
+
+
+METHODS: dict[str, Method] = {m.name: m for m in [
+    Method("nash-mp", {"kl": "NMP-KL", "exploitability": "NMP-EXPL"}, 2),
+    Method("nash-md", {"kl": "NMD-KL"}, 1),
+    Method("mmd", {"kl": "MMD-KL"}, 1),
+    Method("extragradient", {"kl": "EG-KL"}, 2),
+    Method("proximal-point", {"kl": "PROX-KL-STEP"}, 1,
+           "idealised: one query per exact proximal step; the inner solve is not counted"),
+    Method("omd", {}, 1, "online mirror descent has no last-iterate guarantee (its average iterate "
+           "converges at O(1/√T)); no iteration count follows"),
+]}
+
+
+@dataclass
+class MethodResult:
+    method: str
+    iterations: int | None
+    queries: int | None
+    formula: str
+    latex: str
+    order: str
+    assumptions: list[str]
+    claim: str | None
+    provenance: str | None
+    step: str | None = None  # the step the count assumes (η; η_e for extragradient; None for a schedule)
+    measured: int | None = None
+    note: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        d: dict[str, object] = {key: value for key, value in self.__dict__.items()}
+        if self.measured is not None and self.iterations:
+            d["prediction_over_measured"] = round(self.iterations / max(self.measured, 1), 4)
+        return d
+
+
+@dataclass
+class Complexity:
+    beta: Fraction
+    eps: Fraction
+    metric: str
+    kl0: str
+    kl0_source: str
+    methods: dict[str, MethodResult] = field(default_factory=dict)
+    chosen_beta: Fraction | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "beta": fraction_str(self.beta), "eps": fraction_str(self.eps), "metric": self.metric,
+            "kl0": self.kl0, "kl0_source": self.kl0_source,
+            "methods": {name: r.as_dict() for name, r in self.methods.items()},
+        }
+        if self.chosen_beta is not None:
+            out["chosen_beta"] = fraction_str(self.chosen_beta)
+        return out
+
+
+def _rat(x: Fraction) -> sp.Rational:
+    return sp.Rational(x.numerator, x.denominator)
+
+
+def bound_in_k(claim: Claim) -> sp.Expr:
+    """B(k) with metric_k ≤ B(k), from an explicit bound or an iterated one-step contraction."""
+    rel = claim.statements[0]
+    if claim.kind == "bound":
+        return sp.sympify(rel.rhs)
+    if claim.kind == "step":
+        ratio = sp.simplify(rel.rhs / KL)
+        if rel.lhs != KL_next or ratio.has(KL) or ratio.has(k):
+            raise InputError(f"claim {claim.id}: not a homogeneous one-step contraction")
+        return sp.sympify(ratio**k * KL0)
+    if claim.kind == "rate":
+        return sp.sympify(rel.rhs)
+    raise InputError(f"claim {claim.id} ({claim.kind}) gives no bound in k")
+
+
+def _decide(bound: sp.Expr, kk: int, target: sp.Rational) -> bool:
+    """B(kk) ≤ ε, decided without rounding luck.
+
+    High-precision evaluation first (B(k) may be an exact rational with millions of digits, e.g.
+    (1+4β²)^(−k) at k ~ 10⁷); the precision is raised until the difference clears a bound on the
+    evaluation error, and exact rational arithmetic settles a tie when the numbers are small enough.
+    """
+    for dps in (60, 200, 1000):
+        with mpmath.workdps(dps):
+            f = sp.lambdify(k, bound, modules="mpmath")
+            value = mpmath.mpf(f(mpmath.mpf(kk)))
+            eps_v = mpmath.mpf(target.p) / target.q
+            tol = mpmath.mpf(10) ** (-(dps - 10)) * max(1, kk) * (abs(value) + abs(eps_v))
+            if abs(value - eps_v) > tol:
+                return bool(value < eps_v)
+    k_in_exponent = any(p.exp.has(k) for p in bound.atoms(sp.Pow))
+    exact = bound.subs(k, kk) if kk < 10**5 or not k_in_exponent else None
+    if exact is not None and exact.is_Rational:
+        return bool(exact <= target)
+    raise InputError("cannot decide B(k) ≤ ε even at 1000 digits (equality?)")
+
+
+def smallest_k(bound: sp.Expr, target: sp.Rational, guess: float | None) -> int:
+    """The least k ≥ 0 with bound(k) ≤ target, for a bound decreasing in k."""
+    if _decide(bound, 0, target):
+        return 0
+    if guess is None or not math.isfinite(guess):  # no closed form: double, then bisect
+        kk = 1
+        while not _decide(bound, kk, target):
+            kk *= 2
+        lo, hi = kk // 2, kk
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if _decide(bound, mid, target) else (mid, hi)
+        return hi
+    kk = max(1, math.ceil(guess))
+    while not _decide(bound, kk, target):
+        kk += 1
+    while kk > 0 and _decide(bound, kk - 1, target):
+        kk -= 1
+    return kk
+
+
+def _order(expr: sp.Expr) -> str:
+    """Θ(·) of N as β → 0 (then ε → 0), constants dropped."""
+    try:
+        lead = sp.factor(sp.expand_log(sp.sympify(expr).as_leading_term(beta_sym), force=True))
+    except Exception:  # sympy raises PoleError and others where no leading term exists
+        return "unknown"
+    logs = sp.log(beta_sym) + sp.log(eps) + sp.log(2)
+    lead = lead.subs(logs, -sp.log(1 / (2 * beta_sym * eps)))
+    coeff, rest = lead.as_coeff_Mul()
+    return f"Θ({sp.sstr(rest if coeff != 0 else lead)})"
+
+
+def _derive(method: Method, claim: Claim, subs: dict[sp.Symbol, sp.Expr], target: sp.Rational,
+            assumptions: list[str], order_subs: dict[sp.Symbol, sp.Expr]) -> MethodResult:
+    bound = bound_in_k(claim)
+    solved = sp.solve(sp.Eq(bound, eps), k)
+    closed = next((s for s in solved if s.is_real is not False), None)
+    q = method.queries_per_iteration
+    if closed is not None:
+        closed = sp.simplify(sp.expand_log(closed, force=True))
+        formula_k = sp.ceiling(closed)
+        text = f"k = {sp.sstr(formula_k)}, N = {q}k"
+        latex = rf"k = {sp.latex(formula_k)},\quad N = {q}k"
+        guess = float(sp.N(closed.subs(subs).subs(eps, target), 50))
+        order = _order((q * closed).subs(order_subs))
+    else:
+        text = f"least k with {sp.sstr(bound)} ≤ ε, N = {q}k"
+        latex = rf"\min\{{k : {sp.latex(bound)} \le \varepsilon\}},\quad N = {q}k"
+        guess, order = None, "unknown"
+    iterations = smallest_k(sp.sympify(bound.subs(subs)), target, guess)
+    hyps = [sp.sstr(h) for h in claim.hypotheses]
+    step = subs.get(eta_sym)
+    step_text = None if method.name == "nash-md" or step is None else sp.sstr(step)
+    return MethodResult(method.name, iterations, q * iterations, text, latex, order,
+                        assumptions + [f"hypothesis: {h}" for h in hyps], claim.id, claim.provenance,
+                        step=step_text, note=method.note)
+
+
+def complexity(
+    beta: Fraction | str | int,
+    eps: Fraction | str | int,
+    metric: str = "kl",
+    eta: Fraction | str | int | None = None,
+    kl0: Fraction | str | None = None,
+    actions: int | None = None,
+    min_ref: Fraction | None = None,
+    constant: Fraction | str | int = 1,
+    catalogue: Catalogue | None = None,
+    kl0_value: str | None = None,
+) -> Complexity:
+    """Iterations and queries each method needs to reach ``eps`` on ``metric``, from its claim.
+
+    Defaults: π_0 = π_ref, KL₀ = 1/(2β) (the NMP-KL0 bound), Nash-MP step η = 2, each baseline at
+    the largest step its own claim admits. ``kl0_value`` (a decimal string) overrides KL₀ with a
+    measured value; ``kl0`` with an exact one.
+    """
+    from .numbers import parse_positive, parse_rational
+
+    b = check_beta(parse_positive(beta, "beta") if not isinstance(beta, Fraction) else beta)
+    e = parse_positive(eps, "eps") if not isinstance(eps, Fraction) else eps
+    if e <= 0:
+        raise InputError("eps must be > 0")
+    cat = catalogue or builtin_catalogue()
+    if metric not in ("kl", "exploitability", "unregularized"):
+        raise InputError(f"unknown metric {metric!r}; choose kl, exploitability or unregularized")
+    nmp_eta = parse_positive(eta, "eta") if eta is not None else Fraction(2)
+    c_val = parse_positive(constant, "constant") if not isinstance(constant, Fraction) else constant
+    chosen_beta = None
+    target = _rat(e)
+    work_beta = b
+    if metric == "unregularized":
+        mr = min_ref if min_ref is not None else (Fraction(1, actions) if actions else None)
+        if mr is None:
+            raise InputError("the unregularized metric needs --actions n (uniform π_ref) or --game")
+        if mr >= 1:
+            raise InputError("min π_ref must be < 1 (a game with one action has nothing to learn)")
+        # NMP-UNREG: Expl_0 ≤ Expl_β + β log(1/min π_ref). Take β log(1/min π_ref) ≤ ε/2 with a rational
+        # β just below ε/(2 log(1/min π_ref)), then reach Expl_β ≤ ε/2.
+        with mpmath.workdps(50):
+            log_inv_min = mpmath.log(mpmath.mpf(mr.denominator) / mr.numerator)
+            ideal = mpmath.mpf(e.numerator) / e.denominator / (2 * log_inv_min)
+            work_beta = Fraction(int(mpmath.floor(ideal * 10**12)), 10**12)
+        if work_beta <= 0:
+            raise InputError("eps too small for the unregularized reduction at this precision")
+        chosen_beta = work_beta
+        target = _rat(e / 2)
+    if kl0_value is not None:
+        kl0_sym: sp.Expr = sp.Float(kl0_value, 60)
+        kl0_text, kl0_source = kl0_value, "measured KL(π*_β‖π_0) of the game"
+    elif kl0 is not None:
+        kl0_rat = parse_rational(kl0, "kl0") if not isinstance(kl0, Fraction) else kl0
+        if kl0_rat < 0:
+            raise InputError("kl0 must be ≥ 0")
+        kl0_sym, kl0_text, kl0_source = _rat(kl0_rat), fraction_str(kl0_rat), "given"
+    else:
+        kl0_sym = 1 / (2 * _rat(work_beta))
+        kl0_text, kl0_source = fraction_str(1 / (2 * work_beta)), "NMP-KL0 bound 1/(2β) with π_0 = π_ref"
+    result = Complexity(work_beta, e, metric, kl0_text, kl0_source, chosen_beta=chosen_beta)
+    wb = _rat(work_beta)
+    steps: dict[str, tuple[sp.Expr, str]] = {
+        "nash-mp": (_rat(nmp_eta), f"η = {fraction_str(nmp_eta)}" + (" (default)" if eta is None else "")),
+        "nash-md": (sp.Integer(0), "η_t = 2/(β(t+2)) (Munos Thm 1 schedule)"),
+        "mmd": (4 * wb, "η = 4β = β/L² (largest step MMD-KL admits)"),
+        "extragradient": (1 / (wb + 1), "η_e = 1/(β+1) (largest step EG-KL admits)"),
+        "proximal-point": (_rat(nmp_eta), f"η = {fraction_str(nmp_eta)} (Nash-MP's step, for comparison)"),
+    }
+    use_metric = "exploitability" if metric in ("exploitability", "unregularized") else "kl"
+    for name, method in METHODS.items():
+        cid = method.claims.get(use_metric)
+        if cid is None:
+            reason = method.note or f"no {use_metric} claim for {name} in the catalogue"
+            result.methods[name] = MethodResult(name, None, None, "-", "-", "-", [], None, None, note=reason)
+            continue
+        claim = cat.get(cid)
+        step, step_text = steps[name]
+        subs = {beta_sym: wb, eta_sym: step, KL0: kl0_sym, C_sym: _rat(c_val)}
+        order_subs = {KL0: 1 / (2 * beta_sym), eta_sym: step.subs(wb, beta_sym) if name != "nash-md" else 0,
+                      C_sym: 1}
+        if name in ("mmd", "extragradient"):
+            order_subs[eta_sym] = {"mmd": 4 * beta_sym, "extragradient": 1 / (beta_sym + 1)}[name]
+        assumptions = [step_text, "π_0 = π_ref", f"KL₀ = {kl0_text} ({kl0_source})"]
+        if claim.kind == "rate":
+            assumptions.append(f"rate claim with unknown constant: C = {fraction_str(c_val)} assumed "
+                               f"(provenance {claim.provenance}); the count is an order, not a guarantee")
+        if chosen_beta is not None:
+            assumptions.append(f"β = {fraction_str(chosen_beta)} chosen by NMP-UNREG so that β·log(1/min π_ref) "
+                               "≤ ε/2; target Expl_β ≤ ε/2")
+        ok = all(bool(sp.simplify(h.subs(subs))) for h in claim.hypotheses if not h.has(sp.Symbol("schedule")))
+        if not ok:
+            result.methods[name] = MethodResult(name, None, None, "-", "-", "-", assumptions, cid, claim.provenance,
+                                                note="the step violates the claim's hypotheses")
+            continue
+        result.methods[name] = _derive(method, claim, subs, target, assumptions, order_subs)
+    return result
+
+
+def log_grid(spec: str, what: str) -> list[Fraction]:
+    """``a:b:m`` → m log-spaced values from a to b (rounded to 6 significant digits, exact); else one value."""
+    from .numbers import parse_positive
+
+    if ":" not in spec:
+        return [parse_positive(spec, what)]
+    parts = spec.split(":")
+    if len(parts) != 3:
+        raise InputError(f"{what}: a grid looks like a:b:m, got {spec!r}")
+    lo, hi = parse_positive(parts[0], what), parse_positive(parts[1], what)
+    try:
+        m = int(parts[2])
+    except ValueError:
+        raise InputError(f"{what}: grid count {parts[2]!r} is not an integer") from None
+    if not 1 <= m <= 200:
+        raise InputError(f"{what}: grid count must lie in [1, 200]")
+    if m == 1:
+        return [lo]
+    out = []
+    for i in range(m):
+        x = math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * i / (m - 1))
+        exp10 = math.floor(math.log10(x)) - 5
+        out.append(Fraction(round(x / 10**exp10)) * Fraction(10) ** exp10)
+    out[0], out[-1] = lo, hi
+    return out
