@@ -190,9 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[Any], None]]:
     """Sub-commands defined in their own modules."""
-    from . import check_cli, complexity_cli
+    from . import audit_cli, check_cli, complexity_cli
 
-    return [check_cli.register, complexity_cli.register]
+    return [check_cli.register, complexity_cli.register, audit_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -207,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NashproofError as exc:
         print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

@@ -10,7 +10,7 @@ would settle it. This is an estimate by precision doubling, not a certified encl
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -24,7 +24,7 @@ from .errors import InputError
 from .games import HALF, Game
 from .metrics import evaluate, kl
 from .numbers import fraction_str
-from .numeric import NumericGame
+from .numeric import LogPolicy, NumericGame
 from .solvers import NashMD, Solver, run
 
 mp = mpmath.mp
@@ -98,83 +98,97 @@ def collect(game: Game, solver: Solver, steps: int, digits: int = 50, guard: int
         return _collect(game, solver, steps, digits, g, backend, on_step)
 
 
-def _collect(game: Game, solver: Solver, steps: int, digits: int, g: int, backend: str,
-             on_step: Callable[[int], None] | None) -> RunData:
-    statics_exact = _statics_exact(game)
-    exact = all(len(set(_p_ref(c))) == 1 for c in game.contexts)
-    runs: list[Series] = []
-    scales: list[list[float]] = []
-    bk_lo = make_backend(backend, digits)
-    precisions = [bk_lo] if backend == "float" else [bk_lo, make_backend("mpmath", digits + g)]
-    top = precisions[-1]
-    star_hi = None
-    for idx, b in enumerate(precisions):
-        eq = solve_equilibrium(game, solver.beta, b)
-        traj = run(game, solver, steps, b, on_step=on_step if idx == 0 else None)
-        ng = NumericGame(game, b)
-        bs = b.scalar(solver.beta)
-        series: Series = {}
-        scale: list[float] = []
-        for t, lp in enumerate(traj.policies):
-            m = evaluate(ng, lp, eq.logpi, bs)
-            for name in ("kl", "kl_reverse", "l1", "l1_sq", "exploitability", "exploitability_unreg", "span", "gap"):
-                series.setdefault(name, []).append(mp.mpf(m.get(name)))
-            half = traj.halves[t] if t < len(traj.halves) else None
-            l1h = max(float(0), *[0.0]) if half is None else None
-            if half is not None:
-                series.setdefault("l1_half", []).append(
-                    mp.mpf(max(sum(abs(v) for v in b.exp(h) - b.exp(s)) for h, s in zip(half, eq.logpi))))
-            else:
-                series.setdefault("l1_half", []).append(mp.mpf(l1h or 0))
-            scale.append(1 + max(abs(float(x)) for lp_c in lp for x in lp_c)
-                         + max(abs(float(x)) for s in eq.logpi for x in s))
-        runs.append(series)
-        scales.append(scale)
-        if b is top:
-            star_hi = (ng, eq)
-    assert star_hi is not None
-    ng_hi, eq_hi = star_hi
-    hi = runs[-1]
-    lo = runs[0]
-    floor = 100 * game.n * _mpf(Fraction(1, 10**digits)) if backend != "float" else mp.mpf(2.0**-52) * 1000 * game.n
-    errors: Series = {}
-    for name in hi:
-        errs = []
-        for t, v in enumerate(hi[name]):
-            diff = abs(lo[name][t] - v) if lo is not hi else mp.zero
-            errs.append(2 * diff + floor * scales[0][t] * (1 + abs(v)))
-        errors[name] = errs
-    if exact:  # π_ref is the equilibrium exactly: every solver stays at π_ref, every metric is exactly 0
-        for name in hi:
-            hi[name] = [mp.zero] * len(hi[name])
-            errors[name] = [mp.zero] * len(hi[name])
-    statics = {
+_METRICS = ("kl", "kl_reverse", "l1", "l1_sq", "exploitability", "exploitability_unreg", "span", "gap")
+
+
+def _series(ng: NumericGame, star: LogPolicy, beta: Fraction, policies: list[LogPolicy],
+            halves: list[LogPolicy | None]) -> tuple[Series, list[float]]:
+    """Every metric of every iterate, and each iterate's log-magnitude scale (for the rounding floor)."""
+    b = ng.backend
+    series: Series = {name: [] for name in (*_METRICS, "l1_half")}
+    scale: list[float] = []
+    star_scale = max(abs(float(x)) for s in star for x in s)
+    for t, lp in enumerate(policies):
+        m = evaluate(ng, lp, star, b.scalar(beta))
+        for name in _METRICS:
+            series[name].append(mp.mpf(m.get(name)))
+        half = halves[t] if t < len(halves) else None
+        l1h = mp.zero if half is None else mp.mpf(
+            max(sum(abs(v) for v in b.exp(h) - b.exp(s)) for h, s in zip(half, star)))
+        series["l1_half"].append(l1h)
+        scale.append(1 + max(abs(float(x)) for lp_c in lp for x in lp_c) + star_scale)
+    return series, scale
+
+
+def _statics(game: Game, solver: Solver, ng: NumericGame, star: LogPolicy, exact: bool) -> dict[str, mpmath.mpf]:
+    return {
         "beta": _mpf(solver.beta),
         "n": mp.mpf(game.n),
         "N": mp.zero,
         "min_ref": _mpf(game.min_reference()),
         "schedule": mp.mpf(1 if isinstance(solver, NashMD) and solver.schedule else 0),
         "kl_ref_star": mp.zero if exact else mp.mpf(
-            ng_hi.average([kl(ng_hi, eq_hi.logpi[c], ng_hi.logref[c]) for c in range(ng_hi.k)])),
-        "p_ref_star": _mpf(statics_exact) if exact else mp.mpf(ng_hi.average(
-            [ng_hi.ref[c] @ (ng_hi.P[c] @ ng_hi.backend.exp(eq_hi.logpi[c])) for c in range(ng_hi.k)])),
+            ng.average([kl(ng, star[c], ng.logref[c]) for c in range(ng.k)])),
+        "p_ref_star": _mpf(HALF) if exact else mp.mpf(ng.average(
+            [ng.ref[c] @ (ng.P[c] @ ng.backend.exp(star[c])) for c in range(ng.k)])),
     }
-    values = dict(hi)
-    values["N"] = [mp.mpf(t * solver.queries_per_step) for t in range(steps + 1)]
+
+
+def _pi_ref_is_equilibrium(game: Game) -> bool:
+    """Exact test: Pπ_ref constant in every context means π* = π_ref (and every solver stays there)."""
+    return all(len({sum((p * r for p, r in zip(row, c.reference)), Fraction(0)) for row in c.preference}) == 1
+               for c in game.contexts)
+
+
+def _collect(game: Game, solver: Solver, steps: int, digits: int, g: int, backend: str,
+             on_step: Callable[[int], None] | None) -> RunData:
+    exact = _pi_ref_is_equilibrium(game)
+    runs: list[tuple[Series, list[float]]] = []
+    precisions = [make_backend(backend, digits)]
+    if backend != "float":
+        precisions.append(make_backend("mpmath", digits + g))
+    for idx, b in enumerate(precisions):
+        eq = solve_equilibrium(game, solver.beta, b)
+        traj = run(game, solver, steps, b, on_step=on_step if idx == 0 else None)
+        ng = NumericGame(game, b)
+        runs.append(_series(ng, eq.logpi, solver.beta, traj.policies, traj.halves))
+    (lo, scale), (hi, _) = runs[0], runs[-1]
+    floor = (100 * game.n * _mpf(Fraction(1, 10**digits)) if backend != "float"
+             else mp.mpf(2.0**-52) * 1000 * game.n)
+    errors: Series = {}
+    for name in hi:
+        errors[name] = [2 * (abs(lo[name][t] - v) if len(runs) > 1 else mp.zero) + floor * scale[t] * (1 + abs(v))
+                        for t, v in enumerate(hi[name])]
+    if exact:  # π_ref is the equilibrium exactly: every solver stays at π_ref, every metric is exactly 0
+        for name in hi:
+            hi[name] = [mp.zero] * len(hi[name])
+            errors[name] = [mp.zero] * len(hi[name])
+    statics = _statics(game, solver, ng, eq.logpi, exact)
+    hi["N"] = [mp.mpf(t * solver.queries_per_step) for t in range(steps + 1)]
     errors["N"] = [mp.zero] * (steps + 1)
-    return RunData(game, solver, solver.beta, digits, g, steps, values, errors, statics, exact, backend)
+    return RunData(game, solver, solver.beta, digits, g, steps, hi, errors, statics, exact, backend)
 
 
-def _p_ref(ctx: object) -> list[Fraction]:
-    from .games import Context
+def from_iterates(game: Game, solver: Solver, policies: Sequence[Sequence[Sequence[Fraction]]],
+                  relative_error: float, digits: int = 40) -> RunData:
+    """Metrics of someone else's iterates π_0..π_K, given as exact log-probabilities per context.
 
-    assert isinstance(ctx, Context)
-    return [sum((p * r for p, r in zip(row, ctx.reference)), Fraction(0)) for row in ctx.preference]
-
-
-def _statics_exact(game: Game) -> Fraction:
-    """P(π_ref ≻ π_ref) = ½ exactly; used when π* = π_ref."""
-    return HALF
+    The iterates are taken as given; their own rounding (``relative_error`` per entry, e.g. 2⁻⁵² for
+    float64) sets each metric's error: 100·n·relative_error·scale·(1 + |value|).
+    """
+    with mpmath.workdps(digits + 10):
+        b = make_backend("mpmath", digits)
+        eq = solve_equilibrium(game, solver.beta, b)
+        ng = NumericGame(game, b)
+        logs = [[b.log_normalize(b.vector(c)) for c in pol] for pol in policies]
+        series, scale = _series(ng, eq.logpi, solver.beta, logs, [])
+        floor = 100 * game.n * mp.mpf(relative_error)
+        errors = {name: [floor * scale[t] * (1 + abs(v)) for t, v in enumerate(vals)] for name, vals in series.items()}
+        steps = len(policies) - 1
+        series["N"] = [mp.mpf(t * solver.queries_per_step) for t in range(steps + 1)]
+        errors["N"] = [mp.zero] * (steps + 1)
+        return RunData(game, solver, solver.beta, digits, 10, steps, series, errors,
+                       _statics(game, solver, ng, eq.logpi, False), False, "given iterates")
 
 
 # ------------------------------------------------------------------ verdicts
