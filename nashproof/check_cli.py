@@ -171,10 +171,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             dims.extend(s.dimensions)
     start = time.monotonic()
     verdicts: list[Verdict] = []
+    origin: dict[int, Task] = {}
     with Progress(len(tasks) + len(dims), "check") as bar:
         for i, task in enumerate(tasks):
             bar.update(i, task.label)
-            verdicts.extend(run_task(task, cat))
+            for v in run_task(task, cat):
+                origin[id(v)] = task
+                verdicts.append(v)
         for j, dim in enumerate(dims):
             bar.update(len(tasks) + j, dim.label)
             verdicts.append(run_dimension(dim, cat))
@@ -183,6 +186,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     code = _exit_code(verdicts)
     if args.junit:
         _junit(args.junit, verdicts, elapsed)
+    if args.report:
+        write_report(args.report, verdicts, origin, cat, elapsed, code, suites)
     if args.json:
         print(json.dumps({"suites": suites, "elapsed_seconds": round(elapsed, 2), "exit_code": code,
                           "precision": PRECISION_NOTE, "summary": _summary(verdicts, cat),
@@ -192,11 +197,72 @@ def cmd_check(args: argparse.Namespace) -> int:
     return code
 
 
+def _pick_for_plots(verdicts: Sequence[Verdict], origin: dict[int, Task], limit: int = 16) -> list[Verdict]:
+    """Per claim: every violated (game, claim) first, then the tightest run; at most ``limit`` plots."""
+    chosen: list[Verdict] = []
+    seen: set[tuple[str, str]] = set()
+    for v in verdicts:
+        if v.status == "violated" and id(v) in origin and (v.game, v.claim) not in seen:
+            seen.add((v.game, v.claim))
+            chosen.append(v)
+    for cid in dict.fromkeys(v.claim for v in verdicts):
+        cands = [v for v in verdicts if v.claim == cid and v.tightness not in (None, "nan") and id(v) in origin
+                 and v.status == "pass"]
+        if cands:
+            chosen.append(max(cands, key=lambda v: float(v.tightness or 0)))
+    return chosen[:limit]
+
+
+def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, Task], cat: Catalogue,
+                 elapsed: float, code: int, suites: Sequence[str]) -> Path:
+    """DIR/report.html: verdict table, provenance of every claim, a plot per failing or tightest claim."""
+    from .families import load_game
+    from .plots import plot_run, png_base64
+    from .report import html_page, html_table
+    from .solvers import make_solver
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = _summary(verdicts, cat)
+    sections = [("Summary", f"<p>Suites: {', '.join(suites)}. {len(verdicts)} verdicts in {elapsed:.1f} s; "
+                 f"exit code {code}.</p><p>{PRECISION_NOTE}</p>" + html_table(
+                     ["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "max obs/bound"],
+                     [[s["claim"], s["provenance"], str(s["pass"]), str(s["violated"]), str(s["inconclusive"]),
+                       str(s["not-applicable"]), str(s["expected"]),
+                       f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-"] for s in summary]))]
+    notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive", "expected")]
+    if notable:
+        sections.append(("Violations and inconclusive verdicts", html_table(
+            ["claim", "outcome", "game", "solver", "β", "η", "first k", "observed", "bound", "margin", "error", "note"],
+            [[v.claim, v.outcome, v.game, v.solver, v.beta, v.eta, str(v.first_k), v.observed or "-",
+              v.bound or "-", v.margin or "-", v.error or "-", v.note] for v in notable[:200]])))
+    sections.append(("Provenance of every claim", html_table(
+        ["id", "provenance", "kind", "statement", "hypotheses", "source"],
+        [[c.id, c.provenance, c.kind, c.text(), ", ".join(str(h) for h in c.hypotheses) or "-", c.source]
+         for c in cat])))
+    figures = []
+    for v in _pick_for_plots(verdicts, origin):
+        task = origin[id(v)]
+        claim = cat.get(v.claim)
+        solver = make_solver(task.solver, task.beta, task.eta)
+        fig = plot_run(load_game(task.game), [solver], task.steps, claim.metric, digits=min(task.digits, 40),
+                       catalogue=cat, claim_ids=[claim.id], ignore_hypotheses=task.ignore_hypotheses,
+                       title=f"{claim.id} [{claim.provenance}] on {task.game}, β = {v.beta}, η = {v.eta}")
+        caption = (f"{claim.id} ({v.outcome}; max observed/bound {v.tightness or '-'}"
+                   + (f"; first violation at k = {v.first_k}" if v.status == "violated" else "") + ")")
+        figures.append(f"<figure><img src='data:image/png;base64,{png_base64(fig)}' alt='{claim.id}'>"
+                       f"<figcaption>{caption}</figcaption></figure>")
+    sections.append(("Failing and tightest runs", "".join(figures) or "<p>No plot.</p>"))
+    path = out / "report.html"
+    path.write_text(html_page("nashproof check report", sections), encoding="utf-8")
+    return path
+
+
 CHECK_EPILOG = """exit codes: 0 all pass or not-applicable (or as the suite expects), 1 a violation,
             3 inconclusive only (rounding could decide: raise --digits), 2 bad input.
 examples:
   nashproof check                                   # the default suite (checks/default.toml)
-  nashproof check checks/ --junit report.xml
+  nashproof check checks/ --junit report.xml --report check-report
   nashproof check --game cyclic:n=5,skew=1/3 --solver nash-mp --beta 1/20 --eta 2 --steps 60 --claim NMP-KL-STEP
   nashproof check --game rps:skew=1/2 --solver nash-mp --beta 1/20 --eta 8 --claim NMP-KL-STEP --ignore-hypotheses
   nashproof check --claims-module my_claims.py --game ... --claim MY-CLAIM
@@ -229,4 +295,5 @@ def register(sub: Any) -> None:
     p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    p.add_argument("--report", metavar="DIR", help="also write DIR/report.html (self-contained, with plots)")
     p.set_defaults(handler=cmd_check)

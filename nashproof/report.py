@@ -54,3 +54,25 @@ class Progress:
         if self.enabled:
             self.stream.write("\r" + " " * 120 + "\r")
             self.stream.flush()
+
+
+def html_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain HTML table with escaped cells."""
+    from html import escape
+
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def html_page(title: str, sections: Sequence[tuple[str, str]]) -> str:
+    """A self-contained HTML page: each section is (heading, inner HTML)."""
+    from html import escape
+
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+             "table{border-collapse:collapse;margin:1em 0;font-size:13px}"
+             "td,th{border:1px solid #ccc;padding:3px 7px;text-align:left}th{background:#f3f3f3}"
+             "figure{margin:1.5em 0}figcaption{font-size:13px;color:#444}img{max-width:100%}")
+    parts = "".join(f"<h2>{escape(h)}</h2>{inner}" for h, inner in sections)
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+            f"<style>{style}</style></head><body><h1>{escape(title)}</h1>{parts}</body></html>")

@@ -519,3 +519,19 @@ def check_dimension(claim: Claim, family: str, sizes: list[int], beta: Fraction,
 
 def solver_backend(name: str, digits: int) -> Backend:
     return make_backend(name, digits)
+
+
+def bound_series(claim: Claim, data: RunData) -> list[mpmath.mpf | None]:
+    """The right-hand side of a bound claim's first statement at every k (None where undefined)."""
+    if claim.kind != "bound" or not claim.statements:
+        return []
+    comp = _compile(claim.statements[0])
+    out: list[mpmath.mpf | None] = []
+    with mpmath.workdps(data.digits + data.guard):
+        for t in range(data.steps + 1):
+            vals, _, _ = data.at(t)
+            try:
+                out.append(comp.rhs(*_args(vals)))
+            except (ValueError, ZeroDivisionError):
+                out.append(None)
+    return out
