@@ -16,16 +16,12 @@ comparison uses the log-ratio max_y |log π_cand(y) − log π_ref-map(y)|, a re
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
 import random
 import signal
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from types import FrameType
 
 import numpy as np
@@ -38,6 +34,7 @@ from .families import load_game
 from .games import Context, Game, single
 from .numbers import fraction_str
 from .numeric import NumericGame, Oracle
+from .plugins import import_user_module
 from .solvers import Solver, make_solver
 from .verify import Verdict, check_claim, from_iterates
 
@@ -60,23 +57,7 @@ def load_update(spec: str) -> Update:
     target, sep, name = spec.rpartition(":")
     if not sep or not target or not name:
         raise InputError(f"--solver must look like path/to/file.py:update or package.module:update, got {spec!r}")
-    try:
-        if target.endswith(".py") or Path(target).is_file():
-            path = Path(target)
-            if not path.is_file():
-                raise InputError(f"solver file not found: {target}")
-            mod_spec = importlib.util.spec_from_file_location(f"nashproof_audit_{path.stem}", path)
-            if mod_spec is None or mod_spec.loader is None:
-                raise InputError(f"cannot load {target}")
-            module = importlib.util.module_from_spec(mod_spec)
-            sys.modules[mod_spec.name] = module
-            mod_spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(target)
-    except InputError:
-        raise
-    except BaseException as exc:  # the user's module failed to import
-        raise InputError(f"cannot import {target}: {type(exc).__name__}: {exc}") from None
+    module = import_user_module(target, "solver module")
     fn = getattr(module, name, None)
     if not callable(fn):
         raise InputError(f"{target} has no callable {name!r}")

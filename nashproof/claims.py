@@ -8,16 +8,13 @@ import path; a claim with an existing id replaces the built-in one. Nothing is p
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import sympy as sp
 
 from .errors import InputError
+from .plugins import import_user_module
 
 # ------------------------------------------------------------------ symbols
 beta, eta, k, N, n, eps, C = sp.symbols("beta eta k N n epsilon C", positive=True)
@@ -164,23 +161,7 @@ class Catalogue:
 
     def load(self, target: str) -> None:
         """Add the claims of a user module: ``package.module`` or ``path/to/file.py``."""
-        try:
-            if target.endswith(".py") or Path(target).is_file():
-                path = Path(target)
-                if not path.is_file():
-                    raise InputError(f"claims module not found: {target}")
-                spec = importlib.util.spec_from_file_location(f"nashproof_user_claims_{path.stem}", path)
-                if spec is None or spec.loader is None:
-                    raise InputError(f"cannot load claims module {target}")
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[spec.name] = module
-                spec.loader.exec_module(module)
-            else:
-                module = importlib.import_module(target)
-        except InputError:
-            raise
-        except Exception as exc:  # a user module that fails to import is bad input
-            raise InputError(f"cannot import claims module {target}: {type(exc).__name__}: {exc}") from None
+        module = import_user_module(target, "claims module")
         register = getattr(module, "register", None)
         claims = getattr(module, "CLAIMS", None)
         if register is None and claims is None:

@@ -8,7 +8,6 @@ Every number is an exact :class:`fractions.Fraction`.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -244,8 +243,3 @@ def game_to_dict(game: Game) -> dict[str, object]:
             for c in game.contexts
         ],
     }
-
-
-def log_min_reference(game: Game) -> float:
-    """log(1/min π_ref), as used by NMP-UNREG (float, for display only)."""
-    return -math.log(float(game.min_reference()))

@@ -54,12 +54,6 @@ def utility(ng: NumericGame, c: int, logpi: Vec, logcmp: Vec, beta: Scalar) -> S
     return pref - beta * kl(ng, logpi, ng.logref[c]) + beta * kl(ng, logcmp, ng.logref[c])
 
 
-#: Names of the scalar metrics a :class:`Metrics` row carries (used by the CLI and claims).
-METRIC_NAMES = (
-    "kl", "kl_reverse", "l1", "l1_sq", "exploitability", "gap", "exploitability_unreg", "span", "span_avg",
-)
-
-
 @dataclass(frozen=True)
 class Metrics:
     """Every metric of one policy, ρ-averaged (``span`` is the maximum over contexts)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from .claims import Catalogue
 from .errors import InputError
 from .families import load_game
-from .numbers import fraction_str, parse_positive, parse_rational
+from .numbers import fraction_str, parse_positive
 from .solvers import SOLVERS, make_solver
 from .verify import Verdict, check_claim, check_dimension, collect, eta_bar_below
 
@@ -193,7 +193,3 @@ def iter_suite_files(targets: list[str]) -> Iterator[Path]:
             yield p
         else:
             raise InputError(f"suite not found: {target}")
-
-
-def parse_beta_list(values: list[object]) -> list[Fraction]:
-    return [parse_rational(v, "beta") for v in values]

@@ -17,7 +17,7 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
-from .backends import Backend, make_backend
+from .backends import make_backend
 from .claims import SYMBOLS, Claim, hypotheses_hold
 from .equilibrium import solve_equilibrium
 from .errors import InputError
@@ -515,10 +515,6 @@ def check_dimension(claim: Claim, family: str, sizes: list[int], beta: Fraction,
         v.note = "normalised fitted rate grows with n (all still within the bound)" if trend else (
             "normalised step ratio and constant ≤ 1 at every n")
     return v
-
-
-def solver_backend(name: str, digits: int) -> Backend:
-    return make_backend(name, digits)
 
 
 def bound_series(claim: Claim, data: RunData) -> list[mpmath.mpf | None]:
