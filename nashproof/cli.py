@@ -190,9 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[Any], None]]:
     """Sub-commands defined in their own modules."""
-    from . import audit_cli, check_cli, complexity_cli, plot_cli
+    from . import audit_cli, bench, check_cli, complexity_cli, plot_cli
 
-    return [check_cli.register, complexity_cli.register, audit_cli.register, plot_cli.register]
+    return [check_cli.register, complexity_cli.register, audit_cli.register, plot_cli.register, bench.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

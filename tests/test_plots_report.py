@@ -50,3 +50,14 @@ def test_check_report_is_self_contained(tmp_path: Path, capsys: pytest.CaptureFi
     assert "Provenance of every claim" in html and "NMP-KL-STEP" in html
     assert len(re.findall("<img src='data:image/png;base64,", html)) >= 2
     assert "src='http" not in html and "<link" not in html and "<script" not in html  # nothing external
+
+
+def test_bench_prints_every_case(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from nashproof.bench import cases
+
+    assert main(["bench", "--quick", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["case"] for r in rows] == [label for label, _ in cases(True)]
+    assert all(r["seconds"] > 0 for r in rows)
