@@ -219,7 +219,7 @@ def _starts(n: int, ref: F64, rng: random.Random) -> list[tuple[str, F64]]:
 
 def audit_update(fn: Update, declared: str, eta: Fraction, betas: Sequence[Fraction] = DEFAULT_BETAS,
                  games: Sequence[str] = BATTERY, steps: int = 30, timeout: float = 10.0,
-                 source: str = "") -> AuditReport:
+                 source: str = "", with_claims: bool = True) -> AuditReport:
     """Run the battery on a candidate update rule."""
     if declared not in DECLARABLE:
         raise InputError(f"--declared must be one of {', '.join(DECLARABLE)}")
@@ -265,7 +265,11 @@ def audit_update(fn: Update, declared: str, eta: Fraction, betas: Sequence[Fract
                             "conformance", True, f"π_(k+1) departs from {declared}'s map "
                             f"(max |log ratio| {err:.3g} > tolerance {tol:.3g})", spec, ctx.name, label,
                             fraction_str(beta), err, tol))
-    return _finish(report, observations, declared, eta)
+    _finish(report, observations, declared, eta)
+    if with_claims:  # the checker's claims on its own trajectory, on the first game and a contextual one
+        for spec in dict.fromkeys([games[0], *[g for g in games if g.startswith("contextual")][:1]]):
+            report.claims.extend(claims_on_trajectory(fn, declared, eta, report.betas[0], spec, timeout=timeout))
+    return report
 
 
 def _finish(report: AuditReport, observations: list[Observation], declared: str, eta: Fraction) -> AuditReport:

@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from .audit import (
-    BATTERY,
     DECLARABLE,
     DEFAULT_BETAS,
     AuditReport,
     audit_trace,
     audit_update,
-    claims_on_trajectory,
     load_update,
 )
 from .errors import InputError
@@ -83,10 +81,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
         step = eta if eta is not None else SOLVERS[args.declared].default_eta(betas[0])
         report = audit_update(fn, args.declared, step, betas, steps=args.steps, timeout=args.timeout,
                               source=args.solver)
-        if not any(f.kind == "validation" and "did not return" in f.message for f in report.findings):
-            for game in (BATTERY[0], BATTERY[3]):
-                report.claims.extend(claims_on_trajectory(fn, args.declared, step, betas[0], game,
-                                                          timeout=args.timeout))
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:

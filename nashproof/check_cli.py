@@ -216,6 +216,9 @@ def _pick_for_plots(verdicts: Sequence[Verdict], origin: dict[int, Task], limit:
 def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, Task], cat: Catalogue,
                  elapsed: float, code: int, suites: Sequence[str]) -> Path:
     """DIR/report.html: verdict table, provenance of every claim, a plot per failing or tightest claim."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     from .families import load_game
     from .plots import plot_run, png_base64
     from .report import html_page, html_table

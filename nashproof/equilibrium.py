@@ -8,6 +8,7 @@ raised step by step. Each Newton step roughly doubles the number of correct digi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -39,8 +40,15 @@ def softmax_fixed_point(
     """Solve x = normalize(base + scale·P eˣ) by damped Newton from ``x0``.
 
     Returns (x, final residual ‖F‖∞, size of the last Newton step). The residual is measured in
-    log-probabilities, so it is a relative accuracy of π.
+    log-probabilities, so it is a relative accuracy of π. Trial steps that overflow in float64 are
+    rejected by the line search (their residual is not finite), silently.
     """
+    with np.errstate(all="ignore"):
+        return _newton(b, P, base, scale, x0, tol, max_iter)
+
+
+def _newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: float | None,
+            max_iter: int) -> tuple[Vec, float, float]:
     n = len(x0)
     eye = b.matrix([[1 if i == j else 0 for j in range(n)] for i in range(n)])
     ones = b.vector([1] * n)
@@ -65,7 +73,7 @@ def softmax_fixed_point(
             x_new = x + b.scalar(alpha) * delta
             F_new, pi_new, s_new = _residual(b, P, base, scale, x_new)
             new_norm = _norm(F_new)
-            if new_norm < (1 - alpha / 4) * fnorm or alpha < 1e-6 or new_norm <= tol_v:
+            if new_norm < (1 - alpha / 4) * fnorm or new_norm <= tol_v or (alpha < 1e-6 and math.isfinite(new_norm)):
                 break
             alpha /= 2
         step = _norm(x_new - x)
@@ -88,14 +96,25 @@ def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> 
 
 
 def _float_solve(P: Vec, logref: Vec, inv_beta: float) -> Vec:
-    """Continuation in the scale 1/β: start where the map contracts and grow by 1.5."""
+    """Continuation in the scale 1/β, from a scale where the map contracts.
+
+    The scale grows by up to ×2 while Newton converges from the previous solution, and the growth
+    is halved (towards ×1) whenever it does not.
+    """
     fb = FloatBackend()
-    scales = [inv_beta]
-    while scales[-1] > 1.0:
-        scales.append(scales[-1] / 1.5)
-    x = fb.log_normalize(logref.copy())
-    for sc in reversed(scales):
-        x, _, _ = softmax_fixed_point(fb, P, logref, np.float64(sc), x, tol=1e-13, max_iter=100)
+    scale = min(1.0, inv_beta)
+    x, _, _ = softmax_fixed_point(fb, P, logref, np.float64(scale), fb.log_normalize(logref.copy()),
+                                  tol=1e-13, max_iter=100)
+    growth = 1.5
+    while scale < inv_beta:
+        target = min(inv_beta, scale * growth)
+        y, res, _ = softmax_fixed_point(fb, P, logref, np.float64(target), x, tol=1e-13, max_iter=60)
+        if res <= 1e-10:
+            x, scale, growth = y, target, min(2.0, 1 + (growth - 1) * 1.5)
+        else:
+            growth = 1 + (growth - 1) / 2
+            if growth < 1 + 1e-4:
+                raise SolverError(f"equilibrium continuation stalled at 1/β = {scale:.4g} (target {inv_beta:.4g})")
     return x
 
 

@@ -7,6 +7,7 @@ EXIT_OK = 0
 EXIT_VIOLATION = 1
 EXIT_BAD_INPUT = 2
 EXIT_INCONCLUSIVE = 3
+EXIT_SOLVER = 4
 
 
 class NashproofError(Exception):
@@ -21,3 +22,5 @@ class InputError(NashproofError):
 
 class SolverError(NashproofError):
     """A solver returned something that is not a distribution, raised, or did not converge."""
+
+    exit_code: int = EXIT_SOLVER

@@ -23,6 +23,9 @@ def parse_solver(text: str, beta: Any) -> Solver:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
     from .plots import plot_run
 
     if not args.out.lower().endswith((".png", ".svg")):

@@ -1,6 +1,7 @@
 """Plots: metric against iterations or queries on a log scale, each claim's bound as an envelope.
 
-Matplotlib runs with the non-interactive Agg backend. Observations are solid lines with markers;
+The library leaves matplotlib's backend alone (inline in Jupyter); the command line selects Agg.
+Observations are solid lines with markers;
 bounds are dashed in the same colour; violations are red crosses.
 """
 
@@ -11,9 +12,6 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
@@ -41,7 +39,8 @@ def draw_run(ax: Any, game: Game, solver: Solver, steps: int, metric: str, x: st
     data = collect(game, solver, steps, digits, backend=backend)
     xs = [float(v) for v in data.values["N"]] if x == "queries" else list(range(steps + 1))
     observed = [float(v) for v in data.values[metric]]
-    eta = "2/(β(t+2))" if isinstance(solver, NashMD) and solver.schedule else fraction_str(solver.eta)
+    eta = ("2/(β(t+2))" if isinstance(solver, NashMD) and solver.schedule
+           else fraction_str(solver.eta) if solver.eta.denominator <= 1000 else f"{float(solver.eta):.6g}")
     px, py = _positive(xs, observed)
     ax.plot(px, py, "-", marker="o", ms=2.5, lw=1.4, color=color, label=f"{solver.name} (η = {eta})")
     violated: list[str] = []

@@ -9,6 +9,7 @@ ceiling is never off by one. Nothing is read from a separate table.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -165,14 +166,20 @@ def _order(expr: sp.Expr) -> str:
     return f"Θ({sp.sstr(rest if coeff != 0 else lead)})"
 
 
-def _derive(method: Method, claim: Claim, subs: dict[sp.Symbol, sp.Expr], target: sp.Rational,
-            assumptions: list[str], order_subs: dict[sp.Symbol, sp.Expr]) -> MethodResult:
+@functools.lru_cache(maxsize=128)
+def closed_form(claim: Claim) -> tuple[sp.Expr, sp.Expr | None]:
+    """(B(k), the k solving B(k) = ε, or None), cached per claim: sympy's solve is the slow part."""
     bound = bound_in_k(claim)
     solved = sp.solve(sp.Eq(bound, eps), k)
     closed = next((s for s in solved if s.is_real is not False), None)
+    return bound, None if closed is None else sp.simplify(sp.expand_log(closed, force=True))
+
+
+def _derive(method: Method, claim: Claim, subs: dict[sp.Symbol, sp.Expr], target: sp.Rational,
+            assumptions: list[str], order_subs: dict[sp.Symbol, sp.Expr]) -> MethodResult:
+    bound, closed = closed_form(claim)
     q = method.queries_per_iteration
     if closed is not None:
-        closed = sp.simplify(sp.expand_log(closed, force=True))
         formula_k = sp.ceiling(closed)
         text = f"k = {sp.sstr(formula_k)}, N = {q}k"
         latex = rf"k = {sp.latex(formula_k)},\quad N = {q}k"
@@ -192,7 +199,7 @@ def _derive(method: Method, claim: Claim, subs: dict[sp.Symbol, sp.Expr], target
 
 
 def complexity(
-    beta: Fraction | str | int,
+    beta: Fraction | str | int | None,
     eps: Fraction | str | int,
     metric: str = "kl",
     eta: Fraction | str | int | None = None,
@@ -211,7 +218,10 @@ def complexity(
     """
     from .numbers import parse_positive, parse_rational
 
-    b = check_beta(parse_positive(beta, "beta") if not isinstance(beta, Fraction) else beta)
+    if beta is None and metric != "unregularized":
+        raise InputError("beta is required (except for the unregularized metric, which chooses it)")
+    raw_beta: Fraction | str | int = Fraction(1) if beta is None else beta
+    b = check_beta(parse_positive(raw_beta, "beta") if not isinstance(raw_beta, Fraction) else raw_beta)
     e = parse_positive(eps, "eps") if not isinstance(eps, Fraction) else eps
     if e <= 0:
         raise InputError("eps must be > 0")
@@ -263,7 +273,7 @@ def complexity(
     for name, method in METHODS.items():
         cid = method.claims.get(use_metric)
         if cid is None:
-            reason = method.note or f"no {use_metric} claim for {name} in the catalogue"
+            reason = method.note if name == "omd" else f"no {use_metric} claim for {name} in the catalogue"
             result.methods[name] = MethodResult(name, None, None, "-", "-", "-", [], None, None, note=reason)
             continue
         claim = cat.get(cid)

@@ -351,7 +351,7 @@ def _check_inequalities(claim: Claim, data: RunData, v: Verdict, until_floor: bo
             gap = rhs - lhs
             prop = _propagate(comp, args, errs, ident)
             err = prop + (abs(lhs) + abs(rhs)) * mp.eps * 16
-            if rhs > 0 and lhs >= 0:
+            if rhs > 0 and lhs >= 0 and not (gap == 0 and prop == 0):  # skip identities such as KL_0 ≤ KL_0
                 ratio = lhs / rhs
                 worst_ratio = ratio if worst_ratio is None or ratio > worst_ratio else worst_ratio
             if gap + err < 0:

@@ -396,3 +396,18 @@ def test_small_beta_equilibrium_approaches_the_winner(spec: str) -> None:
     far = dist(F(1, 2))
     assert far > 1e-2
     assert near < far / 10
+
+
+@pytest.mark.parametrize("seed", [19, 3])
+def test_small_beta_continuation_converges(seed: int) -> None:
+    """Regression: β = 1/1000 on a 10-action random game once stalled in the float continuation."""
+    from nashproof.numeric import NumericGame as NG
+
+    game = build_family(f"random:n=10,seed={seed},denominator=1000000,skew=1/10")
+    b = MpmathBackend(40)
+    eq = solve_equilibrium(game, F(1, 1000), b)
+    assert eq.certificate.residual < 1e-45
+    ng = NG(game, b)
+    pi = b.exp(eq.logpi[0])
+    target = b.log_normalize(ng.logref[0] + (ng.P[0] @ pi) * 1000)  # π ∝ π_ref exp(Pπ/β), checked directly
+    assert max(abs(float(t)) for t in target - eq.logpi[0]) < 1e-35
