@@ -116,11 +116,17 @@ class MpmathBackend(Backend):
         self._exp = np.frompyfunc(self.ctx.exp, 1, 1)
         self._log = np.frompyfunc(self.ctx.log, 1, 1)
         self._expm1 = np.frompyfunc(self.ctx.expm1, 1, 1)
+        self._scalars: dict[Number | str, Scalar] = {}
 
     def scalar(self, x: Number | str) -> Scalar:
-        if isinstance(x, Fraction):
-            return self.ctx.mpf(x.numerator) / x.denominator
-        return self.ctx.mpf(x)
+        hit = self._scalars.get(x)
+        if hit is not None:
+            return hit
+        value = self.ctx.mpf(x.numerator) / x.denominator if isinstance(x, Fraction) else self.ctx.mpf(x)
+        if len(self._scalars) >= 4096:  # solvers ask for the same few constants (η, ηβ, 1 + ηβ) every step
+            self._scalars.clear()
+        self._scalars[x] = value
+        return value
 
     def vector(self, xs: Sequence[Number]) -> Vec:
         out = np.empty(len(xs), dtype=object)
