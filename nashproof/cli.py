@@ -8,13 +8,15 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from .backends import BACKENDS, Backend, make_backend
+from threadpoolctl import threadpool_limits
+
+from .backends import BACKENDS, Backend, blas_threads, make_backend
 from .equilibrium import solve_equilibrium, von_neumann_winner
 from .errors import EXIT_BAD_INPUT, InputError, NashproofError
 from .families import FAMILIES, load_game
 from .metrics import evaluate, rounding_floor, shown
 from .numbers import fraction_str, parse_positive, parse_rational
-from .numeric import NumericGame
+from .numeric import numeric_game
 from .report import Progress, table
 from .solvers import SOLVERS, make_solver, run
 
@@ -105,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     eq = solve_equilibrium(game, beta, b)
     with Progress(args.steps, solver.name) as bar:
         traj = run(game, solver, args.steps, b, on_step=bar.update)
-    ng = NumericGame(game, b)
+    ng = numeric_game(game, b)
     bs = b.scalar(beta)
     rows = [evaluate(ng, p, eq.logpi, bs) for p in traj.policies]
     d = min(args.digits, 12) if not args.json else b.digits
@@ -208,7 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return EXIT_BAD_INPUT
         handler: Handler = args.handler
-        return handler(args)
+        with threadpool_limits(blas_threads()):
+            return handler(args)
     except NashproofError as exc:
         print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
         return exc.exit_code

@@ -22,6 +22,9 @@ from .games import Context, Game
 from .numbers import check_beta
 from .numeric import LogPolicy, numeric_game
 
+#: BLAS threads for the equilibrium's dense float64 solves. One: on a loaded machine OpenBLAS's
+#: threads spin against each other (the continuation at n = 128 was about 100× slower with two).
+BLAS_THREADS = 1
 #: Trial steps of the damped Newton's line search before it gives up (the step shrinks ×½ each time).
 MAX_HALVINGS = 40
 #: Iterations of the simplified Newton polish (each gains about as many digits as float64 has).
@@ -173,30 +176,25 @@ def _simplified_newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, inv
 def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> tuple[Vec, float, float]:
     """Solve x = normalize(base + scale·P eˣ): float64 Newton first, then polish in ``b``."""
     fb = FloatBackend()
-    xf, _, _ = softmax_fixed_point(fb, fb.convert(P), fb.convert(base), np.float64(float(scale)),
-                                   fb.convert(x0), tol=1e-13, max_iter=100)
-    if isinstance(b, FloatBackend) or not fb.is_finite(xf):
-        start = x0 if not fb.is_finite(xf) else b.convert(xf)
-        x, res, step = softmax_fixed_point(b, P, base, scale, start)
-    else:
-        x, res, step = polish(b, P, base, scale, xf)
+    with threadpool_limits(BLAS_THREADS):
+        xf, _, _ = softmax_fixed_point(fb, fb.convert(P), fb.convert(base), np.float64(float(scale)),
+                                       fb.convert(x0), tol=1e-13, max_iter=100)
+        if isinstance(b, FloatBackend) or not fb.is_finite(xf):
+            start = x0 if not fb.is_finite(xf) else b.convert(xf)
+            x, res, step = softmax_fixed_point(b, P, base, scale, start)
+        else:
+            x, res, step = polish(b, P, base, scale, xf)
     if not res <= tolerance(b, len(x0), scale) * 1e6 / 64:
         raise SolverError(f"Newton solve of a proximal fixed point did not converge (residual {res:.2e})")
     return x, res, step
 
 
 def _float_solve(P: Vec, logref: Vec, inv_beta: float) -> Vec:
-    """Continuation in the scale 1/β, from a scale where the map contracts (BLAS on one thread).
+    """Continuation in the scale 1/β, from a scale where the map contracts.
 
     The scale grows by up to ×2 while Newton converges from the previous solution, and the growth
-    is halved (towards ×1) whenever it does not. One BLAS thread: these are small dense solves, and
-    on a loaded machine OpenBLAS's threads spin against each other (about 100× slower measured).
+    is halved (towards ×1) whenever it does not.
     """
-    with threadpool_limits(1):
-        return _continuation(P, logref, inv_beta)
-
-
-def _continuation(P: Vec, logref: Vec, inv_beta: float) -> Vec:
     fb = FloatBackend()
     scale = min(1.0, inv_beta)
     x, _, _ = softmax_fixed_point(fb, P, logref, np.float64(scale), fb.log_normalize(logref.copy()),
@@ -270,11 +268,12 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
     logs: list[Vec] = []
     worst_res, worst_step = 0.0, 0.0
     for c in range(ng.k):
-        x = _float_solve(ngf.P[c], ngf.logref[c], float(inv_beta))
-        if work is fb:
-            x, res, step = softmax_fixed_point(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
-        else:
-            x, res, step = polish(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
+        with threadpool_limits(BLAS_THREADS):
+            x = _float_solve(ngf.P[c], ngf.logref[c], float(inv_beta))
+            if work is fb:
+                x, res, step = softmax_fixed_point(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
+            else:
+                x, res, step = polish(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
         if not res <= tolerance(work, game.n, inv_beta) * 1e6 / 64:
             raise SolverError(f"equilibrium Newton did not converge in context {c} (residual {res:.2e})")
         worst_res, worst_step = max(worst_res, res), max(worst_step, step)

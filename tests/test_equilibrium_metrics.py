@@ -485,8 +485,11 @@ def test_float_matrix_is_float_of_each_fraction() -> None:
     rng = random.Random(5)
     rows = [[F(rng.randint(0, 10**6), rng.randint(1, 10**6)) for _ in range(7)] for _ in range(5)]
     assert np.array_equal(float_matrix(rows), float_matrix_reference(rows))
-    huge = [[F(1, 3**60), F(2**70 + 1, 2**71)], [F(0), F(1)]]  # beyond 2⁵³: the per-entry fallback
+    huge = [[F(1, 3**60), F(2**70 + 1, 2**71)], [F(0), F(1)]]  # beyond 2⁵³
     assert np.array_equal(float_matrix(huge), float_matrix_reference(huge))
+    third = F(1, 3)  # one object shared by many entries, as in family games, next to equal copies
+    shared = [[third, F(1, 3), F(2, 3)], [third, third, F(1, 2)]]
+    assert np.array_equal(float_matrix(shared), float_matrix_reference(shared))
 
 
 def float_matrix_reference(rows: Any) -> np.ndarray:
