@@ -261,7 +261,8 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
     from .metrics import exploitability, rounding_floor  # local import: metrics needs this module's types
 
     fb = FloatBackend()
-    work: Backend = working_backend(backend.digits + guard) if isinstance(backend, MpmathBackend) else fb
+    work: Backend = (working_backend(backend.digits + guard) if isinstance(backend, MpmathBackend)
+                     else fb if backend.name == "float" else backend)
     ng = numeric_game(game, work)
     ngf = numeric_game(game, fb)
     inv_beta = 1 / beta
