@@ -319,6 +319,7 @@ class _Battery:
         self.report = report
         self.opts = opts
         self.obs: list[Observed] = []
+        self.fatal = False
 
     def _fail(self, problem: str, spec: str, ctx: str, label: str, beta: Fraction) -> None:
         self.report.findings.append(Finding("validation", True, problem, spec, ctx, label, fraction_str(beta)))
@@ -344,6 +345,7 @@ class _Battery:
             if a.out is None:
                 self._fail(f"{label}: {a.problem}", spec, game.contexts[c].name, label, beta)
                 if a.fatal:
+                    self.fatal = True
                     raise _Stop
                 return None
             outs.append(a.out)
@@ -412,7 +414,7 @@ def audit_update(candidate: Update | str, declared: str, eta: Fraction | StepSpe
         fitted = _conformance(bat, declared, step)
         float32 = all(o.u == U and o.stderr is None for o in bat.obs) and _float32_explains(report)
         _diagnose(report, _observations(bat.obs), declared, step, float32)
-        if opts.with_claims and not any(f.failed and "killed" in f.message for f in report.findings):
+        if opts.with_claims and not bat.fatal:
             specs = dict.fromkeys([games[0], *[g for g in games if g.startswith("contextual")][:1]])
             for spec in specs:
                 beta = report.betas[0]
@@ -444,6 +446,7 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
                             "determinism", True, f"two calls with the same input differ (max |log ratio| {gap:.3g}): "
                             "the candidate is stochastic; audit it in the statistical mode (--samples R)",
                             spec, game.contexts[0].name, "uniform", fraction_str(beta)))
+                        bat.fatal = True
                         raise _Stop
             # Its own trajectory from π_ref (state threaded): its later iterates are starts too.
             pis = [r / r.sum() for r in refs]

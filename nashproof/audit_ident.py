@@ -157,7 +157,7 @@ def fit(rule: str, obs: Sequence[Obs], lr_uniform: bool = False) -> float:
         return _w_to_eta(_ls(dy, [(lr - o.logpi) + (o.P @ np.exp(o.logout)) / beta for o, lr in zip(obs, lrs)]),
                          beta)
     eta = fit("mmd", obs, lr_uniform) if rule == "nash-mp" else 1 / beta / 2
-    for _ in range(30):
+    for _ in range(12):
         if not math.isfinite(eta) or eta <= 0:
             return math.nan
         if rule == "nash-mp":
@@ -184,7 +184,7 @@ def fit_mixture(obs: Sequence[Obs], two_step: bool) -> tuple[float, float]:
     """(w, a) with log π' = (1 − w) log π + w log π_ref + a·field: a decoupled from w (a ≠ w/β)."""
     dy = [centred(o.logout - o.logpi) for o in obs]
     w, a = 0.5, 1.0
-    for _ in range(30 if two_step else 1):
+    for _ in range(12 if two_step else 1):
         f1, f2 = [], []
         for o in obs:
             opp = o.pi()
@@ -296,7 +296,7 @@ def identify(obs_by_beta: dict[float, list[Obs]], rules: Sequence[str] = RULES,
     """Fit every rule (and the requested diagnoses) at each β; rank by worst error/tolerance."""
     result = Identified()
     for beta, obs in sorted(obs_by_beta.items()):
-        sample = list(obs[:: max(1, len(obs) // 60)])
+        sample = list(obs[:: max(1, len(obs) // 30)])
         hyps: list[Hypothesis] = []
         for rule in rules:
             sub = sample[:: max(1, len(sample) // 12)] if rule == "proximal-point" else sample
@@ -346,7 +346,6 @@ def _diagnosis(name: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
         eta = fit("policy-gradient", obs)
         if not math.isfinite(eta):
             return None
-        return Hypothesis("a policy-gradient step (softmax logits) in place of a mirror step", beta, f"learning rate {eta:.6g}",
-                          worst_ratio(lambda o: policy_gradient(o, eta), obs),
-                          rms(lambda o: policy_gradient(o, eta), obs), eta)
+        return hypothesis("a policy-gradient step (softmax logits) in place of a mirror step", beta,
+                          f"learning rate {show(eta, 1e-6)}", partial(policy_gradient, eta=eta), obs, eta)
     return None

@@ -145,7 +145,24 @@ def _jacobian(fn: Callable[[Obs], F64], o: Obs) -> F64:
 def _is_float32(values: list[Fraction]) -> bool:
     if not values:
         return False
-    return all(Fraction(float(np.float32(float(v)))) == v for v in values)
+    return all(float(np.float32(float(v))) == float(v) for v in values)
+
+
+def _is_float32_text(raw: list[object]) -> bool:
+    """Every number written as the shortest repr of a float32 (e.g. ``str(np.float32(x))``), and enough of
+    them long enough (> 6 digits) that float64 output printed with %.9g would not match by chance."""
+    long = 0
+    for x in raw:
+        if not isinstance(x, str):
+            return False
+        try:
+            f32 = np.float32(x)
+        except (ValueError, OverflowError):
+            return False
+        if Fraction(str(f32)) != Fraction(x.strip()):
+            return False
+        long += len(x.strip().lstrip("+-0.").split("e")[0].replace(".", "")) > 6
+    return long >= 10
 
 
 def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = None,
@@ -209,8 +226,10 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
         values.append(vrow)
         rels.append(rrow)
     later = [v for row in values[1:] for vec in row for v in vec]
+    texts = [x for it in raw[1:] for vec in (it if isinstance(it[0], list) else [it]) for x in vec]
     if prec == "auto":
-        prec = "float32" if _is_float32(later) and any(_number_digits(v) > 9 for v in later) else "float64"
+        exact32 = _is_float32(later) and any(_number_digits(v) > 9 for v in later)
+        prec = "float32" if exact32 or _is_float32_text(texts) else "float64"
     u = U32 if prec == "float32" else U
     report = AuditReport(declared, step.value if step.kind == "eta" else None, [beta], source="trace",
                          step=step.describe(), precision=prec)

@@ -223,6 +223,7 @@ class Worker:
         self.cwd = os.getcwd()
         self.workdir = tempfile.mkdtemp(prefix="nashproof-audit-")
         self.accepts: set[str] = set()
+        self.died = False
         self.calls = 0
         self.restarts = 0
         self._proc: mp.process.BaseProcess | None = None
@@ -251,12 +252,14 @@ class Worker:
     def _read(self, timeout: float) -> tuple[dict[str, object] | None, bytes]:
         conn = self._conn
         assert conn is not None
+        self.died = False
         try:
             if not conn.poll(timeout):
                 self._kill()
                 return None, b""
             data = conn.recv_bytes(MAX_ANSWER)
         except (EOFError, OSError):
+            self.died = True
             self._kill()
             return None, b""
         head, _, payload = data.partition(b"\n")
@@ -309,8 +312,10 @@ class Worker:
             return Answer(None, "the worker process died", fatal=True)
         header, payload = self._read(self.timeout)
         if header is None:
-            alive = "did not return within " + f"{self.timeout:g} s (killed)"
-            return Answer(None, alive, fatal=True)
+            if self.died:
+                return Answer(None, "the worker process ended during the call (the candidate exited or crashed)",
+                              fatal=True)
+            return Answer(None, f"did not return within {self.timeout:g} s (killed)", fatal=True)
         if "problem" in header:
             return Answer(None, str(header["problem"])[:200])
         shape = header.get("shape")
