@@ -144,6 +144,17 @@ class StepSpec:
         assert self.kind == "lr"
         return self.value if declared == "mmd" else self.value / (1 + self.value * beta)
 
+    def passed(self, declared: str, beta: Fraction, t: int) -> float:
+        """What the candidate receives as ``eta``: the step in the form declared (γ for gamma=, η_e for
+        eta_e=, lr for lr=,temp=), the declared rule's own η otherwise, η_t for the schedule."""
+        if self.kind == "schedule":
+            return float(Fraction(2) / (beta * (t + 2)))
+        if self.kind in ("gamma", "eta_e", "lr"):
+            return float(self.value)
+        eta = self.solver_eta(declared, beta)
+        assert eta is not None
+        return float(eta)
+
     def describe(self) -> str:
         return {"schedule": "η_t = 2/(β(t+2))", "auto": "fitted (--eta auto)", "eta": f"η = {fraction_str(self.value)}",
                 "gamma": f"γ = ηβ = {fraction_str(self.value)}", "eta_e": f"η_e = {fraction_str(self.value)}",
@@ -277,7 +288,7 @@ class Observed:
     beta: Fraction
     label: str
     t: int
-    eta: float  # the step handed to the candidate
+    eta: float  # the step, in Nash-MP/MMD's normalisation (η_t for a schedule)
     pi: F64
     out: F64  # for the statistical mode: the mean of the centred logs, normalised back
     u: float
@@ -379,11 +390,18 @@ class _Battery:
 
 
 def _eta_passed(declared: str, step: StepSpec, beta: Fraction, t: int) -> float:
+    return step.passed(declared, beta, t)
+
+
+def _canonical(declared: str, step: StepSpec, beta: Fraction, t: int) -> float:
+    """The step in Nash-MP/MMD's normalisation (sets the size S of the logits in the tolerance)."""
     if step.kind == "schedule":
         return float(Fraction(2) / (beta * (t + 2)))
-    eta = step.solver_eta(declared, beta)
-    assert eta is not None
-    return float(eta)
+    e = step.solver_eta(declared, beta)
+    assert e is not None
+    if declared in ("extragradient", "omd"):
+        return float(e / (1 - e * beta)) if e * beta < 1 else float(1 / beta) * 1e3
+    return float(e)
 
 
 def audit_update(candidate: Update | str, declared: str, eta: Fraction | StepSpec | None,
@@ -461,7 +479,7 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
                 if k in (1, 4, 12, opts.steps - 1) and opts.samples <= 0:  # its own steps, state and all
                     for c in range(len(game.contexts)):
                         bat.obs.append(Observed(spec, game, c, beta, f"step {k} of its own trajectory", k,
-                                                _eta_passed(declared, step, beta, k), pis[c], got[0][c], got[1]))
+                                                _canonical(declared, step, beta, k), pis[c], got[0][c], got[1]))
                 if k in (2, 9, opts.steps - 1):
                     traj.append((f"its own iterate k={k + 1}", 0 if stateful else k + 1, got[0]))
                 pis = got[0]
@@ -473,7 +491,7 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
                     continue
                 outs, u, errs = got2
                 for c in range(len(game.contexts)):
-                    bat.obs.append(Observed(spec, game, c, beta, label, t, _eta_passed(declared, step, beta, t),
+                    bat.obs.append(Observed(spec, game, c, beta, label, t, _canonical(declared, step, beta, t),
                                             pis_j[c], outs[c], u, None if errs is None else errs[c]))
 
 

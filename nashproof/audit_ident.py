@@ -238,6 +238,8 @@ def rms(pred: Callable[[Obs], F64], obs: Sequence[Obs]) -> float:
 
 def nice(x: float, rel: float = 1e-9) -> Fraction:
     """A short rational within ``rel`` (relative) of x, else x itself as a Fraction."""
+    if not math.isfinite(x):
+        raise ValueError("nice() needs a finite number")
     for den in range(1, 1001):
         num = round(x * den)
         if num > 0 and abs(num / den - x) <= rel * abs(x):
@@ -246,6 +248,8 @@ def nice(x: float, rel: float = 1e-9) -> Fraction:
 
 
 def show(x: float, rel: float = 1e-9) -> str:
+    if not math.isfinite(x) or x <= 0:
+        return f"{x:.6g}"
     f = nice(x, rel)
     return fraction_str(f) if f.denominator <= 1000 else f"{x:.6g}"
 
@@ -254,10 +258,10 @@ def step_forms(rule: str, eta: float, beta: float) -> str:
     """A step in every form a candidate may use: canonical η, γ = ηβ, EGPO's η_e, MMD's (lr, temp)."""
     if rule in ("nash-mp", "extragradient"):
         (_, e), (_, ee) = equivalents(rule, eta, beta)
-        return f"η = {show(e)} (γ = ηβ = {show(e * beta)}; extragradient η_e = {show(ee)})"
+        return f"η = {show(e)} (γ = ηβ = {show(e * beta)}; the same map as extragradient with η_e = {show(ee)})"
     if rule in ("mmd", "omd"):
         (_, e), (_, eo) = equivalents(rule, eta, beta)
-        return f"η = {show(e)} (MMD lr = {show(e)}, temp = {show(beta)}; omd η = {show(eo)})"
+        return f"η = {show(e)} (MMD lr = {show(e)}, temp = {show(beta)}; the same map as omd with η = {show(eo)})"
     return f"η = {show(eta)}"
 
 

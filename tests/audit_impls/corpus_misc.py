@@ -7,6 +7,7 @@
   proximal-point.
 - `own_lr`: MMD with its own hard-coded lr = 0.3 (ignores eta): `--eta auto` fits η = 3/10.
 - `gamma_const`: Nash-MP with its own γ = ηβ = 0.1: `--eta auto` reports "constant γ = 1/10".
+- `egpo` (takes η_e) and `gamma_form` (takes γ): CONSISTENT with `--eta eta_e=...` / `--eta gamma=...`.
 """
 import numpy as np
 
@@ -57,3 +58,18 @@ def gamma_const(pi, P, ref, beta, eta):
     e = 0.1 / beta
     lp, lr = np.log(pi), np.log(ref)
     return _prox(lp, lr, P @ _prox(lp, lr, P @ pi, beta, e), beta, e)
+
+
+def egpo(pi, P, ref, beta, eta_e):
+    """EGPO's extragradient, taking its own step η_e (centred preference, geometric weights)."""
+    A = P - 0.5
+
+    def step(opp):
+        return _softmax((1 - eta_e * beta) * np.log(pi) + eta_e * beta * np.log(ref) + eta_e * (A @ opp))
+    return step(step(pi))
+
+
+def gamma_form(pi, P, ref, beta, gamma):
+    """Nash-MP in the γ = ηβ normalisation, taking γ itself."""
+    lp, lr = np.log(pi), np.log(ref)
+    return _prox(lp, lr, P @ _prox(lp, lr, P @ pi, beta, gamma / beta), beta, gamma / beta)
