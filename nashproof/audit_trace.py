@@ -71,23 +71,10 @@ def _number(x: object, where: str) -> tuple[Fraction, float]:
 
 def load_trace_file(path: str) -> object:
     import json
-    from pathlib import Path
 
-    p = Path(path)
-    if p.is_dir():
-        raise InputError(f"trace is a directory, not a file: {path}")
-    if not p.exists():
-        raise InputError(f"trace not found: {path}")
-    if not p.is_file():
-        raise InputError(f"trace is not a regular file: {path}")
-    try:
-        if p.stat().st_size > 50_000_000:
-            raise InputError(f"trace {path} is larger than 50 MB")
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"cannot read trace {path}: {exc.strerror}") from None
+    from .files import read_text
+
+    text = read_text(path, "trace", max_bytes=50_000_000)
 
     def constant(c: str) -> object:
         raise InputError(f"{path}: {c} in a trace")
