@@ -627,7 +627,7 @@ def _diagnose(report: AuditReport, by_beta: dict[float, list[Obs]], declared: st
     schedule = step.kind == "schedule"
     ident: Identified = identify(by_beta, diagnoses=diagnoses) if not schedule else Identified()
     ordered = sorted(ident.table, key=lambda h: h.ratio)
-    ranking = [(f"{h.name} (β = {show(h.beta)})", h.param, h.ratio) for h in ordered]
+    ranking = [(f"{h.name} (β = {show(h.beta)})", h.short or h.param, h.ratio) for h in ordered]
     explaining: list[Hypothesis] = []
     for beta in sorted(by_beta):
         here = [h for h in ordered if h.beta == beta and h.explains]
@@ -672,10 +672,11 @@ def _summary(explaining: list[Hypothesis]) -> str:
         return f"{first.name} with {first.param}"
     if all(h.name == first.name and h.param == first.param for h in explaining):
         return f"{first.name} with {first.param} at every β"
-    if all(h.name == first.name and h.eta == first.eta for h in explaining) and first.name in MAPS:
-        text = f"{first.name} with η = {show(first.eta)} at every β"
-        others = [(equivalents(h.name, h.eta, h.beta)[1:], h.beta) for h in explaining]
-        if all(o for o, _ in others):
+    if all(h.name == first.name and h.short == first.short for h in explaining):
+        text = f"{first.name} with {first.short} at every β"
+        base = first.name.rpartition(", ")[2]
+        others = [(equivalents(base, h.eta, h.beta)[1:], h.beta) for h in explaining] if base in MAPS else []
+        if others and all(o for o, _ in others):
             other = others[0][0][0][0]
             step = "η_e" if other == "extragradient" else "η"
             text += f", the same map as {other} with " + ", ".join(
@@ -704,7 +705,7 @@ def _schedule_multiplier(by_beta: dict[float, list[Obs]], ranking: list[tuple[st
                 a = x1
         c = float(nice(math.exp((a + b) / 2)))
         h = hypothesis("nash-md", beta, f"η_t = {show(c)} × 2/(β(t+2)) (a factor {show(c)} on the schedule)",
-                       partial(_scaled_md, c=c), obs, c)
+                       partial(_scaled_md, c=c), obs, c, f"η_t = {show(c)} × 2/(β(t+2))")
         ranking.append((f"nash-md schedule (β = {show(beta)})", h.param, h.ratio))
         if h.explains:
             out.append(h)

@@ -40,12 +40,13 @@ def _print(report: AuditReport) -> None:
     ident = report.identification
     if ident is not None and ident.ranking:
         print("\nhypotheses tried (fitted step, worst error / tolerance at it; ≤ 4 explains the steps):")
-        rows = [[r, e[:70], f"{x:.3g}"] for r, e, x in ident.ranking[:6]]
+        rows = [[r, e, f"{x:.3g}"] for r, e, x in ident.ranking[:6]]
         print(table(["hypothesis", "fitted step", "error/tol"], rows))
     if report.claims:
         print("\nclaims on its own trajectory:")
         print(table(["claim", "provenance", "verdict", "game", "first k", "note"],
-                    [[v.claim, v.provenance, v.status, v.game, str(v.first_k), v.note[:60]] for v in report.claims]))
+                    [[v.claim, v.provenance, v.status, v.game, "-" if v.first_k is None else str(v.first_k),
+                      v.note] for v in report.claims]))
     for f in report.findings:
         if not f.failed:
             print(f"note: [{f.kind}] {f.message}")

@@ -275,6 +275,7 @@ class Hypothesis:
     ratio: float  # worst error / tolerance at the fitted step
     residual: float  # RMS log-ratio
     eta: float = math.nan
+    short: str = ""  # the fitted step in a few words (tables)
 
     @property
     def explains(self) -> bool:
@@ -288,8 +289,9 @@ class Identified:
 
 
 def hypothesis(name: str, beta: float, param: str, pred: Callable[[Obs], F64], obs: Sequence[Obs],
-               eta: float) -> Hypothesis:
-    return Hypothesis(name, beta, param, worst_ratio(pred, obs), rms(pred, obs), eta)
+               eta: float, short: str = "") -> Hypothesis:
+    return Hypothesis(name, beta, param, worst_ratio(pred, obs), rms(pred, obs), eta,
+                      short or (f"η = {show(eta)}" if name in MAPS else param))
 
 
 RULES = ("nash-mp", "mmd", "nash-md", "proximal-point", "mwu")
@@ -332,8 +334,8 @@ def _diagnosis(name: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
         def pred(o: Obs) -> F64:
             return fn(o, eta, np.full_like(o.logref, -math.log(len(o.logref))))
 
-        return Hypothesis(f"π_ref ignored (uniform magnet), {rule}", beta, step_forms(rule, eta, beta),
-                          worst_ratio(pred, obs), rms(pred, obs), eta)
+        return hypothesis(f"π_ref ignored (uniform magnet), {rule}", beta, step_forms(rule, eta, beta), pred, obs,
+                          eta, f"η = {show(eta)}")
     if variant == "decoupled":
         two = rule in ("nash-mp", "extragradient")
         w, a = fit_mixture(obs, two)
@@ -343,13 +345,14 @@ def _diagnosis(name: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
         eta_a = a / (1 - w) if w < 1 else math.nan
         param = (f"weight on π_ref w = {w:.6g} (the step η = {eta_a:.6g} would need w = "
                  f"{eta_a * beta / (1 + eta_a * beta):.6g}; w alone means η = {coupled:.6g})")
-        return Hypothesis(f"mixture weight decoupled from the step ({'two' if two else 'one'}-step)", beta, param,
-                          worst_ratio(lambda o: mixture_map(o, w, a, two), obs),
-                          rms(lambda o: mixture_map(o, w, a, two), obs), eta_a)
+        return hypothesis(f"mixture weight decoupled from the step ({'two' if two else 'one'}-step)", beta, param,
+                          partial(mixture_map, w=w, a=a, two_step=two), obs, eta_a,
+                          f"w = {show(w, 1e-6)}, η = {show(eta_a, 1e-6)}")
     if name == "policy-gradient":
         eta = fit("policy-gradient", obs)
         if not math.isfinite(eta):
             return None
         return hypothesis("a policy-gradient step (softmax logits) in place of a mirror step", beta,
-                          f"learning rate {show(eta, 1e-6)}", partial(policy_gradient, eta=eta), obs, eta)
+                          f"learning rate {show(eta, 1e-6)}", partial(policy_gradient, eta=eta), obs, eta,
+                          f"learning rate {show(eta, 1e-6)}")
     return None
