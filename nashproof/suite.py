@@ -36,6 +36,8 @@ class Task:
     expect: tuple[tuple[str, str], ...] = ()
     source: str = ""
     block: int = 0
+    confidence: Fraction | None = None  # inexact solvers: a probability claim's 1 − α (default 95/100)
+    runs: int = 0  # inexact solvers: seeded runs R for probability claims (0: enough for the confidence)
 
     @property
     def label(self) -> str:
@@ -99,7 +101,8 @@ def _int(block: dict[str, object], key: str, default: int, where: str) -> int:
     return value
 
 
-_RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect"}
+_RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect",
+             "confidence", "runs"}
 _DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim"}
 
 
@@ -140,11 +143,14 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
                         name, eta_raw = str(solver_raw.get("name")), solver_raw.get("eta")
                     else:
                         name, eta_raw = str(solver_raw), None
-                    if name not in SOLVERS:
+                    if name.partition(":")[0] not in SOLVERS:
                         raise InputError(f"{where}: unknown solver {name!r}")
-                    suite.tasks.append(Task(str(game), beta, name, parse_eta(eta_raw, beta), steps, digits, claims,
+                    eta = parse_eta(eta_raw, beta)
+                    confidence, runs = _inexact_options(block, where, name, beta, eta)
+                    suite.tasks.append(Task(str(game), beta, name, eta, steps, digits, claims,
                                             bool(block.get("ignore_hypotheses", False)),
-                                            bool(block.get("until_floor", True)), expect, str(p), i + 1))
+                                            bool(block.get("until_floor", True)), expect, str(p), i + 1,
+                                            confidence, runs))
     for i, raw in enumerate(data.get("dimension", [])):
         where = f"{p.name} dimension #{i + 1}"
         unknown = set(raw) - _DIM_KEYS
@@ -161,12 +167,35 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
     return suite
 
 
+def _inexact_options(block: dict[str, object], where: str, solver: str, beta: Fraction,
+                     eta: Fraction | None) -> tuple[Fraction | None, int]:
+    """Validate an inexact solver spec at load time; read ``confidence`` and ``runs`` (issue 11)."""
+    from .inexact import check_confidence
+
+    if ":" in solver:
+        make_solver(solver, beta, eta)
+    confidence = check_confidence(str(block["confidence"])) if "confidence" in block else None
+    runs = block.get("runs", 0)
+    if not isinstance(runs, int) or isinstance(runs, bool) or runs < 0:
+        raise InputError(f"{where}: 'runs' must be a non-negative integer")
+    return confidence, runs
+
+
 def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | None = None) -> list[Verdict]:
     """Check every claim of a task; verdicts carry the declared expectation, if any."""
+    from .inexact_check import is_inexact, run_inexact_task
+
     game = load_game(task.game)
     solver = make_solver(task.solver, task.beta, task.eta)
-    data = collect(game, solver, task.steps, task.digits, on_step=on_step)
     expect = dict(task.expect)
+    if is_inexact(solver):  # inexact and sampled solvers: statistical verdicts for probability claims
+        verdicts = run_inexact_task(task.game, solver, [catalogue.get(c) for c in task.claims],  # type: ignore[arg-type]
+                                    task.steps, task.digits, task.confidence, task.runs, task.ignore_hypotheses,
+                                    task.until_floor)
+        for v in verdicts:
+            v.expected = expect.get(v.claim)
+        return verdicts
+    data = collect(game, solver, task.steps, task.digits, on_step=on_step)
     out = []
     for cid in task.claims:
         v = check_claim(catalogue.get(cid), data, task.ignore_hypotheses, task.until_floor)
