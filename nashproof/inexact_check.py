@@ -103,6 +103,7 @@ def check_inexact(game: Game, solver: InexactSolver, claims: list[Claim], steps:
     det = [c for c in claims if c.kind != "probability"]
     prob = [c for c in claims if c.kind == "probability"]
     out: dict[str, Verdict] = {}
+    data: RunData | None = None
     if det:
         data = collect_inexact(game, solver, steps, digits, backend or "mpmath", alpha)
         for c in det:
@@ -116,11 +117,11 @@ def check_inexact(game: Game, solver: InexactSolver, claims: list[Claim], steps:
             datas.append(collect_inexact(game, seeded(solver, base + i), steps, digits, backend or "float", alpha))
             if on_run is not None:
                 on_run(i + 1)
-        for c in applicable:
-            out[c.id] = check_probability(c, datas, alpha, until_floor)
+        for c in applicable:  # float64 runs: the KL plateau sits far above the rounding error, evaluate every k
+            out[c.id] = check_probability(c, datas, alpha, until_floor and (backend or "float") != "float")
     for c in prob:
         if c.id not in out:
-            probe = collect_inexact(game, solver, 1, 15, "float", alpha) if not det else data
+            probe = data if data is not None else collect_inexact(game, solver, 1, 15, "float", alpha)
             out[c.id] = check_claim(c, probe, ignore_hypotheses, until_floor)
             if out[c.id].status != "not-applicable":
                 out[c.id].status, out[c.id].note = "not-applicable", "a probability claim needs a stochastic solver"

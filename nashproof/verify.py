@@ -9,6 +9,7 @@ would settle it. This is an estimate by precision doubling, not a certified encl
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -256,6 +257,7 @@ class _Compiled:
     grads: list[tuple[str, Callable[..., mpmath.mpf]]]
 
 
+@functools.lru_cache(maxsize=256)  # lambdify is slow; statistical verdicts check one claim on many runs
 def _compile(rel: sp.Basic) -> _Compiled:
     if not isinstance(rel, (sp.LessThan, sp.StrictLessThan)):
         raise InputError(f"claim statements must be ≤ relations, got {sp.sstr(rel)}")
