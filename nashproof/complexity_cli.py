@@ -203,7 +203,7 @@ def print_inexact(res: Complexity) -> None:
     if r.reachable:
         print(f"  iterations: {r.iterations}; queries: {r.queries}"
               + (f"; total samples (duels): {r.samples}" if r.samples is not None else ""))
-    if r.measured_iterations is not None or r.model == "deterministic" and r.note.startswith(" measured"):
+    if r.measured_iterations is not None or (r.model == "deterministic" and r.note.startswith(" measured")):
         print(f"  measured on the game: first k with KL ≤ ε = {r.measured_iterations}"
               + (f", duels {r.measured_samples}" if r.measured_samples is not None else ""))
     if r.best_m is not None:

@@ -214,7 +214,7 @@ class SampledOracle(Oracle):
         self.calls = 0
 
     @property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         return self.base.count
 
     @count.setter
@@ -300,8 +300,9 @@ class InexactNashMP(InexactSolver, NashMP):
     name = "nash-mp-inexact"
     title = "Inexact Nash-MP"
     queries_per_step = 2
-    params = {"delta": "per-step error bound δ ≥ 0 (rational)", "perturb": "adversarial | random | none",
-              "seed": "integer seed (random perturbations)", "metric": "span (default) | sup"}
+    params: ClassVar[dict[str, str]] = {
+        "delta": "per-step error bound δ ≥ 0 (rational)", "perturb": "adversarial | random | none",
+        "seed": "integer seed (random perturbations)", "metric": "span (default) | sup"}
 
     def __init__(self, beta: Fraction, eta: Fraction | None = None, delta: Fraction | str | int = 0,
                  perturb: str = "adversarial", seed: int = 0, metric: str = "span",
@@ -382,7 +383,7 @@ class _Sampled(InexactSolver):
     """Mixin: the base method's own step, with every query answered by duels."""
 
     stochastic = True
-    params = {"m": "duels per action and query (integer ≥ 1)", "seed": "integer seed"}
+    params: ClassVar[dict[str, str]] = {"m": "duels per action and query (integer ≥ 1)", "seed": "integer seed"}
 
     def __init__(self, beta: Fraction, eta: Fraction | None = None, m: int | str = 1, seed: int | str = 0) -> None:
         self.m, self.seed = check_m(m), check_seed(seed)
@@ -444,7 +445,8 @@ class PolicyGradientNashMP(InexactSolver, NashMP):
     name = "nash-mp-pg"
     title = "Nash-MP, inner policy-gradient loop"
     queries_per_step = 2
-    params = {"T": "inner steps (integer ≥ 1)", "lam": "inner step λ in (0, 1] (rational, default 1/2)"}
+    params: ClassVar[dict[str, str]] = {"T": "inner steps (integer ≥ 1)",
+                                        "lam": "inner step λ in (0, 1] (rational, default 1/2)"}
 
     def __init__(self, beta: Fraction, eta: Fraction | None = None, T: int | str = 1, lam: Fraction | str = "1/2",
                  m: int | str | None = None, seed: int | str = 0) -> None:
@@ -512,7 +514,8 @@ class SampledPolicyGradientNashMP(PolicyGradientNashMP):
     name = "nash-mp-pg-sampled"
     title = "Nash-MP, inner policy gradient from sampled preferences"
     stochastic = True
-    params = {**PolicyGradientNashMP.params, "m": "duels per action and query (integer ≥ 1)", "seed": "integer seed"}
+    params: ClassVar[dict[str, str]] = {**PolicyGradientNashMP.params, "m": "duels per action and query (integer ≥ 1)",
+                                        "seed": "integer seed"}
 
     def __init__(self, beta: Fraction, eta: Fraction | None = None, T: int | str = 1, lam: Fraction | str = "1/2",
                  m: int | str | None = 1, seed: int | str = 0) -> None:
@@ -532,5 +535,5 @@ def build(name: str, beta: Fraction, eta: Fraction | None, text: str) -> Inexact
     kwargs: dict[str, object] = dict(params)
     if name == "nash-mp-inexact" and "delta" not in params:
         raise InputError("nash-mp-inexact needs delta=..., e.g. nash-mp-inexact:delta=1e-3,perturb=adversarial")
-    solver: InexactSolver = cls(beta, eta, **kwargs)  # type: ignore[arg-type]
+    solver: InexactSolver = cls(beta, eta, **kwargs)
     return solver

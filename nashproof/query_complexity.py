@@ -10,8 +10,8 @@ ceiling is never off by one. Nothing is read from a separate table.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
