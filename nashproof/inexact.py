@@ -285,8 +285,13 @@ class InexactSolver(Solver):
     def spec(self) -> str:
         return self.name
 
-    def _record(self, t: int, err: float) -> None:
+    def _begin(self, t: int) -> None:
+        """Called at the start of every step: iteration 0 opens a new run's record."""
         if t == 0 or not self.step_errors:
+            self.step_errors.append([])
+
+    def _record(self, t: int, err: float) -> None:
+        if not self.step_errors:
             self.step_errors.append([])
         run = self.step_errors[-1]
         while len(run) <= t:
@@ -358,6 +363,7 @@ class InexactNashMP(InexactSolver, NashMP):
 
     def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step:
         b = ng.backend
+        self._begin(t)
         adversarial = self.perturbation is None and self.perturb == "adversarial" and self.delta > 0
         star = _star(ng, self.beta) if adversarial else None
         q = oracle.query(logpi)
@@ -503,6 +509,7 @@ class PolicyGradientNashMP(InexactSolver, NashMP):
         return thetas
 
     def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step:
+        self._begin(t)
         sampled = SampledOracle(oracle, self.m, self.seed, t) if self.m is not None else None
         half = self._prox(ng, logpi, logpi, t, oracle, sampled)
         return Step(self._prox(ng, logpi, half, t, oracle, sampled), half)
