@@ -106,8 +106,11 @@ def check_inexact(game: Game, solver: InexactSolver, claims: list[Claim], steps:
     data: RunData | None = None
     if det:
         data = collect_inexact(game, solver, steps, digits, backend or "mpmath", alpha)
+        # With δ > 0 the metric plateaus far above the rounding floor but may start at 0 (π_0 = π*): evaluate
+        # every k; a point inside its rounding error is inconclusive, never silently skipped.
+        floor_cut = until_floor and solver.delta_bound() == 0
         for c in det:
-            out[c.id] = check_claim(c, data, ignore_hypotheses, until_floor)
+            out[c.id] = check_claim(c, data, ignore_hypotheses, floor_cut)
     applicable = [c for c in prob if c.applies_to(solver.name) and solver.stochastic]
     if applicable:
         r = runs or runs_for(float(alpha), VERDICT_CONFIDENCE)
