@@ -39,8 +39,8 @@ def kl_series(game_spec: str, solver_spec: str, beta: Fraction, steps: int) -> l
 # ------------------------------------------------------------------ solvers
 
 
-@pytest.mark.parametrize("spec", ["nash-mp-inexact:delta=0,perturb=adversarial", "nash-mp-inexact:delta=0,perturb=random",
-                                  "nash-mp-pg:T=1,lam=1"])
+@pytest.mark.parametrize("spec", ["nash-mp-inexact:delta=0,perturb=adversarial",
+                                  "nash-mp-inexact:delta=0,perturb=random", "nash-mp-pg:T=1,lam=1"])
 def test_zero_error_is_exact_nash_mp(spec: str) -> None:
     game, beta = load_game("cyclic:n=5,skew=1/3"), F(1, 10)
     a = run(game, make_solver(spec, beta), 8, FLOAT)
@@ -87,7 +87,7 @@ def test_adversarial_full_step_is_the_exact_maximiser() -> None:
         got = adversarial_full(b, lp, ls, d)
         value = float(np.sum(s * (ls - got)))
 
-        def kl_after(u: np.ndarray) -> float:
+        def kl_after(u: np.ndarray, lp: np.ndarray = lp, s: np.ndarray = s, ls: np.ndarray = ls) -> float:
             q = lp + u
             q = q - np.log(np.sum(np.exp(q)))
             return float(np.sum(s * (ls - q)))
@@ -167,7 +167,8 @@ def test_halved_floor_is_flagged() -> None:
     """At β = 10 on the all-ties game the adversary reaches more than half the floor: a halved floor fails."""
     beta_s, eta_s = sp.Symbol("beta", positive=True), sp.Symbol("eta", positive=True)
     good = builtin_catalogue().get("NMP-APPROX")
-    k, rkl, rkl0 = sp.Symbol("k", positive=True), sp.Symbol("RKL_k", nonnegative=True), sp.Symbol("RKL_0", nonnegative=True)
+    k, rkl = sp.Symbol("k", positive=True), sp.Symbol("RKL_k", nonnegative=True)
+    rkl0 = sp.Symbol("RKL_0", nonnegative=True)
     phi = approx_sqrt_floor(delta)
     halved = sp.Le(rkl, RHO**k * rkl0 + phi / sp.sqrt(2) * (1 - RHO**k))  # √KL floor / √2: the KL floor halved
     wrong = Claim("HALVED", "halved floor", "bound", "kl", (halved,), good.hypotheses, good.solvers, "D", "test")
