@@ -100,6 +100,12 @@ APPROX_CLAIMS: list[Claim] = [
           _approx_bound(delta + DELTA_SAMPLED), (STEP_OK,), ("nash-mp-sampled", "nash-mp-pg-sampled"), "D", SPEC,
           "Hoeffding per action and query, union bound over the Q·n·X estimates of the horizon: ‖ĝ − Pσ‖_∞ ≤ τ, "
           "so each step's span error is ≤ 2ητ/(1+ηβ); then NMP-APPROX on that event."),
+    Claim("SAMPLED-STEP-ERR", "Sampled Nash-MP: with probability ≥ 1 − α every step's span error is ≤ "
+          "2η/(1+ηβ)·√(log(2QnX/α)/(2m))", "probability", "step_err", (sp.Le(Step_err, DELTA_SAMPLED),), (),
+          ("nash-mp-sampled",), "D", SPEC,
+          "Hoeffding per estimate, union bound over the Q·n·X estimates; a step from ĝ differs from the exact one "
+          "by η(ĝ − Pσ)/(1+ηβ) plus a constant in log space. Nearly tight per estimate: a claim with too few "
+          "duels for its confidence fails here first."),
     Claim("INNER-ERR", "Inner loop: T natural-gradient steps leave a span error ≤ (1−λ)^T·2η/((1+ηβ)(1−(1−λ)^T))",
           "bound", "step_err", (sp.Le(Step_err, DELTA_INNER),), (), ("nash-mp-pg",), "D", SPEC,
           "The inner update contracts log π − log π⁺ by (1−λ) in span; the start's span is ≤ 2η/(1+ηβ) + δ."),

@@ -205,9 +205,11 @@ class SampledOracle(Oracle):
 
     _FLOAT_P: ClassVar[dict[int, tuple[Game, list[npt.NDArray[np.float64]]]]] = {}
 
-    def __init__(self, base: Oracle, m: int, seed: int, t: int) -> None:
+    def __init__(self, base: Oracle, m: int, seed: int, t: int,
+                 on_error: Callable[[float], None] | None = None) -> None:
         self.ng = base.ng
         self.base = base
+        self.on_error = on_error  # receives span(ĝ − Pσ) of every query (max over contexts)
         self.m = m
         self.seed = seed
         self.t = t
@@ -254,7 +256,11 @@ class SampledOracle(Oracle):
 
     def query(self, logsigma: LogPolicy) -> list[Vec]:
         b = self.ng.backend
-        return [b.vector([Fraction(int(w), self.m) for w in ws]) for ws in self.wins(logsigma)]
+        out = [b.vector([Fraction(int(w), self.m) for w in ws]) for ws in self.wins(logsigma)]
+        if self.on_error is not None:
+            exact = [P @ b.exp(ls) for P, ls in zip(self.ng.P, logsigma)]
+            self.on_error(max(_span(g - e) for g, e in zip(out, exact)))
+        return out
 
 
 # ------------------------------------------------------------------ solver base
@@ -404,8 +410,20 @@ class _Sampled(InexactSolver):
     def describe(self) -> str:
         return f"{super().describe()}; each query from {self.m} duels per action (seed {self.seed})"
 
+    def step_scale(self, t: int) -> Fraction:
+        """A field error ξ moves the step's log-policy by scale·ξ: η/(1+ηβ) for a proximal step."""
+        eta = self.eta_at(t)
+        return eta / (1 + eta * self.beta)
+
     def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step:
-        result: Step = super().step(ng, logpi, t, SampledOracle(oracle, self.m, self.seed, t))  # type: ignore[safe-super]
+        self._begin(t)
+        scale = float(self.step_scale(t))
+
+        def record(field_span: float) -> None:
+            self._record(t, scale * field_span)
+
+        sampled = SampledOracle(oracle, self.m, self.seed, t, record)
+        result: Step = super().step(ng, logpi, t, sampled)  # type: ignore[safe-super]
         return result
 
 
@@ -423,6 +441,9 @@ class SampledNashMD(_Sampled, NashMD):
     name = "nash-md-sampled"
     title = "Nash-MD, sampled preferences"
     queries_per_step = 1
+
+    def step_scale(self, t: int) -> Fraction:
+        return self.eta_at(t)  # log π_{t+1} = normalize(μ + η_t ĝ)
 
     def __init__(self, beta: Fraction, eta: Fraction | None = None, m: int | str = 1, seed: int | str = 0) -> None:
         self.schedule = eta is None

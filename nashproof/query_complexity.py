@@ -540,4 +540,4 @@ def approach_factor(beta: Fraction, eta: Fraction = Fraction(2)) -> float:
     """
     eb, et = float(eta * beta), float(eta)
     tau = (1 + et / (1 + eb)) * (eb / (1 + eb)) / (1 - (1 + eb) ** -0.5)
-    return 3 * tau**2
+    return float(3 * tau**2)

@@ -300,3 +300,55 @@ def test_user_perturbation_outside_delta_is_a_solver_error() -> None:
     solver = InexactNashMP(F(1), delta=F(1, 10), perturbation=bad)  # type: ignore[arg-type]
     with pytest.raises(Exception, match="perturbation has size"):
         run(load_game("rps:skew=1/2"), solver, 1, FLOAT)
+
+
+def test_adversary_approaches_the_floor_within_the_documented_factor() -> None:
+    """A game outside the suite's families: plateau ≤ floor (proved) and ≥ floor / approach_factor (stated)."""
+    from nashproof.query_complexity import approach_factor, inexact_floor
+
+    beta = F(1)
+    kls = kl_series("random:n=5,seed=11,denominator=3", "nash-mp-inexact:delta=1/50,perturb=adversarial", beta, 60)
+    plateau = max(kls[30:])
+    floor = float(inexact_floor(beta, F(2), 0.02))
+    assert floor / approach_factor(beta) <= plateau <= floor
+
+
+def test_approx_suite_loads_and_rejects_bad_solver_parameters(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from nashproof.errors import InputError
+    from nashproof.suite import load_suite
+
+    root = Path(__file__).resolve().parent.parent
+    suite = load_suite(root / "checks" / "approx.toml", builtin_catalogue())
+    assert all(t.slow for t in suite.tasks)
+    assert {t.solver.partition(":")[0] for t in suite.tasks} >= {"nash-mp-inexact", "nash-mp-pg", "nash-mp-sampled"}
+    bad = Path(str(tmp_path)) / "bad.toml"
+    bad.write_text('[[run]]\ngames = ["rps"]\nbetas = ["1"]\nsolvers = ["nash-mp-sampled:m=0"]\n')
+    with pytest.raises(InputError, match="m"):
+        load_suite(bad, builtin_catalogue())
+
+
+def test_check_cli_single_shot_on_an_inexact_solver(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["check", "--game", "rps:skew=1/2", "--solver", "nash-mp-inexact:delta=1/100,perturb=random,seed=4",
+               "--beta", "1", "--steps", "15", "--digits", "20", "--claim", "NMP-APPROX", "--claim", "NMP-APPROX-HP"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "NMP-APPROX" in out
+
+
+def test_sampled_step_error_is_recorded_exactly() -> None:
+    """The recorded step error is η·span(ĝ − Pσ)/(1+ηβ): recompute it from the same seeded duels."""
+    game, beta = load_game("bradley-terry:n=4,skew=1/3"), F(1)
+    solver = make_solver("nash-mp-sampled:m=30,seed=9", beta)
+    traj = run(game, solver, 2, FLOAT)
+    ng = NumericGame(game, FLOAT)
+    spans = []
+    for call, sigma in ((1, traj.policies[0]), (2, traj.halves[0])):
+        oracle = SampledOracle(Oracle(ng), 30, 9, 0)
+        oracle.calls = call - 1
+        est = oracle.query(sigma)[0]
+        spans.append(np.ptp(est - ng.P[0] @ np.exp(sigma[0])))
+    assert solver.step_errors[-1][0] == pytest.approx(2 / 3 * max(spans))  # type: ignore[attr-defined]
+    cat = builtin_catalogue()
+    (v,) = check_inexact(game, solver, [cat.get("SAMPLED-STEP-ERR")], 10, 15, runs=25)  # type: ignore[arg-type]
+    assert v.status == "pass" and v.extra["runs"] == 25 and 0.2 < float(v.tightness or 0) <= 1
