@@ -94,14 +94,22 @@ class Backend(ABC):
         return all(math.isfinite(float(x)) for x in v)
 
 
+#: The range of working precisions a user may ask for (decimal digits).
+MIN_DIGITS, MAX_DIGITS = 5, 100_000
+
+
 class MpmathBackend(Backend):
-    """The reference backend: mpmath at a user-chosen number of decimal digits."""
+    """The reference backend: mpmath at a user-chosen number of decimal digits.
+
+    ``internal``: a working precision chosen by the toolkit (e.g. D plus guard digits), which may
+    exceed the user range; only the lower limit applies.
+    """
 
     name = "mpmath"
 
-    def __init__(self, digits: int = 50) -> None:
-        if not 5 <= digits <= 100_000:
-            raise InputError(f"digits must lie in [5, 100000], got {digits}")
+    def __init__(self, digits: int = 50, internal: bool = False) -> None:
+        if not MIN_DIGITS <= digits <= (MAX_DIGITS if not internal else digits):
+            raise InputError(f"digits must lie in [{MIN_DIGITS}, {MAX_DIGITS}], got {digits}")
         self.digits = digits
         self.ctx = mpmath.MPContext()
         self.ctx.dps = digits
@@ -176,7 +184,7 @@ class FloatBackend(Backend):
         return np.array([float(x) for x in xs], dtype=np.float64)
 
     def matrix(self, rows: Sequence[Sequence[Number]]) -> Vec:
-        return np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
+        return float_matrix(rows)
 
     def exp(self, v: Vec) -> Vec:
         with np.errstate(under="ignore"):
@@ -217,6 +225,38 @@ class FloatBackend(Backend):
         return bool(np.all(np.isfinite(v.astype(np.float64))))
 
 
+def float_matrix(rows: Sequence[Sequence[Number]]) -> Vec:
+    """The float64 matrix nearest to exact entries, converted in one vectorised step.
+
+    Numerators and denominators below 2⁵³ are exact in float64, and one IEEE division rounds
+    correctly, so ``num / den`` equals ``float(Fraction)`` entry by entry. Larger entries fall back
+    to ``float()`` one by one.
+    """
+    m, k = len(rows), len(rows[0]) if rows else 0
+    try:
+        num = np.fromiter((_numerator(x) for row in rows for x in row), dtype=np.int64, count=m * k)
+        den = np.fromiter((_denominator(x) for row in rows for x in row), dtype=np.int64, count=m * k)
+    except (OverflowError, TypeError, ValueError):
+        num = den = np.zeros(0, dtype=np.int64)
+    limit = 2**53
+    if num.size != m * k or not np.all((num >= -limit) & (num <= limit) & (den > 0) & (den <= limit)):
+        return np.array([[float(x) for x in row] for row in rows], dtype=np.float64).reshape(m, k)
+    out: Vec = (num.astype(np.float64) / den.astype(np.float64)).reshape(m, k)
+    return out
+
+
+def _numerator(x: Number) -> int:
+    if isinstance(x, float):
+        raise TypeError("float entry")
+    return x.numerator
+
+
+def _denominator(x: Number) -> int:
+    if isinstance(x, float):
+        raise TypeError("float entry")
+    return x.denominator
+
+
 BACKENDS = ("mpmath", "float")
 
 
@@ -227,3 +267,8 @@ def make_backend(name: str = "mpmath", digits: int = 50) -> Backend:
     if name == "float":
         return FloatBackend()
     raise InputError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+
+
+def working_backend(digits: int) -> MpmathBackend:
+    """An mpmath backend at a precision the toolkit chose (D plus guard digits may exceed the user range)."""
+    return MpmathBackend(digits, internal=True)

@@ -19,7 +19,8 @@ from .verify import Verdict
 
 PRECISION_NOTE = ("Error estimates come from precision doubling: every metric is computed at D and at D+G digits; "
                   "the error is twice their difference plus 100·n·10^(−D)·scale. A verdict is pass or violated only "
-                  "when the margin exceeds the propagated error; otherwise it is inconclusive. Not a certified "
+                  "when the margin exceeds the propagated error; otherwise it is inconclusive, or equality when the "
+                  "two sides are equal (proved, or numerically: the gap shrinks with precision). Not a certified "
                   "enclosure. With until_floor (default), iterates whose metric has < 9 correct digits are not "
                   "evaluated; the range evaluated is reported.")
 
@@ -85,7 +86,7 @@ def _summary(verdicts: Sequence[Verdict], cat: Catalogue) -> list[dict[str, Any]
         vs = [v for v in verdicts if v.claim == cid]
         tight = [float(v.tightness) for v in vs if v.tightness not in (None, "nan") and v.kind != "dimension"]
         counts = {s: sum(1 for v in vs if v.outcome == s) for s in
-                  ("pass", "violated", "inconclusive", "not-applicable", "expected")}
+                  ("pass", "equality", "violated", "inconclusive", "not-applicable", "expected")}
         out.append({"claim": cid, "provenance": cat.get(cid).provenance, "kind": cat.get(cid).kind, **counts,
                     "worst_tightness": max(tight) if tight else None,
                     "slower_rate_flags": sum(1 for v in vs if v.slower)})
@@ -109,11 +110,12 @@ def _junit(path: str, verdicts: Sequence[Verdict], elapsed: float) -> None:
 
 def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, code: int) -> None:
     summary = _summary(verdicts, cat)
-    rows = [[s["claim"], s["provenance"], str(s["pass"]), str(s["violated"]), str(s["inconclusive"]),
-             str(s["not-applicable"]), str(s["expected"]),
+    rows = [[s["claim"], s["provenance"], str(s["pass"]), str(s["equality"]), str(s["violated"]),
+             str(s["inconclusive"]), str(s["not-applicable"]), str(s["expected"]),
              f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-"] for s in summary]
-    print(table(["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "max obs/bound"], rows))
-    notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive") or v.slower
+    print(table(["claim", "provenance", "pass", "equal", "violated", "inconclusive", "n/a", "expected",
+                 "max obs/bound"], rows))
+    notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive", "equality") or v.slower
                or (len(verdicts) <= 20 and v.failed_hypothesis is not None)]
     if notable:
         print()
@@ -239,8 +241,10 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
     summary = _summary(verdicts, cat)
     sections = [("Summary", f"<p>Suites: {', '.join(suites)}. {len(verdicts)} verdicts in {elapsed:.1f} s; "
                  f"exit code {code}.</p><p>{PRECISION_NOTE}</p>" + html_table(
-                     ["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "max obs/bound"],
-                     [[s["claim"], s["provenance"], str(s["pass"]), str(s["violated"]), str(s["inconclusive"]),
+                     ["claim", "provenance", "pass", "equal", "violated", "inconclusive", "n/a", "expected",
+                      "max obs/bound"],
+                     [[s["claim"], s["provenance"], str(s["pass"]), str(s["equality"]), str(s["violated"]),
+                       str(s["inconclusive"]),
                        str(s["not-applicable"]), str(s["expected"]),
                        f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-"] for s in summary]))]
     notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive", "expected")]
@@ -271,7 +275,7 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
     return path
 
 
-CHECK_EPILOG = """exit codes: 0 all pass or not-applicable (or as the suite expects), 1 a violation,
+CHECK_EPILOG = """exit codes: 0 all pass, equality or not-applicable (or as the suite expects), 1 a violation,
             3 inconclusive only (rounding could decide: raise --digits), 2 bad input.
 examples:
   nashproof check                                   # the default suite (checks/default.toml)

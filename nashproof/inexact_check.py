@@ -55,11 +55,17 @@ def collect_inexact(game: Game, solver: InexactSolver, steps: int, digits: int =
         m = getattr(solver, "m", None) or 0
         data.values["samples"] = [mp.mpf(t * per_iter * game.n * m * len(game.contexts)) for t in range(steps + 1)]
         data.errors["samples"] = [mp.zero] * (steps + 1)
-        for key, value in solver.claim_values().items():
-            data.statics[key] = _mpf(value)
-        data.statics["Q"] = mp.mpf(steps * per_iter)
-        data.statics["contexts"] = mp.mpf(len(game.contexts))
-        data.statics["alpha"] = _mpf(alpha) if alpha is not None else mp.nan
+        extra = {key: _mpf(value) for key, value in solver.claim_values().items()}
+        extra["Q"] = mp.mpf(steps * per_iter)
+        extra["contexts"] = mp.mpf(len(game.contexts))
+        extra["alpha"] = _mpf(alpha) if alpha is not None else mp.nan
+        data.statics.update(extra)
+        if data.lows:  # the D-digit values, for the checker's comparison of the two precisions
+            data.lows["rootkl"] = [mp.sqrt(max(v, mp.zero)) for v in data.lows["kl"]]
+            data.lows["step_err"] = [mp.mpf(lo[t]) if t < len(lo) else mp.zero for t in range(steps + 1)]
+            for key in ("N", "samples"):
+                data.lows[key] = data.values[key]
+            data.static_lows.update(extra)
     return data
 
 

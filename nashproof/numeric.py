@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -29,7 +31,7 @@ class NumericGame:
         b = self.backend
         self.P = [b.matrix(c.preference) for c in self.game.contexts]
         self.ref = [b.vector(c.reference) for c in self.game.contexts]
-        self.logref = [b.log(r) for r in self.ref]
+        self.logref = [_log_reference(b, c.reference, r) for c, r in zip(self.game.contexts, self.ref)]
         self.weights = [b.scalar(c.weight) for c in self.game.contexts]
 
     @property
@@ -62,6 +64,36 @@ class NumericGame:
                 raise InputError(f"initial policy, context {c}: must be positive and sum to 1")
             out.append(self.backend.log(self.backend.vector(p)))
         return out
+
+
+def _log_reference(b: Backend, exact: Sequence[Fraction], ref: Vec) -> Vec:
+    """log π_ref; an entry that underflows the backend (e.g. 1e-330 in float64) keeps a finite log."""
+    out = b.log(ref)
+    if b.is_finite(out):
+        return out
+    fixed = [math.log(x.numerator) - math.log(x.denominator) for x in exact]
+    return b.vector([fixed[i] if not math.isfinite(float(v)) else v for i, v in enumerate(out)])
+
+
+_CACHE: OrderedDict[tuple[int, int], tuple[Game, Backend, NumericGame]] = OrderedDict()
+
+
+def numeric_game(game: Game, backend: Backend) -> NumericGame:
+    """``NumericGame(game, backend)``, built once per (game, backend) and reused (a few are kept).
+
+    Every float backend shares one entry per game: converting a large exact game is the costly
+    part of float screening. The cache holds the game and backend, so their ids stay unique.
+    """
+    key = (id(game), -1 if backend.name == "float" else id(backend))
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is game:
+        _CACHE.move_to_end(key)
+        return hit[2]
+    ng = NumericGame(game, backend)
+    _CACHE[key] = (game, backend, ng)
+    while len(_CACHE) > 4:
+        _CACHE.popitem(last=False)
+    return ng
 
 
 class Oracle:

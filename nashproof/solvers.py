@@ -18,7 +18,7 @@ from .equilibrium import solve_fixed_point
 from .errors import InputError
 from .games import Game
 from .numbers import check_beta, fraction_str
-from .numeric import LogPolicy, NumericGame, Oracle, check_log_policy
+from .numeric import LogPolicy, NumericGame, Oracle, check_log_policy, numeric_game
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _mix(b: Backend, centre: Vec, logref: Vec, field_: Vec, eta: Fraction, beta:
     """normalize([centre + ηβ log π_ref + η·field] / (1 + ηβ)): one exact proximal step."""
     eb = eta * beta
     return b.log_normalize(
-        (centre + b.scalar(eb) * logref + b.scalar(eta) * field_) / b.scalar(1 + eb)
+        (centre + logref * b.scalar(eb) + field_ * b.scalar(eta)) / b.scalar(1 + eb)
     )
 
 
@@ -121,7 +121,7 @@ class MMD(Solver):
 
 def _geometric(b: Backend, logpi: Vec, logref: Vec, w: Fraction) -> Vec:
     """normalize((1 − w) log π + w log π_ref)."""
-    return b.log_normalize(b.scalar(1 - w) * logpi + b.scalar(w) * logref)
+    return b.log_normalize(logpi * b.scalar(1 - w) + logref * b.scalar(w))
 
 
 class NashMD(Solver):
@@ -156,7 +156,7 @@ class NashMD(Solver):
         eta = self.eta_at(t)
         mu = [_geometric(b, logpi[c], ng.logref[c], eta * self.beta) for c in range(ng.k)]
         q = oracle.query(mu)
-        return Step([b.log_normalize(mu[c] + b.scalar(eta) * q[c]) for c in range(ng.k)])
+        return Step([b.log_normalize(mu[c] + q[c] * b.scalar(eta)) for c in range(ng.k)])
 
 
 class OMD(Solver):
@@ -179,7 +179,7 @@ class OMD(Solver):
         q = oracle.query(logpi)
         eb = self.eta * self.beta
         return Step([
-            b.log_normalize(b.scalar(1 - eb) * logpi[c] + b.scalar(eb) * ng.logref[c] + b.scalar(self.eta) * q[c])
+            b.log_normalize(logpi[c] * b.scalar(1 - eb) + ng.logref[c] * b.scalar(eb) + q[c] * b.scalar(self.eta))
             for c in range(ng.k)
         ])
 
@@ -210,7 +210,7 @@ class Extragradient(Solver):
     def _half(self, b: Backend, logpi: Vec, logref: Vec, q: Vec) -> Vec:
         w = self.eta * self.beta
         half = b.scalar("0.5")
-        return b.log_normalize(b.scalar(1 - w) * logpi + b.scalar(w) * logref + b.scalar(self.eta) * (q - half))
+        return b.log_normalize(logpi * b.scalar(1 - w) + logref * b.scalar(w) + (q - half) * b.scalar(self.eta))
 
     def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step:
         b = ng.backend
@@ -240,7 +240,7 @@ class ProximalPoint(Solver):
         eb = self.eta * self.beta
         out = []
         for c in range(ng.k):
-            base = (logpi[c] + b.scalar(eb) * ng.logref[c]) / b.scalar(1 + eb)
+            base = (logpi[c] + ng.logref[c] * b.scalar(eb)) / b.scalar(1 + eb)
             x, _, _ = solve_fixed_point(b, ng.P[c], base, b.scalar(self.eta / (1 + eb)), logpi[c])
             out.append(x)
         return Step(out)
@@ -291,7 +291,7 @@ def run(
     """Run ``steps`` iterations from π_0 = π_ref (or ``init``) and keep every iterate."""
     if steps < 0:
         raise InputError(f"steps must be ≥ 0, got {steps}")
-    ng = NumericGame(game, backend)
+    ng = numeric_game(game, backend)
     oracle = Oracle(ng)
     logpi = [lr.copy() for lr in ng.logref] if init is None else init
     traj = Trajectory(game, solver, backend, [logpi], [0], [0], [])
