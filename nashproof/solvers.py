@@ -160,7 +160,12 @@ class NashMD(Solver):
 
 
 class OMD(Solver):
-    """Online mirror descent / self-play (INPO-type), Munos eq. 8 (1 query). A negative control."""
+    """Online mirror descent / self-play (INPO-type), Munos eq. 8 (1 query).
+
+    (1 − ηβ) log π + ηβ log π_ref + ηPπ is exactly MMD at step η/(1 − ηβ) (divide by 1/(1 − ηβ) =
+    1 + η'β with η' = η/(1 − ηβ)): for fixed ηβ < 1 it converges linearly to π*_β like MMD. It is
+    not a negative control; :class:`MWU` is.
+    """
 
     name = "omd"
     title = "Online mirror descent"
@@ -182,6 +187,27 @@ class OMD(Solver):
             b.log_normalize(logpi[c] * b.scalar(1 - eb) + ng.logref[c] * b.scalar(eb) + q[c] * b.scalar(self.eta))
             for c in range(ng.k)
         ])
+
+
+class MWU(Solver):
+    """Multiplicative weights: mirror descent on the unregularized preference (1 query). A negative control.
+
+    log π_{t+1} = log π_t + η P π_t − log Z: it ignores β and π_ref, and its last iterate cycles
+    (does not converge) on rock-paper-scissors-like games.
+    """
+
+    name = "mwu"
+    title = "Multiplicative weights (unregularized)"
+    queries_per_step = 1
+
+    @staticmethod
+    def default_eta(beta: Fraction) -> Fraction:
+        return Fraction(1, 2)
+
+    def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step:
+        b = ng.backend
+        q = oracle.query(logpi)
+        return Step([b.log_normalize(logpi[c] + b.scalar(self.eta) * q[c]) for c in range(ng.k)])
 
 
 class Extragradient(Solver):
@@ -247,11 +273,16 @@ class ProximalPoint(Solver):
 
 
 SOLVERS: dict[str, type[Solver]] = {
-    cls.name: cls for cls in (NashMP, NashMD, OMD, MMD, Extragradient, ProximalPoint)
+    cls.name: cls for cls in (NashMP, NashMD, OMD, MMD, Extragradient, ProximalPoint, MWU)
 }
 
 
 def make_solver(name: str, beta: Fraction, eta: Fraction | None = None, gamma: Fraction | None = None) -> Solver:
+    base, _, params = name.partition(":")
+    if base in SOLVERS and issubclass(SOLVERS[base], InexactSolver):  # inexact solvers take key=value parameters
+        if gamma is not None:
+            raise InputError("--gamma is Nash-MP's alternative normalisation; inexact solvers take --eta")
+        return build_inexact(base.strip(), beta, eta, params)
     cls = SOLVERS.get(name)
     if cls is None:
         raise InputError(f"unknown solver {name!r}; choose from {', '.join(SOLVERS)}")
@@ -271,6 +302,7 @@ class Trajectory:
     backend: Backend
     policies: list[LogPolicy] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
+    samples: list[int] = field(default_factory=list)  # cumulative duels (sampled solvers; 0 for exact queries)
     halves: list[LogPolicy | None] = field(default_factory=list)
 
 
@@ -288,14 +320,22 @@ def run(
     ng = numeric_game(game, backend)
     oracle = Oracle(ng)
     logpi = [lr.copy() for lr in ng.logref] if init is None else init
-    traj = Trajectory(game, solver, backend, [logpi], [0], [])
+    traj = Trajectory(game, solver, backend, [logpi], [0], [0], [])
     for t in range(steps):
         result = solver.step(ng, logpi, t, oracle)
         check_log_policy(ng, result.policy, solver.name)
         logpi = result.policy
         traj.policies.append(logpi)
         traj.queries.append(oracle.count)
+        traj.samples.append(oracle.samples)
         traj.halves.append(result.half)
         if on_step is not None:
             on_step(t + 1)
     return traj
+
+
+# ---- inexact and sampled solvers (nashproof.inexact, issue 11): registered here, built from specs
+from .inexact import INEXACT, InexactSolver  # noqa: E402
+from .inexact import build as build_inexact  # noqa: E402
+
+SOLVERS.update(INEXACT)

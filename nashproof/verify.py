@@ -218,7 +218,8 @@ def _static_errors(lo: dict[str, mpmath.mpf], hi: dict[str, mpmath.mpf], floor: 
 
 def _collect(game: Game, solver: Solver, steps: int, digits: int, g: int, backend: str,
              on_step: Callable[[int], None] | None) -> RunData:
-    exact = _pi_ref_is_equilibrium(game)
+    # A perturbed or sampled solver (nashproof.inexact) leaves π_ref even when π_ref = π*.
+    exact = _pi_ref_is_equilibrium(game) and not getattr(solver, "perturbed", False)
     precisions = [make_backend(backend, digits)]
     if backend != "float":
         precisions.append(working_backend(digits + g))
