@@ -2,9 +2,11 @@
 
 Rounding never decides a verdict. Every metric is computed twice, at the working precision D
 and at D + G digits; its error estimate is twice their difference plus a rounding floor
-(100·n·10^(−D)·scale). A claim's margin must exceed the propagated error to count as ``pass``
-or ``violated``; otherwise the point is ``inconclusive`` and the report says which precision
-would settle it. This is an estimate by precision doubling, not a certified enclosure.
+(100·n·10^(−D)·scale); float64 screening doubles with ``longdouble``. A claim's margin must exceed
+the propagated error to count as ``pass`` or ``violated``; otherwise the point is ``inconclusive``
+(the report says which precision would settle it) or, when the two sides are equal (an exact
+identity of the game, or a gap that shrinks with precision), ``equality``. Nothing evaluated is
+``inconclusive``. This is an estimate by precision doubling, not a certified enclosure.
 """
 
 from __future__ import annotations
