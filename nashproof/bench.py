@@ -95,7 +95,7 @@ def cases(quick: bool) -> list[tuple[str, Callable[[], object]]]:
 def machine() -> str:
     """The machine a run was on: CPUs, load, Python, BLAS."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    blas = ", ".join(f"{i.get('internal_api')} ({i.get('num_threads')} threads)" for i in threadpool_info()
+    blas = ", ".join(f"{i.get('internal_api')} ({i.get('num_threads')} thread(s))" for i in threadpool_info()
                      if i.get("user_api") == "blas") or "unknown BLAS"
     return (f"{os.cpu_count()} CPUs ({platform.machine()}), load average {load:.1f} at start, "
             f"Python {platform.python_version()}, {blas}")

@@ -32,12 +32,13 @@ MAX_HALVINGS = 40
 MAX_POLISH = 400
 
 
-def tolerance(b: Backend, n: int, scale: Scalar) -> float:
+def tolerance(b: Backend, n: int, scale: Scalar) -> Scalar:
     """The residual a Newton solve aims at: 64·n·ε, times scale/1000 when the scale 1/β exceeds 1000.
 
     F involves scale·Pπ, whose rounding is about ε·scale: at β = 1e-9 no solve gets below ~1e-7·ε·10⁹.
+    A backend scalar, not a float: at 100000 digits ε is far below float64's range.
     """
-    return float(b.eps) * 64 * n * max(1.0, abs(float(scale)) / 1000)
+    return b.eps * (64 * n * max(1.0, abs(float(scale)) / 1000))
 
 
 def _float_tolerance(scale: float) -> tuple[float, float]:
@@ -55,13 +56,16 @@ def _residual(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec) -> tuple[Vec
     return x - target, pi, b.exp(target)
 
 
-def _norm(v: Vec) -> float:
-    return max(abs(float(t)) for t in v)
+def _norm(b: Backend, v: Vec) -> Scalar:
+    """max |v_i| as a backend scalar (a float would underflow at high precision); inf if not finite."""
+    if not b.is_finite(v):
+        return math.inf
+    return max(abs(t) for t in v)
 
 
 def softmax_fixed_point(
-    b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: float | None = None, max_iter: int = 200
-) -> tuple[Vec, float, float]:
+    b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: Scalar | None = None, max_iter: int = 200
+) -> tuple[Vec, Scalar, Scalar]:
     """Solve x = normalize(base + scale·P eˣ) by damped Newton from ``x0``.
 
     Returns (x, final residual ‖F‖∞, size of the last Newton step, 0 when none was needed). The
@@ -83,13 +87,13 @@ def _jacobian(b: Backend, P: Vec, scale: Scalar, pi: Vec, s: Vec) -> Vec:
     return J
 
 
-def _newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: float | None,
-            max_iter: int) -> tuple[Vec, float, float]:
+def _newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: Scalar | None,
+            max_iter: int) -> tuple[Vec, Scalar, Scalar]:
     n = len(x0)
     tol_v = tol if tol is not None else tolerance(b, n, scale)
     x = b.log_normalize(x0)
     F, pi, s = _residual(b, P, base, scale, x)
-    fnorm = _norm(F)
+    fnorm = _norm(b, F)
     if not math.isfinite(fnorm):
         raise SolverError("equilibrium Newton: the residual at the starting point is not finite "
                           "(a probability underflows or overflows at this precision)")
@@ -102,15 +106,15 @@ def _newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: float | 
         except (ZeroDivisionError, np.linalg.LinAlgError):
             raise SolverError("singular Jacobian in the equilibrium Newton solve") from None
         x_new, F_new, pi_new, s_new, new_norm = _line_search(b, P, base, scale, x, delta, fnorm, tol_v)
-        step = _norm(x_new - x)
+        step = _norm(b, x_new - x)
         x, F, pi, s, fnorm = x_new, F_new, pi_new, s_new, new_norm
         if step <= tol_v:
             break
     return b.log_normalize(x), fnorm, step
 
 
-def _line_search(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, delta: Vec, fnorm: float,
-                 tol: float) -> tuple[Vec, Vec, Vec, Vec, float]:
+def _line_search(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, delta: Vec, fnorm: Scalar,
+                 tol: Scalar) -> tuple[Vec, Vec, Vec, Vec, Scalar]:
     """Halve the Newton step until the residual decreases enough (at most ``MAX_HALVINGS`` times).
 
     No renormalisation of the trial point: it would leave the Newton direction; F = 0 forces Σ eˣ = 1.
@@ -119,7 +123,7 @@ def _line_search(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, delta: Ve
     for _ in range(MAX_HALVINGS):
         x_new = x + delta * b.scalar(alpha)
         F_new, pi_new, s_new = _residual(b, P, base, scale, x_new)
-        new_norm = _norm(F_new)
+        new_norm = _norm(b, F_new)
         if new_norm < (1 - alpha / 4) * fnorm or new_norm <= tol or (alpha < 1e-6 and math.isfinite(new_norm)):
             return x_new, F_new, pi_new, s_new, new_norm
         alpha /= 2
@@ -127,7 +131,8 @@ def _line_search(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, delta: Ve
                       f"{MAX_HALVINGS} halvings (the iterate under- or overflows at this precision)")
 
 
-def polish(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: float | None = None) -> tuple[Vec, float, float]:
+def polish(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec,
+           tol: Scalar | None = None) -> tuple[Vec, Scalar, Scalar]:
     """Bring a float64 solution ``x0`` of x = normalize(base + scale·P eˣ) to the precision of ``b``.
 
     A simplified Newton: the float64 Jacobian at ``x0`` is inverted once, and each step applies it
@@ -154,10 +159,10 @@ def polish(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: float | N
 
 
 def _simplified_newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, inverse: Vec,
-                       tol: float) -> tuple[Vec, float, float] | None:
+                       tol: Scalar) -> tuple[Vec, Scalar, Scalar] | None:
     """x ← x − J⁻¹F(x) with a fixed float64 J⁻¹; None when the residual stops shrinking ×10 per step."""
     F, _, _ = _residual(b, P, base, scale, x)
-    fnorm, step = _norm(F), 0.0
+    fnorm, step = _norm(b, F), 0.0
     for _ in range(MAX_POLISH):
         if fnorm <= tol:
             return b.log_normalize(x), fnorm, step
@@ -167,14 +172,14 @@ def _simplified_newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, inv
         delta = b.convert(inverse @ np.array([float(t / size) for t in F], dtype=np.float64)) * size
         x = x - delta
         F, _, _ = _residual(b, P, base, scale, x)
-        new_norm, step = _norm(F), _norm(delta)
+        new_norm, step = _norm(b, F), _norm(b, delta)
         if not new_norm <= fnorm / 10 and new_norm > tol:
             return None
         fnorm = new_norm
     return None
 
 
-def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> tuple[Vec, float, float]:
+def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> tuple[Vec, Scalar, Scalar]:
     """Solve x = normalize(base + scale·P eˣ): float64 Newton first, then polish in ``b``."""
     fb = FloatBackend()
     with threadpool_limits(BLAS_THREADS):
@@ -186,7 +191,7 @@ def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> 
         else:
             x, res, step = polish(b, P, base, scale, xf)
     if not res <= tolerance(b, len(x0), scale) * 1e6 / 64:
-        raise SolverError(f"Newton solve of a proximal fixed point did not converge (residual {res:.2e})")
+        raise SolverError(f"Newton solve of a proximal fixed point did not converge (residual {b.to_str(res, 3)})")
     return x, res, step
 
 
@@ -222,11 +227,11 @@ class Certificate:
     """Evidence for π*_β: residuals and exploitability at the working precision."""
 
     digits: int
-    residual: float
-    last_step: float
+    residual: Scalar
+    last_step: Scalar
     exploitability: Scalar
     correct_digits: int
-    exploitability_rounding: float = 0.0  # estimate of the rounding in ``exploitability``
+    exploitability_rounding: Scalar = 0.0  # estimate of the rounding in ``exploitability``
 
     def as_dict(self, b: Backend) -> dict[str, object]:
         """Exploitability is ≥ 0 in exact arithmetic: a value that rounding made negative (within
@@ -235,10 +240,10 @@ class Certificate:
         clamp = expl < 0 and -expl <= self.exploitability_rounding
         return {
             "working_digits": self.digits,
-            "fixed_point_residual": f"{self.residual:.3e}",
-            "last_newton_step": f"{self.last_step:.3e}",
+            "fixed_point_residual": b.to_str(self.residual, 4),
+            "last_newton_step": b.to_str(self.last_step, 4),
             "exploitability": "0" if clamp else b.to_str(expl, 20),
-            "exploitability_rounding": f"{self.exploitability_rounding:.1e}",
+            "exploitability_rounding": b.to_str(self.exploitability_rounding, 2),
             "estimated_correct_digits": self.correct_digits,
         }
 
@@ -268,7 +273,7 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
     ngf = numeric_game(game, fb)
     inv_beta = 1 / beta
     logs: list[Vec] = []
-    worst_res, worst_step = 0.0, 0.0
+    worst_res, worst_step = work.scalar(0), work.scalar(0)
     for c in range(ng.k):
         with threadpool_limits(BLAS_THREADS):
             x = _float_solve(ngf.P[c], ngf.logref[c], float(inv_beta))
@@ -277,12 +282,12 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
             else:
                 x, res, step = polish(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
         if not res <= tolerance(work, game.n, inv_beta) * 1e6 / 64:
-            raise SolverError(f"equilibrium Newton did not converge in context {c} (residual {res:.2e})")
+            raise SolverError(f"equilibrium Newton did not converge in context {c} (residual {work.to_str(res, 3)})")
         worst_res, worst_step = max(worst_res, res), max(worst_step, step)
         logs.append(x)
     expl = ng.average([exploitability(ng, c, logs[c], work.scalar(beta)) for c in range(ng.k)])
-    err = max(worst_res, float(work.eps))
-    correct = int(min(backend.digits, -np.log10(err) - 2)) if err > 0 else backend.digits
+    err = max(worst_res, work.eps)
+    correct = int(min(backend.digits, -float(work.log_scalar(err)) / math.log(10) - 2))
     floor = rounding_floor(ng, logs, logs, work.scalar(beta))
     cert = Certificate(work.digits, worst_res, worst_step, expl, correct, floor)
     out = [backend.convert(x) for x in logs]

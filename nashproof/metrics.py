@@ -94,20 +94,21 @@ NONNEGATIVE = frozenset({"kl", "kl_reverse", "l1", "l1_sq", "exploitability", "g
                          "span", "span_avg"})
 
 
-def rounding_floor(ng: NumericGame, logpi: LogPolicy, star: LogPolicy, beta: Scalar) -> float:
+def rounding_floor(ng: NumericGame, logpi: LogPolicy, star: LogPolicy, beta: Scalar) -> Scalar:
     """An estimate of the rounding in a metric of ``logpi`` at the backend's precision (not a bound):
-    100·n·ε·(1 + max|log π| + max|log π*|)·(1 + β), the checker's floor with β's weight added."""
+    100·n·ε·(1 + max|log π| + max|log π*|)·(1 + β), the checker's floor with β's weight added. A
+    backend scalar (ε may be below float64's range)."""
     scale = 1 + max(abs(float(x)) for lp in (*logpi, *star) for x in lp)
-    return 100 * ng.n * float(ng.backend.eps) * scale * (1 + abs(float(beta)))
+    return ng.backend.eps * (100 * ng.n * scale * (1 + abs(float(beta))))
 
 
-def shown(ng: NumericGame, name: str, value: Scalar, floor: float, digits: int) -> tuple[str, str]:
+def shown(ng: NumericGame, name: str, value: Scalar, floor: Scalar, digits: int) -> tuple[str, str]:
     """(text, JSON) of a metric. A metric that is ≥ 0 in exact arithmetic but came out negative within
     the rounding floor is shown as ``< floor`` in text and clamped to 0 in JSON; a negative value
     beyond the floor is shown as it is (it would be a defect, not rounding)."""
     b = ng.backend
-    if name in NONNEGATIVE and value < 0 and -value <= floor * (1 + abs(float(value))):
-        return f"< {floor:.1e}", "0"
+    if name in NONNEGATIVE and value < 0 and -value <= floor * (1 + abs(value)):
+        return f"< {b.to_str(floor, 2)}", "0"
     text = b.to_str(value, digits)
     return text, text
 
