@@ -30,6 +30,7 @@ from .claims import (
     k,
     min_ref,
     sched,
+    start_ref,
 )
 
 R = sp.Rational
@@ -64,8 +65,8 @@ BUILTIN: list[Claim] = [
           "β-smoothed best-response gain, at most ‖Aδ‖²_∞/(2β) by strong convexity, with ‖Aδ‖_∞ ≤ ½‖δ‖₁."),
     Claim("NMP-SPAN", "Nash-MP: span(log π_k − log π*) decays linearly", "rate", "span",
           (sp.Le(Span, C * (1 + eta * beta) ** (-k / 2)),), (STEP_OK,), ("nash-mp",),
-          "A rate, D rate value",
-          f"{PAPER}; the rate (1+ηβ)^(−1/2) is proved in docs/proofs.md §6.2 from SPAN-STEP and the "
+          "A rate, constant unknown",
+          f"{PAPER}; the rate value (1+ηβ)^(−1/2) is proved in docs/proofs.md §6.2 from SPAN-STEP and the "
           "strengthened NMP-KL-STEP (which also bounds KL(π_{k+½}‖π*)); the constant is unknown",
           rate=CONTRACT ** R(1, 2)),
     Claim("SPAN-STEP", "span_{k+1} ≤ [span_k + η‖π_{k+½} − π*‖₁]/(1+ηβ)", "step", "span",
@@ -90,13 +91,15 @@ BUILTIN: list[Claim] = [
           (sp.Le(KL_next, (1 - eta * beta) * KL + 2 * eta**2),), (sp.Le(eta * beta, 1),), ("nash-md",),
           "L", f"{MUNOS}, Theorem 1"),
     Claim("NMD-KL", "Nash-MD with η_t = 2/(β(t+2)): KL_T ≤ 8/(β²(T+1))", "bound", "kl",
-          (sp.Le(KL, 8 / (beta**2 * (k + 1))),), (sp.Eq(sched, 1),), ("nash-md",), "L", f"{MUNOS}, Theorem 1"),
+          (sp.Le(KL, 8 / (beta**2 * (k + 1))),), (sp.Eq(sched, 1), sp.Eq(start_ref, 1)), ("nash-md",), "L",
+          f"{MUNOS}, Theorem 1 (from π_0 = π_ref: at T = 0 the bound 8/β² is false in general)"),
     Claim("MMD-KL", "MMD: KL_t ≤ (1+ηβ)^(−t) KL_0 for η ≤ β/L² (L = ½)", "bound", "kl",
           (sp.Le(KL, (1 + eta * beta) ** (-k) * KL0),), (sp.Le(eta, 4 * beta),), ("mmd",), "L",
           "Sokota et al. 2022, arXiv 2206.05825 (rate recalled, not read verbatim)"),
     Claim("MMD-KL-STEP", "MMD contracts KL(π*‖π_t) by 1/(1+ηβ) per step for η ≤ β/L²", "step", "kl",
-          (sp.Le(KL_next, KL * CONTRACT),), (sp.Le(eta, 4 * beta),), ("mmd",), "L",
-          "Sokota et al. 2022, arXiv 2206.05825 (one-step form; recalled)"),
+          (sp.Le(KL_next, KL * CONTRACT),), (sp.Le(eta, 4 * beta),), ("mmd",), "D",
+          f"{SPEC} §5.3 (MMD is one Nash-MP half step); the rate is also Sokota et al. 2022, arXiv 2206.05825 "
+          "(recalled, not read verbatim)"),
     Claim("EG-KL", "Extragradient (EGPO): KL_t ≤ (1 − η_eβ)^t KL_0 for η_e ≤ 1/(β+1)", "bound", "kl",
           (sp.Le(KL, (1 - eta * beta) ** k * KL0),), (sp.Le(eta, 1 / (beta + 1)),), ("extragradient",), "L",
           "Zhou et al. 2025, arXiv 2503.08942; Cen et al. 2021 (constants recalled, not read verbatim)"),

@@ -15,7 +15,7 @@ from pathlib import Path
 from .claims import Catalogue
 from .errors import InputError
 from .families import load_game
-from .numbers import fraction_str, parse_positive
+from .numbers import fraction_str, parse_positive, parse_rational
 from .solvers import SOLVERS, make_solver
 from .verify import Verdict, check_claim, check_dimension, collect, eta_bar_below
 
@@ -36,11 +36,13 @@ class Task:
     expect: tuple[tuple[str, str], ...] = ()
     source: str = ""
     block: int = 0
+    start: tuple[tuple[Fraction, ...], ...] | None = None  # exact logits of π_0 per context
 
     @property
     def label(self) -> str:
         eta = fraction_str(self.eta) if self.eta is not None else "default"
-        return f"run{self.block} | {self.game} | {self.solver} | β={fraction_str(self.beta)} | η={eta}"
+        start = " | π_0 from logits" if self.start is not None else ""
+        return f"run{self.block} | {self.game} | {self.solver} | β={fraction_str(self.beta)} | η={eta}{start}"
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ def _int(block: dict[str, object], key: str, default: int, where: str) -> int:
     return value
 
 
-_RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect"}
+_RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect",
+             "start_logits"}
 _DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim"}
 
 
@@ -132,6 +135,7 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
             raise InputError(f"{where}: 'expect' must be a table claim = status")
         expect = tuple((str(key), str(val)) for key, val in expect_raw.items())
         steps, digits = _int(block, "steps", 60, where), _int(block, "digits", 40, where)
+        start = _start_logits(block.get("start_logits"), where)
         for game in _list(block, "games", where):
             for beta_raw in _list(block, "betas", where):
                 beta = parse_positive(beta_raw, f"{where} beta")
@@ -144,7 +148,7 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
                         raise InputError(f"{where}: unknown solver {name!r}")
                     suite.tasks.append(Task(str(game), beta, name, parse_eta(eta_raw, beta), steps, digits, claims,
                                             bool(block.get("ignore_hypotheses", False)),
-                                            bool(block.get("until_floor", True)), expect, str(p), i + 1))
+                                            bool(block.get("until_floor", True)), expect, str(p), i + 1, start))
     for i, raw in enumerate(data.get("dimension", [])):
         where = f"{p.name} dimension #{i + 1}"
         unknown = set(raw) - _DIM_KEYS
@@ -161,9 +165,20 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
     return suite
 
 
+def _start_logits(raw: object, where: str) -> tuple[tuple[Fraction, ...], ...] | None:
+    """``start_logits = [["0", "-10000000", "0"]]``: exact logits of π_0, one list per context."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(c, list) for c in raw):
+        raise InputError(f"{where}: 'start_logits' must be a list of lists (one per context) of exact numbers")
+    return tuple(tuple(parse_rational(x, f"{where} start_logits") for x in c) for c in raw)
+
+
 def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | None = None) -> list[Verdict]:
     """Check every claim of a task; verdicts carry the declared expectation, if any."""
     game = load_game(task.game)
+    if task.start is not None:
+        game = game.with_start(task.start)
     solver = make_solver(task.solver, task.beta, task.eta)
     data = collect(game, solver, task.steps, task.digits, on_step=on_step)
     expect = dict(task.expect)

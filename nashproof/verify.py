@@ -142,7 +142,7 @@ def _pi_ref_is_equilibrium(game: Game) -> bool:
 
 def _collect(game: Game, solver: Solver, steps: int, digits: int, g: int, backend: str,
              on_step: Callable[[int], None] | None) -> RunData:
-    exact = _pi_ref_is_equilibrium(game)
+    exact = _pi_ref_is_equilibrium(game) and game.starts_at_reference()
     runs: list[tuple[Series, list[float]]] = []
     precisions = [make_backend(backend, digits)]
     if backend != "float":
@@ -284,13 +284,14 @@ def _floor_index(data: RunData, metric: str, last: int) -> int:
 
 
 def _param_values(data: RunData) -> dict[sp.Symbol, sp.Expr]:
-    from .claims import beta, eta, n, sched
+    from .claims import beta, eta, n, sched, start_ref
 
     solver = data.solver
     return {beta: sp.Rational(solver.beta.numerator, solver.beta.denominator),
             eta: sp.Rational(solver.eta_at(0).numerator, solver.eta_at(0).denominator),
             n: sp.Integer(data.game.n),
-            sched: sp.Integer(1 if isinstance(solver, NashMD) and solver.schedule else 0)}
+            sched: sp.Integer(1 if isinstance(solver, NashMD) and solver.schedule else 0),
+            start_ref: sp.Integer(1 if data.game.starts_at_reference() else 0)}
 
 
 def check_claim(claim: Claim, data: RunData, ignore_hypotheses: bool = False, until_floor: bool = True,
