@@ -13,8 +13,9 @@ from xml.etree import ElementTree as ET
 from .claims import KINDS, TAGS, Catalogue, builtin_catalogue
 from .errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
 from .numbers import parse_positive
+from .parallel import run_check_tasks
 from .report import Progress, table
-from .suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension, run_task
+from .suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension
 from .verify import Verdict
 
 PRECISION_NOTE = ("Error estimates come from precision doubling: every metric is computed at D and at D+G digits; "
@@ -145,6 +146,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     tasks: list[Task] = []
     dims: list[DimensionTask] = []
     suites: list[str] = []
+    modules: list[str] = list(args.claims_module or [])
     if args.game or args.solver or args.beta:
         if not (args.game and args.solver and args.beta):
             raise InputError("the single-shot form needs --game, --solver and --beta")
@@ -166,6 +168,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         for f in iter_suite_files(targets):
             s = load_suite(f, cat)
             suites.append(s.name)
+            modules.extend(s.claim_modules)
             tasks.extend(t if not args.ignore_hypotheses else Task(**{**t.__dict__, "ignore_hypotheses": True})
                          for t in s.tasks)
             dims.extend(s.dimensions)
@@ -173,9 +176,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     verdicts: list[Verdict] = []
     origin: dict[int, Task] = {}
     with Progress(len(tasks) + len(dims), "check") as bar:
-        for i, task in enumerate(tasks):
-            bar.update(i, task.label)
-            for v in run_task(task, cat):
+        results = run_check_tasks(tasks, cat, modules, args.jobs, args.dask, lambda done: bar.update(done, "runs"))
+        for task, vs in zip(tasks, results):
+            for v in vs:
+                assert isinstance(v, Verdict)
                 origin[id(v)] = task
                 verdicts.append(v)
         for j, dim in enumerate(dims):
@@ -299,4 +303,6 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("--report", metavar="DIR", help="also write DIR/report.html (self-contained, with plots)")
+    p.add_argument("--jobs", type=int, help="local worker processes (default: all cores); results do not depend on it")
+    p.add_argument("--dask", metavar="ADDRESS", help="run the tasks on this Dask scheduler (optional extra 'dask')")
     p.set_defaults(handler=cmd_check)

@@ -68,8 +68,9 @@ class Game:
         """The same game started from π_0 ∝ exp(logits) per context (None: from π_ref)."""
         if logits is not None and len(logits) != len(self.contexts):
             raise InputError(f"start_logits: expected {len(self.contexts)} contexts, got {len(logits)}")
-        ctx = tuple(Context(c.name, c.weight, c.preference, c.reference, None if logits is None else tuple(lg))
-                    for c, lg in zip(self.contexts, logits or [None] * len(self.contexts)))
+        starts: list[tuple[Fraction, ...] | None] = (
+            [tuple(lg) for lg in logits] if logits is not None else [None] * len(self.contexts))
+        ctx = tuple(Context(c.name, c.weight, c.preference, c.reference, st) for c, st in zip(self.contexts, starts))
         return make_game(self.actions, ctx, self.label)
 
     def with_reference(self, refs: Sequence[Sequence[Fraction]]) -> Game:

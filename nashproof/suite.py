@@ -136,7 +136,8 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
         expect = tuple((str(key), str(val)) for key, val in expect_raw.items())
         steps, digits = _int(block, "steps", 60, where), _int(block, "digits", 40, where)
         start = _start_logits(block.get("start_logits"), where)
-        for game in _list(block, "games", where):
+        for game_raw in _list(block, "games", where):
+            game = _relative_to(p, str(game_raw))
             for beta_raw in _list(block, "betas", where):
                 beta = parse_positive(beta_raw, f"{where} beta")
                 for solver_raw in _list(block, "solvers", where):
@@ -146,7 +147,7 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
                         name, eta_raw = str(solver_raw), None
                     if name not in SOLVERS:
                         raise InputError(f"{where}: unknown solver {name!r}")
-                    suite.tasks.append(Task(str(game), beta, name, parse_eta(eta_raw, beta), steps, digits, claims,
+                    suite.tasks.append(Task(game, beta, name, parse_eta(eta_raw, beta), steps, digits, claims,
                                             bool(block.get("ignore_hypotheses", False)),
                                             bool(block.get("until_floor", True)), expect, str(p), i + 1, start))
     for i, raw in enumerate(data.get("dimension", [])):
@@ -163,6 +164,12 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
     if not suite.tasks and not suite.dimensions:
         raise InputError(f"{path}: the suite has no [[run]] or [[dimension]] block")
     return suite
+
+
+def _relative_to(suite: Path, game: str) -> str:
+    """A game file named relative to the suite's folder (if it exists there); other specs unchanged."""
+    near = suite.parent / game
+    return str(near) if game.endswith(".json") and not Path(game).is_absolute() and near.exists() else game
 
 
 def _start_logits(raw: object, where: str) -> tuple[tuple[Fraction, ...], ...] | None:
