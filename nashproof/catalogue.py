@@ -67,8 +67,13 @@ BUILTIN: list[Claim] = [
           (sp.Le(Span, C * (1 + eta * beta) ** (-k / 2)),), (STEP_OK,), ("nash-mp",),
           "A rate, constant unknown",
           f"{PAPER}; the rate value (1+ηβ)^(−1/2) is proved in docs/proofs.md §6.2 from SPAN-STEP and the "
-          "strengthened NMP-KL-STEP (which also bounds KL(π_{k+½}‖π*)); the constant is unknown",
+          "strengthened NMP-KL-STEP (which also bounds KL(π_{k+½}‖π*)); its constant from π_ref is NMP-SPAN-C",
           rate=CONTRACT ** R(1, 2)),
+    Claim("NMP-SPAN-C", "Nash-MP from π_ref: span_k ≤ [1/β + √η/(β(√(1+ηβ) − 1))]·(1+ηβ)^(−k/2)", "bound", "span",
+          (sp.Le(Span, (1 / beta + sp.sqrt(eta) / (beta * (sp.sqrt(1 + eta * beta) - 1))) * CONTRACT ** (k / 2)),),
+          (STEP_OK, sp.Eq(start_ref, 1)), ("nash-mp",), "D", f"{SPEC} §6.2 (NMP-SPAN's rate with its constant)",
+          "SPAN-STEP, the strengthened NMP-KL-STEP bound on KL(π_{k+½}‖π*), Pinsker; from π_ref, span_0 ≤ 1/β "
+          "and KL_0 ≤ 1/(2β)."),
     Claim("SPAN-STEP", "span_{k+1} ≤ [span_k + η‖π_{k+½} − π*‖₁]/(1+ηβ)", "step", "span",
           (sp.Le(Span_next, (Span + eta * L1_half) * CONTRACT),), (), ("nash-mp",), "D", SPEC,
           "log π_{k+1} − log π* = [log π_k − log π* + ηP(π_{k+½} − π*)]/(1+ηβ) + c, and span(Pv) ≤ ‖v‖₁ "

@@ -87,9 +87,11 @@ def _summary(verdicts: Sequence[Verdict], cat: Catalogue) -> list[dict[str, Any]
         tight = [float(v.tightness) for v in vs if v.tightness not in (None, "nan") and v.kind != "dimension"]
         counts = {s: sum(1 for v in vs if v.outcome == s) for s in
                   ("pass", "violated", "inconclusive", "not-applicable", "expected")}
+        consts = [float(v.min_constant) for v in vs if v.min_constant not in (None, "nan")]
         out.append({"claim": cid, "provenance": cat.get(cid).provenance, "kind": cat.get(cid).kind, **counts,
                     "worst_tightness": max(tight) if tight else None,
-                    "slower_rate_flags": sum(1 for v in vs if v.slower)})
+                    "slower_rate_flags": sum(1 for v in vs if v.slower),
+                    **({"smallest_constant": max(consts)} if consts else {})})
     return out
 
 
@@ -131,6 +133,10 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
         print(f"\nrate claims: {len(rates)} fitted; slowest relative to its claim: {worst.claim} on {worst.game} "
               f"β={worst.beta}: fitted {worst.fitted_rate} vs claimed {worst.claimed_rate}, "
               f"smallest constant {worst.min_constant}")
+        for s in summary:
+            if "smallest_constant" in s:
+                print(f"  {s['claim']}: smallest constant C valid on every run here: {s['smallest_constant']:.6g} "
+                      "(no constant in the claim; a claims module may set Claim.constant to check one)")
     for v in verdicts:
         if v.kind == "dimension" and v.extra.get("sizes"):
             print(f"\n{v.claim} on {v.game} (β={v.beta}, η={v.eta}): {v.outcome}; {v.note}")

@@ -96,6 +96,8 @@ class Claim:
     derivation: str = ""
     rate: sp.Expr | None = None  # per-iteration rate, for kind "rate" and "dimension"
     scale: sp.Expr = field(default=sp.Integer(1))  # the rate claim's known factor, e.g. 1/β
+    constant: sp.Expr | None = None  # a rate claim's constant C, when known: then C is checked as a bound
+    constant_hypotheses: tuple[sp.Basic, ...] = ()  # when the constant applies (e.g. π_0 = π_ref)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -127,6 +129,7 @@ class Claim:
             "provenance": self.provenance, "tags": list(self.tags), "source": self.source,
             "kind": self.kind, "metric": self.metric, "solvers": list(self.solvers),
             "rate": sp.sstr(self.rate) if self.rate is not None else None,
+            "constant": sp.sstr(self.constant) if self.constant is not None else None,
             "derivation": self.derivation,
         }
 

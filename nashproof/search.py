@@ -18,10 +18,10 @@ doubling) and its ratio printed with an error estimate. Tasks (target × n × re
 their identity and spread with :mod:`nashproof.parallel`.
 
 The second half is the local threshold of the Nash-MP step (``step_threshold``): near π*, one
-step is the linear map T = [I + ηB + η²B²/(1+ηβ)]/(1+ηβ) on log-policy perturbations, with
+step is the linear map T = [I + (ηB + η²B²)/c]/c, c = 1 + ηβ, on log-policy perturbations, with
 B = Q D^½ A D^½ Q skew-symmetric (D = diag π*, A = P − ½, Q projects out √π*); in the Fisher
-metric its KL ratio is max_j [(1 − η²μ_j²/c)² + η²μ_j²]/c, c = 1 + ηβ, over the singular values
-μ_j of B (docs/proofs.md §3.3).
+metric its KL ratio times c is max_j [(1 − x_j/c)² + x_j/c²]/c, x_j = η²μ_j², over the singular
+values μ_j of B on the tangent space (docs/proofs.md §3.3).
 """
 
 from __future__ import annotations
@@ -326,8 +326,11 @@ def float_ratio(claim: Claim, fns: _Fns, inst: Instance) -> float:
             try:
                 r = float(_ratio(fns, args))  # type: ignore[arg-type]
                 denom = float(fns.rhs(*args) if fns.term is None else fns.term(*args))
+                gap = float(fns.rhs(*args) - fns.lhs(*args))
                 err = float(_propagate(fns.compiled, _args(vals), errs, ident)) / denom if fns.compiled else 0.0
             except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+                continue
+            if gap == 0 and err == 0:  # an identity such as KL_0 ≤ KL_0 at k = 0, not a tight instance
                 continue
             if math.isfinite(r) and denom > 0 and 0 <= err <= FLOAT_TOLERANCE:
                 best = max(best, r)
@@ -474,7 +477,10 @@ def _exact_ratio(claim: Claim, target: Target, data: RunData) -> tuple[mpmath.mp
             if not denom > 0:
                 continue
             r = mp.mpf(_ratio(fns, args))
-            err = _propagate(comp, args, errs, ident) / denom + abs(r) * mp.eps * 64
+            prop = _propagate(comp, args, errs, ident)
+            if prop == 0 and comp.rhs(*args) == comp.lhs(*args):  # an identity (KL_0 ≤ KL_0 at k = 0)
+                continue
+            err = prop / denom + abs(r) * mp.eps * 64
             if r > best:
                 best, best_err, best_k = r, err, t
     return best, best_err, best_k
@@ -602,14 +608,15 @@ def local_spectrum(game: Game, beta: Fraction, digits: int = 40) -> list[list[mp
             M = B.T * B
             M = (M + M.T) / 2
             ev = mp.eigsy(M, eigvals_only=True)
-            out.append(sorted(mp.sqrt(max(mp.zero, ev[i])) for i in range(n)))
+            # B√π* = 0: drop that one zero; the rest are the tangent directions' singular values.
+            out.append(sorted(mp.sqrt(max(mp.zero, ev[i])) for i in range(n))[1:])
         return out
 
 
 def local_kl_ratio(eta: mpmath.mpf, beta: mpmath.mpf, mus: Sequence[mpmath.mpf]) -> mpmath.mpf:
-    """(1+ηβ)·KL_{k+1}/KL_k in the worst direction near π*: max_j [(1 − x_j/c)² + x_j]/c, x_j = η²μ_j²."""
+    """(1+ηβ)·KL_{k+1}/KL_k in the worst direction near π*: max_j [(1 − x_j/c)² + x_j/c²]/c, x_j = η²μ_j²."""
     c = 1 + eta * beta
-    return max([1 / c] + [((1 - (eta * m) ** 2 / c) ** 2 + (eta * m) ** 2) / c for m in mus])
+    return max(((1 - (eta * m) ** 2 / c) ** 2 + (eta * m) ** 2 / c**2) / c for m in mus)
 
 
 def local_radius2(eta: mpmath.mpf, beta: mpmath.mpf, mus: Sequence[mpmath.mpf]) -> mpmath.mpf:

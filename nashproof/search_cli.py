@@ -216,10 +216,13 @@ def regenerate_corpus(args: argparse.Namespace) -> int:
                                                   encoding="utf-8")
                 solver = (f'{{ name = "{inst.solver}", eta = "{meta["eta"]}" }}' if inst.eta is not None
                           else f'"{inst.solver}"')
-                blocks.append(f'[[run]]\n# {r.target.label}: ratio {meta["ratio"]} ± {meta["ratio_error"]}\n'
-                              f'games = ["{out.name}/{slug}.json"]\nbetas = ["{meta["beta"]}"]\n'
+                expect = f'expect = {{ "{claim.id}" = "inconclusive" }}\n' if c.status == "inconclusive" else ""
+                blocks.append(f'[[run]]\n# {r.target.label}: ratio {meta["ratio"]} ± {meta["ratio_error"]}'
+                              + (" (equality: rounding cannot decide it, so the verdict is inconclusive)\n"
+                                 if expect else "\n")
+                              + f'games = ["{out.name}/{slug}.json"]\nbetas = ["{meta["beta"]}"]\n'
                               f'solvers = [{solver}]\nsteps = {inst.steps}\ndigits = {c.digits}\n'
-                              f'claims = ["{claim.id}"]\n')
+                              f'claims = ["{claim.id}"]\n{expect}')
                 rows.append([r.target.label, meta["ratio"], meta["ratio_error"], c.status])
         bar.update(len(claims))
     header = ("# The witness corpus: for every target of every built-in step, bound and static claim, the\n"

@@ -318,6 +318,8 @@ def check_claim(claim: Claim, data: RunData, ignore_hypotheses: bool = False, un
         base.failed_hypothesis = failed
         base.note = f"hypothesis {failed} is false; evaluated anyway (--ignore-hypotheses)"
     with mpmath.workdps(data.digits + data.guard):
+        if claim.kind == "rate" and _constant_applies(claim, data):
+            return _check_rate_constant(claim, data, base, until_floor, eps_grid)
         if claim.kind == "rate":
             return _check_rate(claim, data, base, until_floor)
         return _check_inequalities(claim, data, base, until_floor, eps_grid)
@@ -417,6 +419,23 @@ def _hitting_points(data: RunData, claim: Claim, grid: int) -> list[_Point]:
         vals["eps"], errs["eps"] = target, mp.zero
         vals["k_eps"], errs["k_eps"] = mp.mpf(hit), mp.zero
         out.append((hit, vals, errs, ident))
+    return out
+
+
+def _constant_applies(claim: Claim, data: RunData) -> bool:
+    return claim.constant is not None and hypotheses_hold(
+        Claim(claim.id, "", "bound", claim.metric, (), claim.constant_hypotheses, claim.solvers, "D", ""),
+        _param_values(data))[0]
+
+
+def _check_rate_constant(claim: Claim, data: RunData, v: Verdict, until_floor: bool, eps_grid: int) -> Verdict:
+    """A rate claim whose constant C is known (catalogue or user): check rate and constant as a bound."""
+    from .claims import C
+
+    bound = Claim(claim.id, claim.title, "bound", claim.metric, tuple(s.subs(C, claim.constant) for s in claim.statements),
+                  (), claim.solvers, claim.provenance, claim.source)
+    out = _check_inequalities(bound, data, v, until_floor, eps_grid)
+    out.kind, out.note = "rate", (out.note + f" constant C = {sp.sstr(claim.constant)} checked as a bound").strip()
     return out
 
 
