@@ -187,13 +187,16 @@ def _slug(label: str) -> str:
 
 
 def regenerate_corpus(args: argparse.Namespace) -> int:
-    """Search every target of every built-in step, bound and static claim; write DIR/*.json and DIR.toml."""
+    """Search every target of every built-in step, bound and static claim (or of CLAIM only); write one
+    game file per target into DIR, then rebuild the suite DIR.toml from every witness file in DIR."""
     out = Path(args.corpus)
     out.mkdir(parents=True, exist_ok=True)
     cat = _catalogue(args.claims_module)
     cfg = config_from_args(args)
     claims = [c for c in cat if c.kind in SEARCHABLE and c.statements and (not args.claim or c.id == args.claim)]
-    blocks = []
+    if not claims:
+        raise InputError(f"no searchable claim {args.claim!r}")
+    command = "nashproof search " + " ".join(sys.argv[2:])
     rows = []
     with Progress(len(claims), "corpus") as bar:
         for i, claim in enumerate(claims):
@@ -203,36 +206,48 @@ def regenerate_corpus(args: argparse.Namespace) -> int:
                     rows.append([r.target.label, "-", "-", "no instance"])
                     continue
                 inst, c = r.instance, r.confirmation
-                slug = _slug(r.target.label)
                 meta = {"claim": claim.id, "target": r.target.label, "ratio": mpmath.nstr(c.ratio, 17),
                         "ratio_error": mpmath.nstr(c.error, 3), "status": c.status, "solver": inst.solver,
                         "beta": fraction_str(inst.beta),
                         "eta": fraction_str(inst.eta) if inst.eta is not None else "default",
-                        "steps": inst.steps, "digits": c.digits}
+                        "steps": inst.steps, "digits": c.digits, "command": command}
                 if claim.id.startswith("NMD-"):
                     meta["note"] = CORPUS_CLAIMS_NOTE
                 doc = {**game_to_dict(inst.game), "witness": meta}
-                (out / f"{slug}.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n",
-                                                  encoding="utf-8")
-                solver = (f'{{ name = "{inst.solver}", eta = "{meta["eta"]}" }}' if inst.eta is not None
-                          else f'"{inst.solver}"')
-                expect = f'expect = {{ "{claim.id}" = "inconclusive" }}\n' if c.status == "inconclusive" else ""
-                blocks.append(f'[[run]]\n# {r.target.label}: ratio {meta["ratio"]} ± {meta["ratio_error"]}'
-                              + (" (equality: rounding cannot decide it, so the verdict is inconclusive)\n"
-                                 if expect else "\n")
-                              + f'games = ["{out.name}/{slug}.json"]\nbetas = ["{meta["beta"]}"]\n'
-                              f'solvers = [{solver}]\nsteps = {inst.steps}\ndigits = {c.digits}\n'
-                              f'claims = ["{claim.id}"]\n{expect}')
+                (out / f"{_slug(r.target.label)}.json").write_text(
+                    json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
                 rows.append([r.target.label, meta["ratio"], meta["ratio_error"], c.status])
         bar.update(len(claims))
-    header = ("# The witness corpus: for every target of every built-in step, bound and static claim, the\n"
-              "# tightest instance found by `nashproof search` (games with exact start logits in witnesses/).\n"
-              f"# Regenerated with: nashproof search {' '.join(sys.argv[2:])}\n"
-              "# Every claim must pass here; tests/test_search.py asserts each recorded ratio.\n"
-              'name = "witnesses"\ndescription = "Tightest instances found by nashproof search"\n\n')
-    Path(str(out) + ".toml").write_text(header + "\n".join(blocks), encoding="utf-8")
+    write_corpus_suite(out)
     print(table(["target", "ratio", "error", "verdict"], rows))
     return EXIT_OK
+
+
+def write_corpus_suite(directory: Path) -> Path:
+    """DIR.toml: one [[run]] per witness file in DIR (its claim, solver, β, η, steps and digits)."""
+    blocks = []
+    for f in sorted(directory.glob("*.json")):
+        meta = json.loads(f.read_text(encoding="utf-8")).get("witness")
+        if not isinstance(meta, dict):
+            continue
+        solver = (f'{{ name = "{meta["solver"]}", eta = "{meta["eta"]}" }}' if meta["eta"] != "default"
+                  else f'"{meta["solver"]}"')
+        equal = meta["status"] == "inconclusive"
+        blocks.append(f'[[run]]\n# {meta["target"]}: ratio {meta["ratio"]} ± {meta["ratio_error"]}'
+                      + (" (an equality: rounding cannot decide it, so the verdict is inconclusive)" if equal else "")
+                      + f'\ngames = ["{directory.name}/{f.name}"]\nbetas = ["{meta["beta"]}"]\n'
+                      f'solvers = [{solver}]\nsteps = {meta["steps"]}\ndigits = {meta["digits"]}\n'
+                      f'claims = ["{meta["claim"]}"]\n'
+                      + (f'expect = {{ "{meta["claim"]}" = "inconclusive" }}\n' if equal else ""))
+    header = ("# The witness corpus: for every target of every built-in step, bound and static claim, the\n"
+              "# tightest instance found by `nashproof search` (game files with exact start logits; each\n"
+              "# file's \"witness\" entry records the command, β, η and the confirmed ratio).\n"
+              "# Regenerate: nashproof search --corpus checks/witnesses --n 2:5 --evals 1500 --restarts 1\n"
+              "# (one claim: add its id). Every claim must pass; tests/test_search.py asserts the ratios.\n"
+              'name = "witnesses"\ndescription = "Tightest instances found by nashproof search"\n\n')
+    path = Path(str(directory) + ".toml")
+    path.write_text(header + "\n".join(blocks), encoding="utf-8")
+    return path
 
 
 # ------------------------------------------------------------------ step threshold

@@ -432,8 +432,9 @@ def _check_rate_constant(claim: Claim, data: RunData, v: Verdict, until_floor: b
     """A rate claim whose constant C is known (catalogue or user): check rate and constant as a bound."""
     from .claims import C
 
-    bound = Claim(claim.id, claim.title, "bound", claim.metric, tuple(s.subs(C, claim.constant) for s in claim.statements),
-                  (), claim.solvers, claim.provenance, claim.source)
+    statements = tuple(s.subs(C, claim.constant) for s in claim.statements)
+    bound = Claim(claim.id, claim.title, "bound", claim.metric, statements, (), claim.solvers, claim.provenance,
+                  claim.source)
     out = _check_inequalities(bound, data, v, until_floor, eps_grid)
     out.kind, out.note = "rate", (out.note + f" constant C = {sp.sstr(claim.constant)} checked as a bound").strip()
     return out
