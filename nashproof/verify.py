@@ -309,7 +309,7 @@ def check_claim(claim: Claim, data: RunData, ignore_hypotheses: bool = False, un
         base.note = ("no checkable statement is known" if claim.kind == "existence"
                      else "checked by the dimension family (a [[dimension]] suite entry)")
         return base
-    ok, failed = hypotheses_hold(claim, _param_values(data))
+    ok, failed = hypotheses_hold(claim, {**_param_values(data), **_local_values(claim, data)})
     if not ok:
         if not ignore_hypotheses:
             base.status, base.failed_hypothesis = "not-applicable", failed
@@ -422,6 +422,22 @@ def _hitting_points(data: RunData, claim: Claim, grid: int) -> list[_Point]:
     return out
 
 
+def _local_values(claim: Claim, data: RunData) -> dict[sp.Symbol, sp.Expr]:
+    """ρ_loc (the linearised Nash-MP step's asymptotic KL rate), computed only for claims that use it."""
+    from .claims import rho_loc
+
+    used = set().union(*(e.free_symbols for e in (*claim.hypotheses, *claim.statements)),
+                       claim.rate.free_symbols if claim.rate is not None else set())
+    if rho_loc not in used:
+        return {}
+    from .search import local_radius2, local_spectrum
+
+    with mpmath.workdps(data.digits + data.guard):
+        mus = [m for ctx in local_spectrum(data.game, data.beta, data.digits) for m in ctx]
+        value = local_radius2(_mpf(data.solver.eta_at(0)), _mpf(data.beta), mus)
+        return {rho_loc: sp.Float(mp.nstr(value, data.digits), data.digits)}
+
+
 def _constant_applies(claim: Claim, data: RunData) -> bool:
     return claim.constant is not None and hypotheses_hold(
         Claim(claim.id, "", "bound", claim.metric, (), claim.constant_hypotheses, claim.solvers, "D", ""),
@@ -442,7 +458,7 @@ def _check_rate_constant(claim: Claim, data: RunData, v: Verdict, until_floor: b
 
 def _check_rate(claim: Claim, data: RunData, v: Verdict, until_floor: bool) -> Verdict:
     assert claim.rate is not None
-    subs = _param_values(data)
+    subs = {**_param_values(data), **_local_values(claim, data)}
     r = mp.mpf(sp.N(claim.rate.subs(subs), data.digits + data.guard))
     scale = mp.mpf(sp.N(claim.scale.subs(subs), data.digits + data.guard))
     # A rate is only ever fitted on iterates above the rounding floor, whatever ``until_floor`` says.
