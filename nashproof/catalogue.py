@@ -81,13 +81,13 @@ BUILTIN: list[Claim] = [
           "when Σv = 0 (tight; the sharper ½‖v‖₁ holds only for the sup norm)."),
     Claim("NMP-KL-LOCAL", "Nash-MP's asymptotic KL rate is ρ_loc(η) ≤ 1/(1+ηβ), from the linearisation at π*",
           "rate", "kl", (sp.Le(KL, C * rho_loc**k),), (STEP_OK,), ("nash-mp",), "D",
-          f"{SPEC} §3.3: global convergence (NMP-KL) and the linearised step T = [I + (ηB + η²B²)/c]/c",
+          f"{SPEC} §3.4: global convergence (NMP-KL) and the linearised step T = [I + (ηB + η²B²)/c]/c",
           "Near π* the step is linear; in the Fisher metric its eigenvalues are [1 + (iημ − η²μ²)/c]/c over the "
           "singular values μ of D^½AD^½ on the tangent space; ρ_loc is the largest squared modulus.", rate=rho_loc),
     Claim("NMP-KL-BEYOND", "Beyond η̄: from π_ref, Nash-MP still converges at rate ρ_loc whenever ρ_loc < 1",
           "rate", "kl", (sp.Le(KL, C * rho_loc**k),), (rho_loc < 1, start_ref >= 1), ("nash-mp",), "E",
           "observed by nashproof search --step-threshold (docs/search.md); local convergence for ρ_loc < 1 is D "
-          "(§3.3), convergence from π_ref beyond η̄ is only observed",
+          "(§3.4), convergence from π_ref beyond η̄ is only observed",
           "Not proved: far from π* the one-step contraction can fail for η̄ < η < η_loc.", rate=rho_loc),
     Claim("NMP-CPLX", "Nash-MP reaches KL_k ≤ ε by k = ⌈log(KL_0/ε)/log(1+ηβ)⌉ (N = 2k queries)", "hitting", "kl",
           (sp.Le(K_eps, sp.Max(0, sp.ceiling(sp.log(KL0 / eps) / sp.log(1 + eta * beta)))),), (STEP_OK,), ("nash-mp",),

@@ -43,7 +43,7 @@ SYMBOLS: dict[sp.Symbol, tuple[str, str]] = {
     n: ("n", "number of actions"),
     sched: ("schedule", "1 if Nash-MD runs the schedule η_t = 2/(β(t+2))"),
     start_ref: ("start_ref", "1 if the run starts at π_0 = π_ref exactly"),
-    rho_loc: ("rho_loc", "squared spectral radius of the Nash-MP step linearised at π* (docs/proofs.md §3.3)"),
+    rho_loc: ("rho_loc", "squared spectral radius of the Nash-MP step linearised at π* (docs/proofs.md §3.4)"),
     KL: ("kl", "KL(π*‖π_k), ρ-averaged"),
     KL_next: ("kl@next", "KL(π*‖π_{k+1}), ρ-averaged"),
     KL0: ("kl@0", "KL(π*‖π_0), ρ-averaged"),

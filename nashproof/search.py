@@ -21,7 +21,7 @@ The second half is the local threshold of the Nash-MP step (``step_threshold``):
 step is the linear map T = [I + (ηB + η²B²)/c]/c, c = 1 + ηβ, on log-policy perturbations, with
 B = Q D^½ A D^½ Q skew-symmetric (D = diag π*, A = P − ½, Q projects out √π*); in the Fisher
 metric its KL ratio times c is max_j [(1 − x_j/c)² + x_j/c²]/c, x_j = η²μ_j², over the singular
-values μ_j of B on the tangent space (docs/proofs.md §3.3).
+values μ_j of B on the tangent space (docs/proofs.md §3.4).
 """
 
 from __future__ import annotations
