@@ -166,7 +166,7 @@ class Space:
     game: Game | None = None  # fixed game: only β, η and the start are searched
 
     def dimension(self) -> int:
-        per_ctx = 0 if self.game is not None else self.n * (self.n - 1) // 2 + self.n
+        per_ctx = 0 if self.game is not None else self.n * (self.n - 1) // 2 + self.n + 1
         start = self.n + 1 if self.free_start else 0
         k = self.contexts if self.game is None else len(self.game.contexts)
         weights = k if (self.game is None and k > 1) else 0
@@ -206,6 +206,15 @@ def _plateaus(u: float) -> float:
     if 0.4 <= u <= 0.6:
         return 0.5
     return (u - 0.1) / 0.6 if u < 0.4 else 0.5 + (u - 0.6) / 0.6
+
+
+def _interior(dirs: Sequence[float], scale: float) -> tuple[Fraction, ...]:
+    """π_ref ∝ exp(d·s), exact: 9 significant digits per entry, entries ≥ 10⁻³⁰⁰, normalised exactly."""
+    top = max(dirs) * scale
+    probs = [max(1e-300, math.exp(d * scale - top)) for d in dirs]
+    raw = [Fraction(f"{p:.9e}") for p in probs]
+    total = sum(raw, Fraction(0))
+    return tuple(r / total for r in raw)
 
 
 def _simplex(weights: Sequence[float], resolution: int = 10**9) -> tuple[Fraction, ...]:
@@ -258,7 +267,8 @@ def decode(space: Space, x: Sequence[float], hyp: _Hyp | None) -> Instance:
                 for j in range(i + 1, n):
                     p = _q(_plateaus(_unit(next(it))))
                     P[i][j], P[j][i] = p, 1 - p
-            ref = _simplex([math.exp(12 * _unit(next(it)) - 6) for _ in range(n)])
+            dirs_ref = [2 * _unit(next(it)) - 1 for _ in range(n)]
+            ref = _interior(dirs_ref, 10 ** (-1 + 3.8 * _unit(next(it))))
             ctx = Context(f"x{c}", Fraction(1), tuple(tuple(r) for r in P), ref)
         else:
             ctx = base.contexts[c]
