@@ -67,6 +67,8 @@ from .verify import (
 mp = mpmath.mp
 
 SEARCHABLE = ("step", "bound", "static")
+#: Points whose float64 ratio is less accurate than this (estimated) are not used by the search.
+FLOAT_TOLERANCE = 1e-6
 _PARAMS = ("beta", "eta", "k", "n", "N", "schedule", "start_ref", "epsilon", "C")
 _ORDER = list(SYMBOLS)
 
@@ -164,9 +166,12 @@ class Space:
     max_log10_logit: int = 12
     ignore_hypotheses: bool = False
     game: Game | None = None  # fixed game: only β, η and the start are searched
+    free_reference: bool = False  # with a fixed game: search π_ref too (its preference stays fixed)
+    float_tolerance: float = FLOAT_TOLERANCE
 
     def dimension(self) -> int:
-        per_ctx = 0 if self.game is not None else self.n * (self.n - 1) // 2 + self.n + 1
+        per_ctx = self.n * (self.n - 1) // 2 + self.n + 1 if self.game is None else (
+            self.n + 1 if self.free_reference else 0)
         start = self.n + 1 if self.free_start else 0
         k = self.contexts if self.game is None else len(self.game.contexts)
         weights = k if (self.game is None and k > 1) else 0
@@ -272,6 +277,9 @@ def decode(space: Space, x: Sequence[float], hyp: _Hyp | None) -> Instance:
             ctx = Context(f"x{c}", Fraction(1), tuple(tuple(r) for r in P), ref)
         else:
             ctx = base.contexts[c]
+            if space.free_reference:
+                dirs_ref = [2 * _unit(next(it)) - 1 for _ in range(n)]
+                ctx = replace(ctx, reference=_interior(dirs_ref, 10 ** (-1 + 3.8 * _unit(next(it)))))
         contexts.append(ctx)
         if space.free_start:
             dirs.append([2 * _unit(next(it)) - 1 for _ in range(n)])
@@ -314,23 +322,37 @@ def decode(space: Space, x: Sequence[float], hyp: _Hyp | None) -> Instance:
 # ------------------------------------------------------------------ float64 objective
 
 
-#: Points whose float64 ratio is less accurate than this (estimated) are not used by the search.
-FLOAT_TOLERANCE = 1e-6
+#: Where float64 is too inaccurate, the objective is recomputed in mpmath at this many digits.
+FALLBACK_DIGITS = 30
+_FAILURES = (NashproofError, ValueError, ZeroDivisionError, OverflowError, FloatingPointError, np.linalg.LinAlgError)
 
 
-def float_ratio(claim: Claim, fns: _Fns, inst: Instance) -> float:
+def float_ratio(claim: Claim, fns: _Fns, inst: Instance, tolerance: float = FLOAT_TOLERANCE) -> float:
     """The target's worst ratio over the instance's iterates, in float64 (0 where undefined).
 
-    The float backend's error estimate (rounding floor × logit scale) is propagated to the ratio;
-    points where it exceeds :data:`FLOAT_TOLERANCE` are skipped, so cancellation cannot fake a ratio.
+    The float backend's error estimate (rounding floor × logit scale) is propagated to the ratio; where it
+    exceeds ``tolerance`` (cancellation, e.g. near π*) the instance is re-evaluated in mpmath at
+    :data:`FALLBACK_DIGITS` digits, so rounding can neither fake a ratio nor hide one.
     """
     try:
         data = collect(inst.game, inst.make_solver(), inst.steps, backend="float")
-    except (NashproofError, ValueError, ZeroDivisionError, OverflowError, FloatingPointError, np.linalg.LinAlgError):
+    except _FAILURES:
         return 0.0
-    best = 0.0
+    best, rejected = _best_ratio(claim, fns, data, tolerance)
+    if rejected:
+        try:
+            data = collect(inst.game, inst.make_solver(), inst.steps, FALLBACK_DIGITS, guard=10)
+        except _FAILURES:
+            return best
+        with mpmath.workdps(FALLBACK_DIGITS + 15):
+            best = max(best, _best_ratio(claim, fns, data, tolerance)[0])
+    return best
+
+
+def _best_ratio(claim: Claim, fns: _Fns, data: RunData, tolerance: float) -> tuple[float, bool]:
+    best, rejected = 0.0, False
     with np.errstate(all="ignore"):
-        for t in _eval_points(claim, inst.steps):
+        for t in _eval_points(claim, data.steps):
             vals, errs, ident = data.at(t)
             args = [float(a) for a in _args(vals)]
             try:
@@ -342,9 +364,13 @@ def float_ratio(claim: Claim, fns: _Fns, inst: Instance) -> float:
                 continue
             if gap == 0 and err == 0:  # an identity such as KL_0 ≤ KL_0 at k = 0, not a tight instance
                 continue
-            if math.isfinite(r) and denom > 0 and 0 <= err <= FLOAT_TOLERANCE:
+            if not (math.isfinite(r) and denom > 0):
+                continue
+            if 0 <= err <= tolerance:
                 best = max(best, r)
-    return best
+            else:
+                rejected = True
+    return best, rejected
 
 
 def _eval_points(claim: Claim, steps: int) -> range:
@@ -405,7 +431,7 @@ def run_search_task(task: SearchTask) -> TaskResult:
         evals += 1
         xs = [_unit(v) for v in x]
         try:
-            r = float_ratio(claim, fns, decode(task.space, xs, hyp))
+            r = float_ratio(claim, fns, decode(task.space, xs, hyp), task.space.float_tolerance)
         except NashproofError:
             r = 0.0
         if r > best:
@@ -544,6 +570,8 @@ class SearchConfig:
     claim_modules: tuple[str, ...] = ()
     targets: tuple[int, ...] | None = None  # indices into claim_targets; None: all
     game: Game | None = None
+    free_reference: bool = False
+    float_tolerance: float = FLOAT_TOLERANCE
     on_done: Callable[[int], None] | None = field(default=None, repr=False)
 
 
@@ -558,12 +586,16 @@ def space_for(claim: Claim, n: int, cfg: SearchConfig) -> Space:
     free_start = claim.kind != "static" and (START_REF not in free or cfg.ignore_hypotheses)
     return Space(n, solver, cfg.steps or default_steps(claim), cfg.contexts, cfg.beta_range, cfg.eta,
                  eta_floor=cfg.eta_floor, schedule=schedule, free_start=free_start, max_log10_logit=cfg.max_log10_logit,
-                 ignore_hypotheses=cfg.ignore_hypotheses, game=cfg.game)
+                 ignore_hypotheses=cfg.ignore_hypotheses, game=cfg.game, free_reference=cfg.free_reference,
+                 float_tolerance=cfg.float_tolerance)
 
 
 def search(claim: Claim, cfg: SearchConfig) -> list[TargetResult]:
     """Search every target of the claim (or the chosen ones); confirm each best instance exactly."""
     all_targets = claim_targets(claim)
+    if cfg.targets is not None and any(i >= len(all_targets) for i in cfg.targets):
+        raise InputError(f"claim {claim.id} has {len(all_targets)} targets: "
+                         + "; ".join(f"{i + 1} = {t.label}" for i, t in enumerate(all_targets)))
     chosen = all_targets if cfg.targets is None else [all_targets[i] for i in cfg.targets]
     sizes = (cfg.game.n,) if cfg.game is not None else cfg.sizes
     tasks = [SearchTask(t, space_for(claim, n, cfg), cfg.evals, r, cfg.seed, cfg.claim_modules)
@@ -700,3 +732,36 @@ def far_regime(game: Game, beta: Fraction, multiples: Sequence[Fraction], evals:
              for m in multiples]
     results = pmap(run_search_task, tasks, jobs, dask)
     return [(fraction_str(m), r.ratio) for m, r in zip(multiples, results)]
+
+
+# ------------------------------------------------------------------ known sharp families
+
+
+def sandwich_family(tau: Fraction = Fraction(1, 10**4), eps: Fraction = Fraction(1, 10**7),
+                    beta: Fraction = Fraction(1, 2)) -> Instance:
+    """docs/proofs.md §4.2: EXPL-SANDWICH's 1/(8β) term has ratio → 1 − 2τ as ε → 0 (τ > ε > 0).
+
+    On the 4-cycle with ties (``cyclic:n=4``), π* = (½ − τ, τ, ½ − τ, τ) via π_ref ∝ π* e^(−Pπ*/β)
+    (30 significant digits), and π = π* + ε(e₁ − e₃). CMA-ES from random points rarely finds this ridge.
+    """
+    from .families import load_game
+
+    game = load_game("cyclic:n=4")
+    P = game.contexts[0].preference
+    with mpmath.workdps(40):
+        star = [mp.mpf(1) / 2 - _mpq(tau), _mpq(tau), mp.mpf(1) / 2 - _mpq(tau), _mpq(tau)]
+        field_ = [mp.fsum(_mpq(P[i][j]) * star[j] for j in range(4)) for i in range(4)]
+        raw = [Fraction(mp.nstr(s * mp.exp(-f / _mpq(beta)), 30)) for s, f in zip(star, field_)]
+        ref = tuple(r / sum(raw, Fraction(0)) for r in raw)
+        pi = [s + d * _mpq(eps) for s, d in zip(star, (0, 1, 0, -1))]
+        start = tuple(Fraction(mp.nstr(mp.log(p), 30)) for p in pi)
+    ctx = replace(game.contexts[0], reference=ref, start=start)
+    return Instance(make_game(game.actions, [ctx], "sandwich-family"), "nash-mp", beta, Fraction(2), 1)
+
+
+def _mpq(x: Fraction) -> mpmath.mpf:
+    return mp.mpf(x.numerator) / x.denominator
+
+
+#: Instances from the proofs that the corpus also tries, by target label.
+KNOWN_SHARP: dict[str, Callable[[], Instance]] = {"EXPL-SANDWICH[2] term L1sq_k/(8*beta)": sandwich_family}

@@ -18,7 +18,7 @@ from .games import game_to_dict
 from .numbers import check_beta, fraction_str, parse_positive
 from .parallel import check_jobs
 from .report import Progress, table
-from .search import SEARCHABLE, SearchConfig, TargetResult, exit_status, search
+from .search import KNOWN_SHARP, SEARCHABLE, SearchConfig, TargetResult, confirm, exit_status, search
 
 EPILOG = """The ratio is lhs/rhs at the worst iterate (for a multi-term right side, also each term's
 normalised margin (lhs − (rhs − t))/t). The best float64 instance is already exact (rational game,
@@ -60,6 +60,10 @@ def _beta_range(text: str) -> tuple[Fraction, Fraction]:
 
 
 def config_from_args(args: argparse.Namespace) -> SearchConfig:
+    if not 0 < args.float_tolerance < 1:
+        raise InputError("--float-tolerance must lie in (0, 1)")
+    if args.free_reference and not args.game:
+        raise InputError("--free-reference needs --game")
     for name in ("evals", "restarts", "digits"):
         if getattr(args, name) < 1:
             raise InputError(f"--{name} must be ≥ 1")
@@ -78,7 +82,20 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
         steps=args.steps, evals=args.evals, restarts=args.restarts, seed=args.seed,
         max_log10_logit=args.max_logit_digits, ignore_hypotheses=args.ignore_hypotheses, digits=args.digits,
         jobs=check_jobs(args.jobs), dask=args.dask, claim_modules=tuple(args.claims_module or ()),
-        game=load_game(args.game) if args.game else None)
+        targets=_targets(args.target), game=load_game(args.game) if args.game else None, free_reference=args.free_reference,
+        float_tolerance=args.float_tolerance)
+
+
+def _targets(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        picked = tuple(int(t) - 1 for t in text.split(","))
+    except ValueError:
+        raise InputError(f"--target: expected 1-based indices such as 1,3, got {text!r}") from None
+    if any(t < 0 for t in picked):
+        raise InputError("--target indices start at 1")
+    return picked
 
 
 def _catalogue(modules: list[str] | None) -> Catalogue:
@@ -101,8 +118,6 @@ def _run_search(args: argparse.Namespace) -> int:
     cat = _catalogue(args.claims_module)
     claim = cat.get(args.claim)
     cfg = config_from_args(args)
-    if args.target is not None:
-        cfg.targets = tuple(int(t) - 1 for t in args.target.split(","))
     with Progress(1, f"search {claim.id}") as bar:
         cfg.on_done = lambda done: bar.update(0, f"{done} task(s) done")
         results = search(claim, cfg)
@@ -150,6 +165,9 @@ def register(sub: Any) -> None:
     p.add_argument("--n", default="2:6", help="numbers of actions: N, N1,N2 or LO:HI (default 2:6)")
     p.add_argument("--contexts", type=int, default=1, help="contexts per game (default 1)")
     p.add_argument("--game", help="search only β, η and the start on this game (file or family spec)")
+    p.add_argument("--free-reference", action="store_true", help="with --game: search π_ref too (P stays fixed)")
+    p.add_argument("--float-tolerance", type=float, default=1e-6,
+                   help="ignore float64 points whose estimated ratio error exceeds this (default 1e-6)")
     p.add_argument("--beta", default="1/100:1", help="β or a log range LO:HI (default 1/100:1)")
     p.add_argument("--eta", help="fixed step (rational, 'max' or 'r*max'); default: searched within the hypotheses")
     p.add_argument("--eta-floor", default="1/2",
@@ -202,25 +220,43 @@ def regenerate_corpus(args: argparse.Namespace) -> int:
         for i, claim in enumerate(claims):
             bar.update(i, claim.id)
             for r in search(claim, cfg):
+                known = KNOWN_SHARP.get(r.target.label)
+                source = command
+                if known is not None:  # a family from the proofs competes with the search
+                    inst_k = known()
+                    conf_k = confirm(claim, r.target, inst_k, cfg.digits)
+                    if r.confirmation is None or conf_k.ratio > r.confirmation.ratio:
+                        r.instance, r.confirmation, source = inst_k, conf_k, f"{known.__name__} (docs/proofs.md)"
                 if r.instance is None or r.confirmation is None:
                     rows.append([r.target.label, "-", "-", "no instance"])
                     continue
                 inst, c = r.instance, r.confirmation
+                path = out / f"{_slug(r.target.label)}.json"
+                old = _recorded_ratio(path)
+                if old is not None and old >= c.ratio:  # never make the corpus weaker
+                    rows.append([r.target.label, mpmath.nstr(c.ratio, 12), "-", f"kept the recorded {old}"])
+                    continue
                 meta = {"claim": claim.id, "target": r.target.label, "ratio": mpmath.nstr(c.ratio, 17),
                         "ratio_error": mpmath.nstr(c.error, 3), "status": c.status, "solver": inst.solver,
                         "beta": fraction_str(inst.beta),
                         "eta": fraction_str(inst.eta) if inst.eta is not None else "default",
-                        "steps": inst.steps, "digits": c.digits, "command": command}
+                        "steps": inst.steps, "digits": c.digits, "command": source}
                 if claim.id.startswith("NMD-"):
                     meta["note"] = CORPUS_CLAIMS_NOTE
                 doc = {**game_to_dict(inst.game), "witness": meta}
-                (out / f"{_slug(r.target.label)}.json").write_text(
-                    json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+                path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
                 rows.append([r.target.label, meta["ratio"], meta["ratio_error"], c.status])
         bar.update(len(claims))
     write_corpus_suite(out)
     print(table(["target", "ratio", "error", "verdict"], rows))
     return EXIT_OK
+
+
+def _recorded_ratio(path: Path) -> mpmath.mpf | None:
+    try:
+        return mpmath.mpf(json.loads(path.read_text(encoding="utf-8"))["witness"]["ratio"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def write_corpus_suite(directory: Path) -> Path:
