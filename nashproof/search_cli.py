@@ -82,7 +82,8 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
         steps=args.steps, evals=args.evals, restarts=args.restarts, seed=args.seed,
         max_log10_logit=args.max_logit_digits, ignore_hypotheses=args.ignore_hypotheses, digits=args.digits,
         jobs=check_jobs(args.jobs), dask=args.dask, claim_modules=tuple(args.claims_module or ()),
-        targets=_targets(args.target), game=load_game(args.game) if args.game else None, free_reference=args.free_reference,
+        targets=_targets(args.target), game=load_game(args.game) if args.game else None,
+        free_reference=args.free_reference,
         float_tolerance=args.float_tolerance)
 
 
