@@ -188,6 +188,8 @@ def register(sub: Any) -> None:
     p.add_argument("--save", metavar="FILE", help="write the worst instance's game file (with start logits)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--corpus", metavar="DIR", help="regenerate the witness corpus: DIR/*.json and DIR.toml")
+    p.add_argument("--refresh", action="store_true",
+                   help="with --corpus: re-confirm every witness with the current checker, no search")
     p.add_argument("--step-threshold", metavar="GAME", help="local threshold of the Nash-MP step on GAME at --beta")
     p.add_argument("--far", type=int, default=6, help="--step-threshold: η multiples searched in the far regime")
     p.set_defaults(handler=cmd_search)
@@ -211,6 +213,8 @@ def regenerate_corpus(args: argparse.Namespace) -> int:
     out = Path(args.corpus)
     out.mkdir(parents=True, exist_ok=True)
     cat = _catalogue(args.claims_module)
+    if args.refresh:
+        return refresh_corpus(out, cat, args.digits)
     cfg = config_from_args(args)
     claims = [c for c in cat if c.kind in SEARCHABLE and c.statements and (not args.claim or c.id == args.claim)]
     if not claims:
@@ -249,6 +253,30 @@ def regenerate_corpus(args: argparse.Namespace) -> int:
                 rows.append([r.target.label, meta["ratio"], meta["ratio_error"], c.status])
         bar.update(len(claims))
     write_corpus_suite(out)
+    print(table(["target", "ratio", "error", "verdict"], rows))
+    return EXIT_OK
+
+
+def refresh_corpus(directory: Path, cat: Catalogue, digits: int) -> int:
+    """Re-confirm every witness in DIR with the current checker (ratio, error, status), rebuild DIR.toml."""
+    from .search import Instance, claim_targets
+
+    rows = []
+    for f in sorted(directory.glob("*.json")):
+        doc = json.loads(f.read_text(encoding="utf-8"))
+        meta = doc.get("witness")
+        if not isinstance(meta, dict):
+            continue
+        claim = cat.get(str(meta["claim"]))
+        target = next(t for t in claim_targets(claim) if t.label == meta["target"])
+        eta = None if meta["eta"] == "default" else Fraction(str(meta["eta"]))
+        inst = Instance(load_game(str(f)), str(meta["solver"]), Fraction(str(meta["beta"])), eta, int(meta["steps"]))
+        c = confirm(claim, target, inst, digits)
+        meta.update({"ratio": mpmath.nstr(c.ratio, 17), "ratio_error": mpmath.nstr(c.error, 3), "status": c.status,
+                     "digits": c.digits})
+        f.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        rows.append([target.label, meta["ratio"], meta["ratio_error"], c.status])
+    write_corpus_suite(directory)
     print(table(["target", "ratio", "error", "verdict"], rows))
     return EXIT_OK
 
