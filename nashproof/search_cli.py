@@ -343,7 +343,7 @@ def run_step_threshold(args: argparse.Namespace) -> int:
           f" = {d['convergence_threshold_over_eta_bar'] or '-'}·η̄")
     if th.far:
         print("\nfar regime (float64 search over starting points; ratio (1+ηβ)KL_{k+1}/KL_k, > 1 violates):")
-        print(table(["η/η̄", "worst one-step ratio"], [[m, f"{r:.9f}"] for m, r in th.far]))
+        print(table(["η/η̄", "worst one-step ratio"], [[m, f"{r:.12f}"] for m, r in th.far]))
     print("\nLocal thresholds are exact to the digits shown (linearisation at π*, docs/proofs.md §3.4); "
           "the far regime is a search, not a proof.")
     return EXIT_OK
