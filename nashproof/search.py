@@ -44,7 +44,7 @@ from .claims import eta as ETA
 from .claims import n as N_SYM
 from .claims import sched as SCHED
 from .claims import start_ref as START_REF
-from .equilibrium import solve_equilibrium
+from .equilibrium import _float_solve, solve_equilibrium
 from .errors import InputError, NashproofError
 from .games import Context, Game, game_to_dict, make_game
 from .numbers import fraction_str
@@ -294,11 +294,11 @@ def decode(space: Space, x: Sequence[float], hyp: _Hyp | None) -> Instance:
     beta = lo if lo == hi else Fraction(lo * (hi / lo) ** b).limit_denominator(10**7)
     beta = min(max(beta, lo), hi)
     if space.free_start:  # π_0 ∝ exp(log π*_β + d·s): near π* (s = 10⁻⁸) up to masses e^(−10^max_log10_logit)
-        fb = FloatBackend()
-        try:
-            centre = [list(map(float, x)) for x in solve_equilibrium(game, beta, fb).logpi]
+        ng = NumericGame(game, FloatBackend())
+        try:  # the float64 continuation alone: the centre need not be exact
+            centre = [list(map(float, _float_solve(ng.P[c], ng.logref[c], 1 / float(beta)))) for c in range(ng.k)]
         except NashproofError:
-            centre = [list(map(float, x)) for x in NumericGame(game, fb).logref]
+            centre = [list(map(float, x)) for x in ng.logref]
         game = game.with_start([[_q(m + d * sc, 10**12) for m, d in zip(mid, dd)]
                                 for mid, dd, sc in zip(centre, dirs, scales)])
     e = _unit(next(it))
@@ -338,7 +338,7 @@ def float_ratio(claim: Claim, fns: _Fns, inst: Instance, tolerance: float = FLOA
         data = collect(inst.game, inst.make_solver(), inst.steps, backend="float")
     except _FAILURES:
         return 0.0
-    best, rejected = _best_ratio(claim, fns, data, tolerance)
+    best, rejected = _best_ratio(claim, fns, data, tolerance, _float_scale(inst))
     if rejected:
         try:
             data = collect(inst.game, inst.make_solver(), inst.steps, FALLBACK_DIGITS, guard=10)
@@ -349,11 +349,24 @@ def float_ratio(claim: Claim, fns: _Fns, inst: Instance, tolerance: float = FLOA
     return best
 
 
-def _best_ratio(claim: Claim, fns: _Fns, data: RunData, tolerance: float) -> tuple[float, bool]:
+def _float_scale(inst: Instance) -> float:
+    """Largest log-magnitude in play: start logits, log π_ref, and |log π*| ≤ max|log π_ref| + 1/β."""
+    logs = [abs(float(x)) for c in inst.game.contexts for x in (c.start or ())]
+    refs = [abs(math.log(float(r))) if r > 0 else 700.0 for c in inst.game.contexts for r in c.reference]
+    return 1 + max(logs, default=0.0) + 2 * max(refs) + 1 / float(inst.beta)
+
+
+def _best_ratio(claim: Claim, fns: _Fns, data: RunData, tolerance: float,
+                float_scale: float | None = None) -> tuple[float, bool]:
+    """Worst ratio over the points; float64 errors are 1000·n·u·(|v| + scale) per value when ``float_scale``."""
     best, rejected = 0.0, False
+    unit = mp.mpf(1000 * data.game.n) * mp.mpf(2.0**-52)
     with np.errstate(all="ignore"):
         for t in _eval_points(claim, data.steps):
             vals, errs, ident = data.at(t)
+            if float_scale is not None:
+                errs = {name: unit * (abs(vals[name]) + float_scale) if errs.get(name) else mp.zero
+                        for name in vals}
             args = [float(a) for a in _args(vals)]
             try:
                 r = float(_ratio(fns, args))  # type: ignore[arg-type]

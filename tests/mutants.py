@@ -132,10 +132,11 @@ def _task_statuses(item: tuple[object, Fraction]) -> list[tuple[str, str]]:
         game = game.with_start(task.start)
     data = collect(game, make_solver(task.solver, task.beta, task.eta), task.steps, task.digits)
     out = []
+    for orig in dict.fromkeys(o for o, _ in mutants(eps) if o in task.claims):
+        out.append((orig, check_claim(cat.get(orig), data, task.ignore_hypotheses, task.until_floor).status))
     for orig, m in mutants(eps):
         if orig in task.claims:
             out.append((m.id, check_claim(m, data, task.ignore_hypotheses, task.until_floor).status))
-            out.append((orig, check_claim(cat.get(orig), data, task.ignore_hypotheses, task.until_floor).status))
     return out
 
 

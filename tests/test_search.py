@@ -69,6 +69,7 @@ def test_decode_gives_exact_valid_admissible_instances() -> None:
         assert admissible(claim, inst) == inst
 
 
+@pytest.mark.slow  # imports cma and runs CMA-ES (about 5–10 s on shared cores)
 def test_search_task_is_deterministic_and_worker_independent() -> None:
     task = SearchTask(Target("NMP-KL-STEP", 0), Space(2, "nash-mp", 1), evals=24, restart=0, seed=7)
     one = run_search_task(task)
@@ -139,6 +140,7 @@ def test_step_threshold_uniform_rps_closed_form_and_divergence() -> None:
     assert 1 < e / th.eta_bar < th.conv_threshold / th.eta_bar < 2  # docs: RPS at 2η̄ does not converge
 
 
+@pytest.mark.slow  # imports cma and runs CMA-ES (about 5–10 s on shared cores)
 def test_search_cli_finds_violation_beyond_the_hypotheses(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["search", "NMP-KL-STEP", "--game", "rps:skew=1/2", "--beta", "1/100", "--eta", "3*max",
                  "--ignore-hypotheses", "--evals", "40", "--restarts", "1", "--jobs", "1", "--digits", "30",
