@@ -631,12 +631,12 @@ def search(claim: Claim, cfg: SearchConfig) -> list[TargetResult]:
 
 
 def exit_status(results: Sequence[TargetResult]) -> str:
-    """``violated`` if any confirmed instance violates the claim, else ``inconclusive`` or ``pass``."""
+    """``violated`` if any confirmed instance violates the claim, else ``inconclusive``, ``pass``, …"""
     statuses = {r.confirmation.status for r in results if r.confirmation is not None}
-    for s in ("violated", "inconclusive", "pass", "not-applicable"):
+    for s in ("violated", "inconclusive", "pass", "equality", "not-applicable"):
         if s in statuses:
             return s
-    return "not-applicable"
+    return "inconclusive"  # nothing was confirmed: never a pass
 
 
 # ------------------------------------------------------------------ local threshold of the Nash-MP step

@@ -15,7 +15,7 @@ from .claims import Catalogue, builtin_catalogue
 from .errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
 from .families import load_game
 from .games import game_to_dict
-from .numbers import check_beta, fraction_str, parse_positive
+from .numbers import MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive, parse_rational
 from .parallel import check_jobs
 from .report import Progress, table
 from .search import KNOWN_SHARP, SEARCHABLE, SearchConfig, TargetResult, confirm, exit_status, search
@@ -64,9 +64,13 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
         raise InputError("--float-tolerance must lie in (0, 1)")
     if args.free_reference and not args.game:
         raise InputError("--free-reference needs --game")
-    for name in ("evals", "restarts", "digits"):
+    for name in ("evals", "restarts"):
         if getattr(args, name) < 1:
             raise InputError(f"--{name} must be ≥ 1")
+    if not MIN_DIGITS <= args.digits <= MAX_DIGITS:
+        raise InputError(f"--digits must lie in [{MIN_DIGITS}, {MAX_DIGITS}]")
+    if not 1 <= args.contexts <= 8:
+        raise InputError("--contexts must lie in 1..8")
     if not 0 <= args.max_logit_digits <= 100:
         raise InputError("--max-logit-digits must lie in 0..100")
     if args.steps is not None and args.steps < 1:
@@ -78,13 +82,20 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
         eta = parse_eta(args.eta, _beta_range(args.beta)[1])
     return SearchConfig(
         sizes=_sizes(args.n), contexts=args.contexts, beta_range=_beta_range(args.beta), eta=eta,
-        eta_floor=parse_positive(args.eta_floor, "--eta-floor") if args.eta_floor != "0" else Fraction(0),
+        eta_floor=_eta_floor(args.eta_floor),
         steps=args.steps, evals=args.evals, restarts=args.restarts, seed=args.seed,
         max_log10_logit=args.max_logit_digits, ignore_hypotheses=args.ignore_hypotheses, digits=args.digits,
         jobs=check_jobs(args.jobs), dask=args.dask, claim_modules=tuple(args.claims_module or ()),
         targets=_targets(args.target), game=load_game(args.game) if args.game else None,
         free_reference=args.free_reference,
         float_tolerance=args.float_tolerance)
+
+
+def _eta_floor(text: str) -> Fraction:
+    floor = parse_rational(text, "--eta-floor")
+    if not 0 <= floor <= 1:
+        raise InputError("--eta-floor must lie in [0, 1]")
+    return floor
 
 
 def _targets(text: str | None) -> tuple[int, ...] | None:
@@ -126,7 +137,11 @@ def _run_search(args: argparse.Namespace) -> int:
     best = max((r for r in results if r.confirmation is not None), key=lambda r: r.confirmation.ratio
                if r.confirmation else 0, default=None)
     if args.save and best is not None and best.instance is not None:
-        Path(args.save).write_text(json.dumps(game_to_dict(best.instance.game), indent=1) + "\n", encoding="utf-8")
+        try:
+            Path(args.save).write_text(json.dumps(game_to_dict(best.instance.game), indent=1) + "\n",
+                                       encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {args.save}: {exc}") from None
     if args.json:
         out: dict[str, Any] = {"claim": claim.id, "provenance": claim.provenance, "status": status}
         if best is not None:
@@ -323,6 +338,8 @@ def run_step_threshold(args: argparse.Namespace) -> int:
 
     if ":" in args.beta:
         raise InputError("--step-threshold needs one β (--beta B)")
+    if not 0 <= args.far <= 50:
+        raise InputError("--far must lie in 0..50")
     beta = check_beta(parse_positive(args.beta, "--beta"))
     game = load_game(args.step_threshold)
     th = step_threshold(game, beta, max(args.digits // 2, 30))
