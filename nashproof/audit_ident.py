@@ -339,8 +339,8 @@ def _diagnosis(name: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
     if variant == "decoupled":
         two = rule in ("nash-mp", "extragradient")
         w, a = fit_mixture(obs, two)
-        if not (math.isfinite(w) and math.isfinite(a)):
-            return None
+        if not (math.isfinite(w) and math.isfinite(a) and 0 < w < 1):
+            return None  # not a mixture of π_k and π_ref
         coupled = w / (beta * (1 - w)) if 0 < w < 1 else math.nan
         eta_a = a / (1 - w) if w < 1 else math.nan
         param = (f"weight on π_ref w = {w:.6g} (the step η = {eta_a:.6g} would need w = "
