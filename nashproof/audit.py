@@ -307,6 +307,7 @@ class AuditOptions:
     batched: bool = False
     precision: str = "auto"  # auto (from the output's dtype) | float32 | float64
     with_claims: bool = True
+    budget: float = 45.0  # seconds for all calls of one audit (then: inconclusive unless already flagged)
 
 
 def _starts(n: int, ref: F64, rng: random.Random) -> list[tuple[str, F64]]:
@@ -354,6 +355,12 @@ class _Battery:
         outs = []
         for c, a in enumerate(answers):
             if a.out is None:
+                if a.budget:
+                    self.fatal = True
+                    self.report.inconclusive = (
+                        f"the time budget ({self.opts.budget:g} s for all calls) ran out after {self.w.calls} calls; "
+                        "the steps collected so far were compared; raise --budget for the whole battery")
+                    raise _Stop
                 self._fail(f"{label}: {a.problem}", spec, game.contexts[c].name, label, beta)
                 if a.fatal:
                     self.fatal = True
@@ -423,7 +430,9 @@ def audit_update(candidate: Update | str, declared: str, eta: Fraction | StepSpe
     declared_eta = step.value if step.kind == "eta" and step.value > 0 else None
     report = AuditReport(declared, declared_eta, list(betas), source=source or str(candidate),
                          step=step.describe())
-    with Worker(candidate, opts.timeout, opts.memory_mb, opts.seed) as worker:
+    if isinstance(candidate, str):
+        _check_target(candidate)
+    with Worker(candidate, opts.timeout, opts.memory_mb, opts.seed, budget=opts.budget) as worker:
         bat = _Battery(worker, report, opts)
         try:
             _collect(bat, declared, step, list(betas), games, opts)
@@ -434,13 +443,36 @@ def audit_update(candidate: Update | str, declared: str, eta: Fraction | StepSpe
         _diagnose(report, _observations(bat.obs), declared, step, float32)
         if opts.with_claims and not bat.fatal:
             specs = dict.fromkeys([games[0], *[g for g in games if g.startswith("contextual")][:1]])
-            for spec in specs:
-                beta = report.betas[0]
-                solver_eta = fitted.get(beta) if step.kind == "auto" else step.solver_eta(declared, beta)
-                report.claims.extend(_claims(bat, declared, step, solver_eta, beta, spec))
+            before = report.inconclusive
+            try:
+                for spec in specs:
+                    beta = report.betas[0]
+                    solver_eta = fitted.get(beta) if step.kind == "auto" else step.solver_eta(declared, beta)
+                    report.claims.extend(_claims(bat, declared, step, solver_eta, beta, spec))
+            except _Stop:  # out of time during the claims: they are extra, the verdict stands
+                report.inconclusive = before
+                report.claims = []
     if opts.precision == "float32" or any(o.u == U32 for o in bat.obs):
         report.precision = "float32"
     return report
+
+
+def _check_target(spec: str) -> None:
+    """A solver path that exists must be a regular file (a FIFO would block the import)."""
+    import stat
+    from pathlib import Path
+
+    target = spec.rpartition(":")[0]
+    if not target:
+        return
+    try:
+        st = Path(target).stat()
+    except OSError:
+        return  # not a path (an import path), or missing: the loader reports it
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"solver module {target} is a directory, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"solver module {target} is not a regular file")
 
 
 def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction], games: Sequence[str],
@@ -462,7 +494,8 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
                     if gap > 0:
                         bat.report.findings.append(Finding(
                             "determinism", True, f"two calls with the same input differ (max |log ratio| {gap:.3g}): "
-                            "the candidate is stochastic; audit it in the statistical mode (--samples R)",
+                            "the candidate is stochastic (audit it with --samples R) or keeps hidden state between "
+                            "calls (pass it as t= or state=)",
                             spec, game.contexts[0].name, "uniform", fraction_str(beta)))
                         bat.fatal = True
                         raise _Stop

@@ -303,6 +303,25 @@ def test_candidate_cannot_patch_the_report_or_print_into_it(capsys: pytest.Captu
     assert code == 0 and report["consistent"]
 
 
+def test_a_slow_candidate_runs_out_of_budget_not_forever(capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    start = time.monotonic()
+    code = main(["audit", "--solver", f"{IMPLS / 'hostile.py'}:sleepy", "--declared", "mmd", "--eta", "2",
+                 "--budget", "2"])
+    assert code == 3 and "time budget" in capsys.readouterr().out
+    assert time.monotonic() - start < 30
+
+
+def test_a_fifo_solver_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "solver.py"
+    os.mkfifo(fifo)
+    assert main(["audit", "--solver", f"{fifo}:update", "--declared", "nash-mp"]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+
+
 def test_worker_runs_in_a_temporary_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     rep = small("hostile.py:writes_cwd", "mmd", "2")
