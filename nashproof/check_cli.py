@@ -142,6 +142,16 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
     print(f"\n{len(verdicts)} verdicts in {elapsed:.1f} s; exit code {code}. {PRECISION_NOTE}")
 
 
+def _inexact_options(args: argparse.Namespace) -> dict[str, Any]:
+    """--confidence and --runs of the single-shot form (probability claims of sampled solvers, issue 11)."""
+    from .inexact import check_confidence
+
+    if args.runs < 0:
+        raise InputError(f"--runs must be ≥ 0, got {args.runs}")
+    return {"confidence": check_confidence(args.confidence) if args.confidence is not None else None,
+            "runs": args.runs}
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     cat = _catalogue(args.claims_module or [])
     tasks: list[Task] = []
@@ -159,7 +169,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.steps < 1:
             raise InputError(f"--steps must be ≥ 1, got {args.steps}")
         tasks.append(Task(args.game, beta, args.solver, parse_eta(args.eta, beta), args.steps, args.digits, claims,
-                          args.ignore_hypotheses, not args.strict_floor))
+                          args.ignore_hypotheses, not args.strict_floor, **_inexact_options(args)))
         suites.append("single-shot")
     else:
         if args.claim or args.eta:
@@ -297,6 +307,9 @@ def register(sub: Any) -> None:
     p.add_argument("--digits", type=int, default=50, help="working precision D (default 50)")
     p.add_argument("--claim", action="append", help="claim id to check (repeatable; default: all)")
     p.add_argument("--ignore-hypotheses", action="store_true", help="evaluate claims whose hypotheses are false")
+    p.add_argument("--confidence", help="probability claims (sampled solvers): the claim's 1 − α (default 0.95)")
+    p.add_argument("--runs", type=int, default=0,
+                   help="probability claims: seeded runs R (default: enough for 0 failures to show rate ≤ α)")
     p.add_argument("--strict-floor", action="store_true",
                    help="also evaluate iterates below the rounding floor (they come out inconclusive)")
     p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")

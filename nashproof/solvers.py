@@ -278,6 +278,11 @@ SOLVERS: dict[str, type[Solver]] = {
 
 
 def make_solver(name: str, beta: Fraction, eta: Fraction | None = None, gamma: Fraction | None = None) -> Solver:
+    base, _, params = name.partition(":")
+    if base in SOLVERS and issubclass(SOLVERS[base], InexactSolver):  # inexact solvers take key=value parameters
+        if gamma is not None:
+            raise InputError("--gamma is Nash-MP's alternative normalisation; inexact solvers take --eta")
+        return build_inexact(base.strip(), beta, eta, params)
     cls = SOLVERS.get(name)
     if cls is None:
         raise InputError(f"unknown solver {name!r}; choose from {', '.join(SOLVERS)}")
@@ -297,6 +302,7 @@ class Trajectory:
     backend: Backend
     policies: list[LogPolicy] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
+    samples: list[int] = field(default_factory=list)  # cumulative duels (sampled solvers; 0 for exact queries)
     halves: list[LogPolicy | None] = field(default_factory=list)
 
 
@@ -314,14 +320,22 @@ def run(
     ng = numeric_game(game, backend)
     oracle = Oracle(ng)
     logpi = [lr.copy() for lr in ng.logref] if init is None else init
-    traj = Trajectory(game, solver, backend, [logpi], [0], [])
+    traj = Trajectory(game, solver, backend, [logpi], [0], [0], [])
     for t in range(steps):
         result = solver.step(ng, logpi, t, oracle)
         check_log_policy(ng, result.policy, solver.name)
         logpi = result.policy
         traj.policies.append(logpi)
         traj.queries.append(oracle.count)
+        traj.samples.append(oracle.samples)
         traj.halves.append(result.half)
         if on_step is not None:
             on_step(t + 1)
     return traj
+
+
+# ---- inexact and sampled solvers (nashproof.inexact, issue 11): registered here, built from specs
+from .inexact import INEXACT, InexactSolver  # noqa: E402
+from .inexact import build as build_inexact  # noqa: E402
+
+SOLVERS.update(INEXACT)
