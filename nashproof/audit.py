@@ -18,6 +18,7 @@ comparison uses the log-ratio max_y |log π_cand(y) − log π_map(y)|, a relati
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import statistics
@@ -344,8 +345,7 @@ class _Battery:
         answers: list[Answer] = []
         if self.opts.batched:
             a = self.w.call(np.stack(pis), np.stack(Ps), np.stack(refs), float(beta), eta, t, slot, self.opts.sampled)
-            answers = [Answer(None if a.out is None else a.out[c], a.problem, a.dtype, a.fatal)
-                       for c in range(len(pis))]
+            answers = [dataclasses.replace(a, out=None if a.out is None else a.out[c]) for c in range(len(pis))]
         else:
             for c in range(len(pis)):
                 answers.append(self.w.call(pis[c], Ps[c], refs[c], float(beta), eta, t,
@@ -400,11 +400,11 @@ def _eta_passed(declared: str, step: StepSpec, beta: Fraction, t: int) -> float:
     return step.passed(declared, beta, t)
 
 
-def _canonical(declared: str, step: StepSpec, beta: Fraction, t: int) -> float:
+def _canonical(declared: str, step: StepSpec, beta: Fraction, t: int, e: Fraction | None = None) -> float:
     """The step in Nash-MP/MMD's normalisation (sets the size S of the logits in the tolerance)."""
     if step.kind == "schedule":
         return float(Fraction(2) / (beta * (t + 2)))
-    e = step.solver_eta(declared, beta)
+    e = step.solver_eta(declared, beta) if e is None else e
     assert e is not None
     if declared in ("extragradient", "omd"):
         return float(e / (1 - e * beta)) if e * beta < 1 else float(1 / beta) * 1e3
@@ -552,8 +552,11 @@ def _conformance(bat: _Battery, declared: str, step: StepSpec) -> dict[Fraction,
             eta_f = _fit_declared(declared, [_to_obs(o, 1.0) for o in group], float(beta))
             if eta_f is not None:
                 fitted[beta] = eta_f
+                for o in group:  # the tolerance's size S follows the fitted step
+                    o.eta = _canonical(declared, step, beta, o.t, eta_f)
         parts = [f"β = {fraction_str(b)}: {step_forms(declared, float(e), float(b))}" for b, e in fitted.items()]
-        report.fitted = _in_own_terms(declared, fitted) + ("; " if parts else "") + "; ".join(parts)
+        rel = 1e-9 if all(o.u == U and o.stderr is None for o in bat.obs) else 1e-5
+        report.fitted = _in_own_terms(declared, fitted, rel) + ("; " if parts else "") + "; ".join(parts)
         if len(fitted) < len(by_beta):
             report.findings.append(Finding("identification", True, f"no step of {declared} fits the steps at some β"))
     z = _z(bat.opts.confidence, len(bat.obs) * max(o.pi.size for o in bat.obs)) if bat.opts.samples > 0 else 0.0
@@ -603,28 +606,28 @@ def _fit_declared(declared: str, obs: list[Obs], beta: float) -> Fraction | None
     return short if short.denominator <= 1000 else Fraction(value)
 
 
-def _in_own_terms(declared: str, fitted: dict[Fraction, Fraction]) -> str:
+def _in_own_terms(declared: str, fitted: dict[Fraction, Fraction], rel: float = 1e-9) -> str:
     """Say which form of the step is constant across β (the candidate's own hyperparameter)."""
     if not fitted:
         return "no step fits"
-    etas = {b: float(e) for b, e in fitted.items()}
-    if declared == "extragradient":
-        etas = {b: e / (1 - e * float(b)) for b, e in etas.items()}
-    if declared == "omd":
-        etas = {b: e / (1 - e * float(b)) for b, e in etas.items()}
-    if len(etas) < 2:
+    if len(fitted) < 2:
         return "fitted step"
+    own = [float(e) for e in fitted.values()]
+    canon = {b: float(e) for b, e in fitted.items()}
+    if declared in ("extragradient", "omd"):
+        canon = {b: e / (1 - e * float(b)) for b, e in canon.items()}
 
     def same(vals: list[float]) -> bool:
-        return max(vals) - min(vals) <= 1e-9 * max(abs(v) for v in vals)
+        return max(vals) - min(vals) <= rel * max(abs(v) for v in vals)
 
-    if same([float(e) for e in fitted.values()]):
-        return f"constant {'η_e' if declared == 'extragradient' else 'η'} = {show(float(next(iter(fitted.values()))))}"
-    if same([e * float(b) for b, e in etas.items()]):
-        g = next(e * float(b) for b, e in etas.items())
-        return f"constant γ = ηβ = {show(g)} (the step scales as 1/β)"
-    if declared in ("nash-mp", "extragradient") and same([e / (1 + e * float(b)) for b, e in etas.items()]):
-        return f"constant EGPO η_e = {show(next(e / (1 + e * float(b)) for b, e in etas.items()))}"
+    name = "η_e" if declared == "extragradient" else "η"
+    if same(own):
+        return f"constant {name} = {show(own[0], rel)}"
+    family = "Nash-MP" if declared == "extragradient" else "MMD"
+    if same(list(canon.values())):
+        return f"constant {family} η = {show(next(iter(canon.values())), rel)} (the declared {name} varies with β)"
+    if same([e * float(b) for b, e in canon.items()]):
+        return f"constant γ = ηβ = {show(next(e * float(b) for b, e in canon.items()), rel)} (the step scales as 1/β)"
     return "the step depends on β"
 
 
