@@ -157,6 +157,8 @@ class StepSpec:
         return float(eta)
 
     def describe(self) -> str:
+        if self.kind == "eta" and self.value == 0:
+            return "its default step"
         return {"schedule": "η_t = 2/(β(t+2))", "auto": "fitted (--eta auto)", "eta": f"η = {fraction_str(self.value)}",
                 "gamma": f"γ = ηβ = {fraction_str(self.value)}", "eta_e": f"η_e = {fraction_str(self.value)}",
                 "lr": f"lr = {fraction_str(self.value)}, temp = {fraction_str(self.temp or Fraction(0))}"}[self.kind]

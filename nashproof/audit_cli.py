@@ -98,12 +98,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 EPILOG = """exit codes: 0 consistent with the declaration, 1 flagged, 2 bad input, 3 inconclusive (a trace whose
-digits cannot decide), 4 numerical failure. The candidate's own exit or output never sets the code.
+digits cannot decide, or the time budget ran out), 4 numerical failure. The candidate never sets the code.
 The candidate is update(pi, P, ref, beta, eta) -> pi_next on one context (numpy float64 in; float64 or
 float32 arrays, lists or torch tensors out); it may also take t= (step index) and state= (then it returns
 (pi_next, state)). It runs in a separate process with a time and memory limit.
 step forms (--eta): 2 | gamma=1/10 (γ = ηβ) | eta_e=1/2 (EGPO) | lr=1/5,temp=1/20 (MMD) | auto (fit it)
-  | schedule (nash-md's η_t = 2/(β(t+2)), the default for nash-md)
+  | schedule (nash-md's η_t = 2/(β(t+2)), the default for nash-md); the candidate's eta is the value given
+  in the form given (γ, η_e or lr).
 examples:
   nashproof audit --solver my_impl.py:update --declared nash-mp --eta 2
   nashproof audit --solver my_impl.py:update --declared mmd --eta auto
