@@ -51,7 +51,7 @@ from .claims import L1_half, builtin_catalogue
 from .errors import InputError
 from .families import load_game
 from .games import Context, Game, single
-from .numbers import fraction_str, parse_positive
+from .numbers import check_beta, fraction_str, parse_positive
 from .numeric import NumericGame, Oracle
 from .plugins import import_user_module
 from .solvers import Solver, make_solver
@@ -65,6 +65,8 @@ DECLARABLE = ("nash-mp", "nash-md", "mmd", "omd", "extragradient", "proximal-poi
 BATTERY = ("cyclic:n=5,skew=1/3", "transitive:n=4,skew=1/2", "random:n=6,seed=3,skew=1/2",
            "contextual:n=4,contexts=2,skew=1/2", "ties:n=4,skew=1/2", "bradley-terry:n=4,skew=1/3")
 DEFAULT_BETAS = (Fraction(1, 20), Fraction(1, 2))
+#: Accepted range of a declared step (beyond it the candidate's float arithmetic overflows or underflows).
+ETA_MIN, ETA_MAX = Fraction(1, 10**9), Fraction(10**6)
 
 
 # ------------------------------------------------------------------ loading (in-process, for API users)
@@ -109,6 +111,11 @@ class StepSpec:
             raise InputError("--eta max is not an audit step: give the step the candidate uses, or --eta auto")
         parts = dict(p.partition("=")[::2] for p in t.split(",")) if "=" in t else {"eta": t}
         keys = set(parts)
+        for key, value in parts.items():
+            what = "--eta" if key == "eta" else f"--eta {key}"
+            x = parse_positive(value, what)
+            if not ETA_MIN <= x <= ETA_MAX:
+                raise InputError(f"{what} must be in [1e-9, 1e6], got {value.strip()[:30]}")
         if keys == {"eta"}:
             return StepSpec("eta", parse_positive(parts["eta"], "--eta"))
         if keys == {"gamma"}:
@@ -425,6 +432,8 @@ def audit_update(candidate: Update | str, declared: str, eta: Fraction | StepSpe
                                                   else StepSpec.parse(None, declared))
     if step.kind == "lr" and step.temp is not None:
         betas = [step.temp]
+    for beta in betas:
+        check_beta(beta)
     for beta in betas:
         e = step.solver_eta(declared, beta)
         if step.kind != "auto":

@@ -42,7 +42,7 @@ from .claims import L1_half, builtin_catalogue
 from .errors import InputError
 from .families import load_game
 from .games import Game, game_from_dict
-from .numbers import fraction_str, parse_positive, parse_rational
+from .numbers import check_beta, fraction_str, parse_positive, parse_rational
 from .verify import check_claim, from_iterates
 
 F64 = npt.NDArray[np.float64]
@@ -167,7 +167,7 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
         game = game_from_dict(g, "trace")
     else:
         raise InputError("trace: 'game' must be a family spec string or a game object")
-    beta = parse_positive(data["beta"], "trace beta")
+    beta = check_beta(parse_positive(data["beta"], "trace beta"))
     if eta is None and "eta" in data:
         if not isinstance(data["eta"], str | int):
             raise InputError("trace: 'eta' must be a number or a step form such as \"gamma=1/10\"")
