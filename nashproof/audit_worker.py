@@ -217,13 +217,12 @@ class Worker:
     """A candidate behind a process boundary: ``call`` returns a validated array or a problem."""
 
     def __init__(self, target: Update | str, timeout: float, memory_mb: int = 4096, seed: int = 0,
-                 load_timeout: float = 30.0, budget: float = math.inf) -> None:
+                 load_timeout: float = 50.0, budget: float = math.inf) -> None:
         self.target = target
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.seed = seed
         self.load_timeout = max(load_timeout, timeout)
-        self.deadline = time.monotonic() + budget
         self.cwd = os.getcwd()
         self.workdir = tempfile.mkdtemp(prefix="nashproof-audit-")
         self.accepts: set[str] = set()
@@ -233,6 +232,7 @@ class Worker:
         self._proc: mp.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._start()
+        self.deadline = time.monotonic() + budget  # the calls' budget starts once the module is loaded
 
     def _start(self) -> None:
         ctx = mp.get_context("fork")
