@@ -9,6 +9,7 @@ numbers for the mpmath backend); scalars are the backend's own number type. A ne
 from __future__ import annotations
 
 import math
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from fractions import Fraction
@@ -116,11 +117,17 @@ class MpmathBackend(Backend):
         self._exp = np.frompyfunc(self.ctx.exp, 1, 1)
         self._log = np.frompyfunc(self.ctx.log, 1, 1)
         self._expm1 = np.frompyfunc(self.ctx.expm1, 1, 1)
+        self._scalars: dict[Number | str, Scalar] = {}
 
     def scalar(self, x: Number | str) -> Scalar:
-        if isinstance(x, Fraction):
-            return self.ctx.mpf(x.numerator) / x.denominator
-        return self.ctx.mpf(x)
+        hit = self._scalars.get(x)
+        if hit is not None:
+            return hit
+        value = self.ctx.mpf(x.numerator) / x.denominator if isinstance(x, Fraction) else self.ctx.mpf(x)
+        if len(self._scalars) >= 4096:  # solvers ask for the same few constants (η, ηβ, 1 + ηβ) every step
+            self._scalars.clear()
+        self._scalars[x] = value
+        return value
 
     def vector(self, xs: Sequence[Number]) -> Vec:
         out = np.empty(len(xs), dtype=object)
@@ -226,35 +233,33 @@ class FloatBackend(Backend):
 
 
 def float_matrix(rows: Sequence[Sequence[Number]]) -> Vec:
-    """The float64 matrix nearest to exact entries, converted in one vectorised step.
+    """The float64 matrix of exact entries, ``float(x)`` entry by entry, converted in one vectorised step.
 
-    Numerators and denominators below 2⁵³ are exact in float64, and one IEEE division rounds
-    correctly, so ``num / den`` equals ``float(Fraction)`` entry by entry. Larger entries fall back
-    to ``float()`` one by one.
+    Each distinct entry object is converted once (family games share a few Fraction objects, so an
+    n = 2048 matrix takes a handful of conversions), then spread by numpy indexing.
     """
     m, k = len(rows), len(rows[0]) if rows else 0
-    try:
-        num = np.fromiter((_numerator(x) for row in rows for x in row), dtype=np.int64, count=m * k)
-        den = np.fromiter((_denominator(x) for row in rows for x in row), dtype=np.int64, count=m * k)
-    except (OverflowError, TypeError, ValueError):
-        num = den = np.zeros(0, dtype=np.int64)
-    limit = 2**53
-    if num.size != m * k or not np.all((num >= -limit) & (num <= limit) & (den > 0) & (den <= limit)):
-        return np.array([[float(x) for x in row] for row in rows], dtype=np.float64).reshape(m, k)
-    out: Vec = (num.astype(np.float64) / den.astype(np.float64)).reshape(m, k)
+    flat = [x for row in rows for x in row]
+    if len(flat) != m * k:
+        raise ValueError("a matrix needs rows of equal length")
+    if not flat:
+        return np.zeros((m, k), dtype=np.float64)
+    ids = np.fromiter(map(id, flat), dtype=np.int64, count=len(flat))
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    values = np.array([float(flat[i]) for i in first], dtype=np.float64)
+    out: Vec = values[inverse.reshape(-1)].reshape(m, k)
     return out
 
 
-def _numerator(x: Number) -> int:
-    if isinstance(x, float):
-        raise TypeError("float entry")
-    return x.numerator
+def blas_threads() -> int:
+    """BLAS threads for a command: ``NASHPROOF_BLAS_THREADS`` (a positive integer), else 1.
 
-
-def _denominator(x: Number) -> int:
-    if isinstance(x, float):
-        raise TypeError("float entry")
-    return x.denominator
+    One by default, deliberately: the dense work here is matrix-vector products and n ≤ 2048 solves,
+    and on a loaded 2-core machine OpenBLAS's threads spin against each other (measured: the
+    float64 continuation at n = 128 about 300× slower, 50 Nash-MP steps at n = 2048 3–4× slower).
+    """
+    raw = os.environ.get("NASHPROOF_BLAS_THREADS", "1")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
 
 
 BACKENDS = ("mpmath", "float")

@@ -22,10 +22,28 @@ from .games import Context, Game
 from .numbers import check_beta
 from .numeric import LogPolicy, numeric_game
 
+#: BLAS threads for the equilibrium's dense float64 solves. One: on a loaded machine OpenBLAS's
+#: threads spin against each other (the continuation at n = 128 was about 100× slower with two).
+BLAS_THREADS = 1
 #: Trial steps of the damped Newton's line search before it gives up (the step shrinks ×½ each time).
 MAX_HALVINGS = 40
 #: Iterations of the simplified Newton polish (each gains about as many digits as float64 has).
 MAX_POLISH = 400
+
+
+def tolerance(b: Backend, n: int, scale: Scalar) -> float:
+    """The residual a Newton solve aims at: 64·n·ε, times scale/1000 when the scale 1/β exceeds 1000.
+
+    F involves scale·Pπ, whose rounding is about ε·scale: at β = 1e-9 no solve gets below ~1e-7·ε·10⁹.
+    """
+    return float(b.eps) * 64 * n * max(1.0, abs(float(scale)) / 1000)
+
+
+def _float_tolerance(scale: float) -> tuple[float, float]:
+    """(target, acceptance) of a float64 continuation stage at this scale: 1e-13 and 1e-10, or the
+    rounding of scale·Pπ (about ε·scale) when that is larger."""
+    eps = float(np.finfo(np.float64).eps)
+    return max(1e-13, 16 * eps * scale), max(1e-10, 1e3 * eps * scale)
 
 
 def _residual(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec) -> tuple[Vec, Vec, Vec]:
@@ -67,7 +85,7 @@ def _jacobian(b: Backend, P: Vec, scale: Scalar, pi: Vec, s: Vec) -> Vec:
 def _newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: float | None,
             max_iter: int) -> tuple[Vec, float, float]:
     n = len(x0)
-    tol_v = tol if tol is not None else float(b.eps) * 64 * n
+    tol_v = tol if tol is not None else tolerance(b, n, scale)
     x = b.log_normalize(x0)
     F, pi, s = _residual(b, P, base, scale, x)
     fnorm = _norm(F)
@@ -117,7 +135,7 @@ def polish(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: float | N
     Falls back to the full damped Newton in ``b`` when the iteration does not contract.
     """
     n = len(x0)
-    tol_v = tol if tol is not None else float(b.eps) * 64 * n
+    tol_v = tol if tol is not None else tolerance(b, n, scale)
     fb = FloatBackend()
     xf = fb.log_normalize(np.asarray(x0, dtype=np.float64))
     with np.errstate(all="ignore"):
@@ -158,30 +176,25 @@ def _simplified_newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, inv
 def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> tuple[Vec, float, float]:
     """Solve x = normalize(base + scale·P eˣ): float64 Newton first, then polish in ``b``."""
     fb = FloatBackend()
-    xf, _, _ = softmax_fixed_point(fb, fb.convert(P), fb.convert(base), np.float64(float(scale)),
-                                   fb.convert(x0), tol=1e-13, max_iter=100)
-    if isinstance(b, FloatBackend) or not fb.is_finite(xf):
-        start = x0 if not fb.is_finite(xf) else b.convert(xf)
-        x, res, step = softmax_fixed_point(b, P, base, scale, start)
-    else:
-        x, res, step = polish(b, P, base, scale, xf)
-    if not res <= float(b.eps) * 1e6 * len(x0):
+    with threadpool_limits(BLAS_THREADS):
+        xf, _, _ = softmax_fixed_point(fb, fb.convert(P), fb.convert(base), np.float64(float(scale)),
+                                       fb.convert(x0), tol=1e-13, max_iter=100)
+        if isinstance(b, FloatBackend) or not fb.is_finite(xf):
+            start = x0 if not fb.is_finite(xf) else b.convert(xf)
+            x, res, step = softmax_fixed_point(b, P, base, scale, start)
+        else:
+            x, res, step = polish(b, P, base, scale, xf)
+    if not res <= tolerance(b, len(x0), scale) * 1e6 / 64:
         raise SolverError(f"Newton solve of a proximal fixed point did not converge (residual {res:.2e})")
     return x, res, step
 
 
 def _float_solve(P: Vec, logref: Vec, inv_beta: float) -> Vec:
-    """Continuation in the scale 1/β, from a scale where the map contracts (BLAS on one thread).
+    """Continuation in the scale 1/β, from a scale where the map contracts.
 
     The scale grows by up to ×2 while Newton converges from the previous solution, and the growth
-    is halved (towards ×1) whenever it does not. One BLAS thread: these are small dense solves, and
-    on a loaded machine OpenBLAS's threads spin against each other (about 100× slower measured).
+    is halved (towards ×1) whenever it does not.
     """
-    with threadpool_limits(1):
-        return _continuation(P, logref, inv_beta)
-
-
-def _continuation(P: Vec, logref: Vec, inv_beta: float) -> Vec:
     fb = FloatBackend()
     scale = min(1.0, inv_beta)
     x, _, _ = softmax_fixed_point(fb, P, logref, np.float64(scale), fb.log_normalize(logref.copy()),
@@ -189,11 +202,12 @@ def _continuation(P: Vec, logref: Vec, inv_beta: float) -> Vec:
     growth = 1.5
     while scale < inv_beta:
         target = min(inv_beta, scale * growth)
+        aim, accept = _float_tolerance(target)
         try:
-            y, res, _ = softmax_fixed_point(fb, P, logref, np.float64(target), x, tol=1e-13, max_iter=60)
+            y, res, _ = softmax_fixed_point(fb, P, logref, np.float64(target), x, tol=aim, max_iter=60)
         except SolverError:
             res = math.inf
-        if res <= 1e-10:
+        if res <= accept:
             x, scale, growth = y, target, min(2.0, 1 + (growth - 1) * 1.5)
         else:
             growth = 1 + (growth - 1) / 2
@@ -211,13 +225,19 @@ class Certificate:
     last_step: float
     exploitability: Scalar
     correct_digits: int
+    exploitability_rounding: float = 0.0  # estimate of the rounding in ``exploitability``
 
     def as_dict(self, b: Backend) -> dict[str, object]:
+        """Exploitability is ≥ 0 in exact arithmetic: a value that rounding made negative (within
+        ``exploitability_rounding``) is shown as 0."""
+        expl = self.exploitability
+        clamp = expl < 0 and -expl <= self.exploitability_rounding
         return {
             "working_digits": self.digits,
             "fixed_point_residual": f"{self.residual:.3e}",
             "last_newton_step": f"{self.last_step:.3e}",
-            "exploitability": b.to_str(self.exploitability, 20),
+            "exploitability": "0" if clamp else b.to_str(expl, 20),
+            "exploitability_rounding": f"{self.exploitability_rounding:.1e}",
             "estimated_correct_digits": self.correct_digits,
         }
 
@@ -238,7 +258,7 @@ class Equilibrium:
 def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int = 15) -> Equilibrium:
     """π*_β of every context at the backend's precision (internally ``guard`` extra digits)."""
     check_beta(beta)
-    from .metrics import exploitability  # local import: metrics needs this module's types
+    from .metrics import exploitability, rounding_floor  # local import: metrics needs this module's types
 
     fb = FloatBackend()
     work: Backend = working_backend(backend.digits + guard) if isinstance(backend, MpmathBackend) else fb
@@ -248,20 +268,21 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
     logs: list[Vec] = []
     worst_res, worst_step = 0.0, 0.0
     for c in range(ng.k):
-        x = _float_solve(ngf.P[c], ngf.logref[c], float(inv_beta))
-        if work is fb:
-            x, res, step = softmax_fixed_point(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
-        else:
-            x, res, step = polish(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
-        tol = float(work.eps) * 1e6 * game.n
-        if not res <= tol:
+        with threadpool_limits(BLAS_THREADS):
+            x = _float_solve(ngf.P[c], ngf.logref[c], float(inv_beta))
+            if work is fb:
+                x, res, step = softmax_fixed_point(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
+            else:
+                x, res, step = polish(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
+        if not res <= tolerance(work, game.n, inv_beta) * 1e6 / 64:
             raise SolverError(f"equilibrium Newton did not converge in context {c} (residual {res:.2e})")
         worst_res, worst_step = max(worst_res, res), max(worst_step, step)
         logs.append(x)
     expl = ng.average([exploitability(ng, c, logs[c], work.scalar(beta)) for c in range(ng.k)])
     err = max(worst_res, float(work.eps))
     correct = int(min(backend.digits, -np.log10(err) - 2)) if err > 0 else backend.digits
-    cert = Certificate(work.digits, worst_res, worst_step, expl, correct)
+    floor = rounding_floor(ng, logs, logs, work.scalar(beta))
+    cert = Certificate(work.digits, worst_res, worst_step, expl, correct, floor)
     out = [backend.convert(x) for x in logs]
     return Equilibrium(beta, backend, out, cert)
 

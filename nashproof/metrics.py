@@ -89,11 +89,33 @@ class Metrics:
         return value
 
 
+#: Metrics that are ≥ 0 for every policy in exact arithmetic.
+NONNEGATIVE = frozenset({"kl", "kl_reverse", "l1", "l1_sq", "exploitability", "gap", "exploitability_unreg",
+                         "span", "span_avg"})
+
+
+def rounding_floor(ng: NumericGame, logpi: LogPolicy, star: LogPolicy, beta: Scalar) -> float:
+    """An estimate of the rounding in a metric of ``logpi`` at the backend's precision (not a bound):
+    100·n·ε·(1 + max|log π| + max|log π*|)·(1 + β), the checker's floor with β's weight added."""
+    scale = 1 + max(abs(float(x)) for lp in (*logpi, *star) for x in lp)
+    return 100 * ng.n * float(ng.backend.eps) * scale * (1 + abs(float(beta)))
+
+
+def shown(ng: NumericGame, name: str, value: Scalar, floor: float, digits: int) -> tuple[str, str]:
+    """(text, JSON) of a metric. A metric that is ≥ 0 in exact arithmetic but came out negative within
+    the rounding floor is shown as ``< floor`` in text and clamped to 0 in JSON; a negative value
+    beyond the floor is shown as it is (it would be a defect, not rounding)."""
+    b = ng.backend
+    if name in NONNEGATIVE and value < 0 and -value <= floor * (1 + abs(float(value))):
+        return f"< {floor:.1e}", "0"
+    text = b.to_str(value, digits)
+    return text, text
+
+
 def _context_metrics(ng: NumericGame, c: int, logpi: Vec, ref: Reference, beta: Scalar) -> dict[str, Scalar]:
     """Every metric of one context: π = exp(log π) and Pπ are computed once and shared."""
     b = ng.backend
-    pi = b.exp(logpi)
-    field_ = ng.P[c] @ pi
+    pi, field_ = ng.field_of(c, logpi)
     logstar, star = ref.logpi[c], ref.probs[c]
     expl = _exploitability(ng, c, logpi, pi, field_, beta)
     dist = sum(abs(t) for t in pi - star)

@@ -14,6 +14,8 @@ from .games import Game
 
 #: A policy: one vector of normalised log-probabilities per context.
 LogPolicy = list[Vec]
+#: How many queried vectors a NumericGame remembers π and Pπ of (two per context and Nash-MP step).
+PRODUCTS_KEPT = 4096
 
 
 @dataclass
@@ -26,9 +28,13 @@ class NumericGame:
     ref: list[Vec] = field(init=False)
     logref: list[Vec] = field(init=False)
     weights: list[Scalar] = field(init=False)
+    #: π = exp(log π) and Pπ of recently queried vectors (keyed by the vector's id; the vector is kept),
+    #: so the metrics of an iterate reuse what the iteration computed.
+    products: OrderedDict[int, tuple[Vec, Vec, Vec]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         b = self.backend
+        self.products = OrderedDict()
         self.P = [b.matrix(c.preference) for c in self.game.contexts]
         self.ref = [b.vector(c.reference) for c in self.game.contexts]
         self.logref = [_log_reference(b, c.reference, r) for c, r in zip(self.game.contexts, self.ref)]
@@ -48,6 +54,18 @@ class NumericGame:
         for w, v in zip(self.weights, values):
             total = total + w * v
         return total
+
+    def field_of(self, c: int, logpi: Vec) -> tuple[Vec, Vec]:
+        """π = exp(log π) and Pπ in context c, computed once per vector and remembered."""
+        hit = self.products.get(id(logpi))
+        if hit is not None and hit[0] is logpi:
+            return hit[1], hit[2]
+        pi = self.backend.exp(logpi)
+        out = self.P[c] @ pi
+        self.products[id(logpi)] = (logpi, pi, out)
+        while len(self.products) > PRODUCTS_KEPT:
+            self.products.popitem(last=False)
+        return pi, out
 
     def probs(self, logpi: LogPolicy) -> list[Vec]:
         return [self.backend.exp(lp) for lp in logpi]
@@ -106,7 +124,7 @@ class Oracle:
 
     def query(self, logsigma: LogPolicy) -> list[Vec]:
         self.count += 1
-        return [P @ self.ng.backend.exp(ls) for P, ls in zip(self.ng.P, logsigma)]
+        return [self.ng.field_of(c, ls)[1] for c, ls in enumerate(logsigma)]
 
 
 def check_log_policy(ng: NumericGame, logpi: LogPolicy, who: str) -> None:
@@ -119,6 +137,6 @@ def check_log_policy(ng: NumericGame, logpi: LogPolicy, who: str) -> None:
             raise SolverError(f"{who} returned a policy of shape {getattr(lp, 'shape', '?')} in context {c}")
         if not b.is_finite(lp):
             raise SolverError(f"{who} returned a non-finite or zero probability in context {c}")
-        total = sum(b.exp(lp))
+        total = sum(ng.field_of(c, lp)[0])  # π and Pπ are kept for the next query and the metrics
         if abs(total - 1) > 1000 * b.eps * ng.n:
             raise SolverError(f"{who} returned probabilities summing to {b.to_str(total, 8)} in context {c}")

@@ -160,7 +160,12 @@ class NashMD(Solver):
 
 
 class OMD(Solver):
-    """Online mirror descent / self-play (INPO-type), Munos eq. 8 (1 query). A negative control."""
+    """Online mirror descent / self-play (INPO-type), Munos eq. 8 (1 query).
+
+    (1 − ηβ) log π + ηβ log π_ref + ηPπ is exactly MMD at step η/(1 − ηβ) (divide by 1/(1 − ηβ) =
+    1 + η'β with η' = η/(1 − ηβ)): for fixed ηβ < 1 it converges linearly to π*_β like MMD. It is
+    not a negative control; :class:`MWU` is.
+    """
 
     name = "omd"
     title = "Online mirror descent"
@@ -182,6 +187,27 @@ class OMD(Solver):
             b.log_normalize(logpi[c] * b.scalar(1 - eb) + ng.logref[c] * b.scalar(eb) + q[c] * b.scalar(self.eta))
             for c in range(ng.k)
         ])
+
+
+class MWU(Solver):
+    """Multiplicative weights: mirror descent on the unregularized preference (1 query). A negative control.
+
+    log π_{t+1} = log π_t + η P π_t − log Z: it ignores β and π_ref, and its last iterate cycles
+    (does not converge) on rock-paper-scissors-like games.
+    """
+
+    name = "mwu"
+    title = "Multiplicative weights (unregularized)"
+    queries_per_step = 1
+
+    @staticmethod
+    def default_eta(beta: Fraction) -> Fraction:
+        return Fraction(1, 2)
+
+    def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step:
+        b = ng.backend
+        q = oracle.query(logpi)
+        return Step([b.log_normalize(logpi[c] + b.scalar(self.eta) * q[c]) for c in range(ng.k)])
 
 
 class Extragradient(Solver):
@@ -247,7 +273,7 @@ class ProximalPoint(Solver):
 
 
 SOLVERS: dict[str, type[Solver]] = {
-    cls.name: cls for cls in (NashMP, NashMD, OMD, MMD, Extragradient, ProximalPoint)
+    cls.name: cls for cls in (NashMP, NashMD, OMD, MMD, Extragradient, ProximalPoint, MWU)
 }
 
 

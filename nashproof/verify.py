@@ -134,7 +134,7 @@ def _series(ng: NumericGame, star: LogPolicy, beta: Fraction, policies: list[Log
             series[name].append(mp.mpf(m.get(name)))
         half = halves[t] if t < len(halves) else None
         l1h = mp.zero if half is None else mp.mpf(
-            max(sum(abs(v) for v in b.exp(h) - s) for h, s in zip(half, ref.probs)))
+            max(sum(abs(v) for v in ng.field_of(c, h)[0] - s) for c, (h, s) in enumerate(zip(half, ref.probs))))
         series["l1_half"].append(l1h)
         scale.append(1 + max(abs(float(x)) for lp_c in lp for x in lp_c) + star_scale)
     return series, scale
@@ -159,9 +159,22 @@ _COMPUTED_STATICS = ("kl_ref_star", "p_ref_star")
 
 
 def _pi_ref_is_equilibrium(game: Game) -> bool:
-    """Exact test: Pπ_ref constant in every context means π* = π_ref (and every solver stays there)."""
-    return all(len({sum((p * r for p, r in zip(row, c.reference)), Fraction(0)) for row in c.preference}) == 1
-               for c in game.contexts)
+    """Exact test: Pπ_ref constant in every context means π* = π_ref (and every solver stays there).
+
+    In integers over common denominators, stopping at the first row that differs.
+    """
+    for c in game.contexts:
+        den = math.lcm(*{x.denominator for row in c.preference for x in row})
+        ref_den = math.lcm(*{r.denominator for r in c.reference})
+        ref = [r.numerator * (ref_den // r.denominator) for r in c.reference]
+        first = None
+        for row in c.preference:
+            value = sum(x.numerator * (den // x.denominator) * r for x, r in zip(row, ref))
+            if first is None:
+                first = value
+            elif value != first:
+                return False
+    return True
 
 
 @dataclass
