@@ -19,7 +19,7 @@ from .files import read_text
 from .inexact import INEXACT
 from .numbers import MAX_ACTIONS, MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive
 from .solvers import SOLVERS, make_solver
-from .verify import Verdict, check_claim, check_dimension, collect, eta_bar_below
+from .verify import STATUSES, Verdict, check_claim, check_dimension, collect, eta_bar_below
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def parse_eta(text: object, beta: Fraction) -> Fraction | None:
 
 
 #: Outcomes a suite may declare in ``expect``.
-EXPECT_STATUSES = ("pass", "violated", "inconclusive", "not-applicable")
+EXPECT_STATUSES = STATUSES
 #: Bounds on a suite's integers (the same as the command line's).
 MAX_STEPS = 100_000
 MAX_SIZES = 64
