@@ -207,7 +207,7 @@ class MWU(Solver):
     def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step:
         b = ng.backend
         q = oracle.query(logpi)
-        return Step([b.log_normalize(logpi[c] + b.scalar(self.eta) * q[c]) for c in range(ng.k)])
+        return Step([b.log_normalize(logpi[c] + q[c] * b.scalar(self.eta)) for c in range(ng.k)])
 
 
 class Extragradient(Solver):
