@@ -16,6 +16,7 @@ from .claims import Catalogue
 from .errors import InputError
 from .families import load_game
 from .files import read_text
+from .inexact import INEXACT
 from .numbers import MAX_ACTIONS, MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive, parse_rational
 from .solvers import SOLVERS, make_solver
 from .verify import STATUSES, Verdict, check_claim, check_dimension, collect, eta_bar_below
@@ -195,7 +196,7 @@ def _solvers(block: dict[str, object], where: str) -> list[tuple[str, object]]:
             name, eta = _str(item.get("name"), w, "name"), item.get("eta")
         else:
             name, eta = _str(item, where, f"solvers[{i}]"), None
-        if name.partition(":")[0] not in SOLVERS:  # inexact solvers: name:key=value,... (nashproof.inexact)
+        if name.partition(":")[0] not in SOLVERS and name.partition(":")[0] not in INEXACT:  # nashproof.inexact
             raise InputError(f"{w}: unknown solver {name!r}; choose from {', '.join(SOLVERS)}")
         out.append((name, eta))
     return out
