@@ -120,7 +120,8 @@ def _catalogue(modules: list[str] | None) -> Catalogue:
 def _row(r: TargetResult) -> list[str]:
     c = r.confirmation
     inst = r.instance
-    return [r.target.label, mpmath.nstr(c.ratio, 12) if c else "-", mpmath.nstr(c.error, 2) if c else "-",
+    return [r.target.label, mpmath.nstr(c.ratio, 12) if c else "-", mpmath.nstr(1 - c.ratio, 3) if c else "-",
+            mpmath.nstr(c.error, 2) if c else "-",
             c.status if c else "-", str(inst.game.n) if inst else "-", fraction_str(inst.beta) if inst else "-",
             (fraction_str(inst.eta) if inst.eta is not None else "default") if inst else "-",
             str(r.evaluations), f"{r.seconds:.1f}"]
@@ -151,7 +152,7 @@ def _run_search(args: argparse.Namespace) -> int:
         out["targets"] = [r.as_dict() for r in results]
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
-        print(table(["target", "ratio", "error", "verdict", "n", "β", "η", "evals", "cpu s"],
+        print(table(["target", "ratio", "1 − ratio", "error", "verdict", "n", "β", "η", "evals", "cpu s"],
                     [_row(r) for r in results]))
         if best is not None and best.instance is not None and best.confirmation is not None:
             inst = best.instance
