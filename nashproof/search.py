@@ -69,7 +69,7 @@ mp = mpmath.mp
 SEARCHABLE = ("step", "bound", "static")
 #: Points whose float64 ratio is less accurate than this (estimated) are not used by the search.
 FLOAT_TOLERANCE = 1e-6
-_PARAMS = ("beta", "eta", "k", "n", "N", "schedule", "start_ref", "epsilon", "C")
+_PARAMS = ("beta", "eta", "k", "n", "N", "schedule", "start_ref", "rho_loc", "epsilon", "C")
 _ORDER = list(SYMBOLS)
 
 
