@@ -43,7 +43,7 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], jobs: int | None = None, dask
     """``[fn(x) for x in items]``, spread over ``jobs`` processes or the Dask scheduler at ``dask``.
 
     ``on_done(count)`` is called in this process as results arrive. Exceptions raised by a task are
-    re-raised here (the first one, in task order for local runs).
+    re-raised here (the first to fail).
     """
     if dask is not None:
         return _dask_map(fn, items, dask, on_done)
