@@ -279,13 +279,13 @@ SOLVERS: dict[str, type[Solver]] = {
 
 def make_solver(name: str, beta: Fraction, eta: Fraction | None = None, gamma: Fraction | None = None) -> Solver:
     base, _, params = name.partition(":")
-    if base in SOLVERS and issubclass(SOLVERS[base], InexactSolver):  # inexact solvers take key=value parameters
+    if base.strip() in INEXACT:  # inexact and sampled solvers take key=value parameters (nashproof.inexact)
         if gamma is not None:
             raise InputError("--gamma is Nash-MP's alternative normalisation; inexact solvers take --eta")
         return build_inexact(base.strip(), beta, eta, params)
     cls = SOLVERS.get(name)
     if cls is None:
-        raise InputError(f"unknown solver {name!r}; choose from {', '.join(SOLVERS)}")
+        raise InputError(f"unknown solver {name!r}; choose from {', '.join([*SOLVERS, *INEXACT])}")
     if gamma is not None:
         if cls is not NashMP:
             raise InputError("--gamma is Nash-MP's alternative normalisation; other solvers take --eta")
@@ -314,11 +314,14 @@ def run(
     init: LogPolicy | None = None,
     on_step: Callable[[int], None] | None = None,
 ) -> Trajectory:
-    """Run ``steps`` iterations from π_0 = π_ref (or ``init``) and keep every iterate."""
+    """Run ``steps`` iterations from π_0 = π_ref (or the game's start logits, or ``init``); keep every iterate."""
     if steps < 0:
         raise InputError(f"steps must be ≥ 0, got {steps}")
     ng = numeric_game(game, backend)
     oracle = Oracle(ng)
+    if init is None and not game.starts_at_reference():
+        init = [backend.log_normalize(backend.vector(c.start)) if c.start is not None else lr.copy()
+                for c, lr in zip(game.contexts, ng.logref)]
     logpi = [lr.copy() for lr in ng.logref] if init is None else init
     traj = Trajectory(game, solver, backend, [logpi], [0], [0], [])
     for t in range(steps):
@@ -334,8 +337,7 @@ def run(
     return traj
 
 
-# ---- inexact and sampled solvers (nashproof.inexact, issue 11): registered here, built from specs
-from .inexact import INEXACT, InexactSolver  # noqa: E402
+# ---- inexact and sampled solvers (nashproof.inexact, issue 11): a separate registry (SOLVERS stays the exact
+# methods), built from specs such as nash-mp-inexact:delta=1e-3,perturb=adversarial by make_solver
+from .inexact import INEXACT  # noqa: E402
 from .inexact import build as build_inexact  # noqa: E402
-
-SOLVERS.update(INEXACT)
