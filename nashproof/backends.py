@@ -12,12 +12,14 @@ import math
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from fractions import Fraction
 from typing import Any, TypeAlias
 
 import mpmath
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 from .errors import InputError
 
@@ -323,6 +325,18 @@ def blas_threads() -> int:
     """
     raw = os.environ.get("NASHPROOF_BLAS_THREADS", "1")
     return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+_CONTROLLER: list[ThreadpoolController] = []
+
+
+def blas_limit(threads: int) -> AbstractContextManager[object]:
+    """Limit BLAS to ``threads`` inside a ``with`` block (one controller is built per process: a
+    fresh ``threadpool_limits`` rescans the loaded libraries, about 0.5 ms a call)."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    limiter: AbstractContextManager[object] = _CONTROLLER[0].limit(limits=threads)
+    return limiter
 
 
 BACKENDS = ("mpmath", "float")

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_info
 
-from .backends import make_backend
+from .backends import blas_limit, make_backend
 from .equilibrium import _float_solve, solve_equilibrium
 from .families import load_game
 from .games import Game
@@ -60,7 +60,7 @@ def _continuation(n: int, threads: int) -> Callable[[], object]:
     ng = NumericGame(load_game(f"random:n={n},seed=1"), make_backend("float"))
 
     def go() -> object:
-        with threadpool_limits(threads):
+        with blas_limit(threads):
             return _float_solve(ng.P[0], ng.logref[0], float(1 / BETA))
 
     return go

@@ -8,9 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from threadpoolctl import threadpool_limits
-
-from .backends import BACKENDS, Backend, blas_threads, make_backend
+from .backends import BACKENDS, Backend, blas_limit, blas_threads, make_backend
 from .equilibrium import solve_equilibrium, von_neumann_winner
 from .errors import EXIT_BAD_INPUT, InputError, NashproofError
 from .families import FAMILIES, load_game
@@ -212,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return EXIT_BAD_INPUT
         handler: Handler = args.handler
-        with threadpool_limits(blas_threads()):
+        with blas_limit(blas_threads()):
             return handler(args)
     except NashproofError as exc:
         print(f"error: {exc}".replace("\n", " "), file=sys.stderr)

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from .backends import Backend, FloatBackend, MpmathBackend, Scalar, Vec, working_backend
+from .backends import Backend, FloatBackend, MpmathBackend, Scalar, Vec, blas_limit, working_backend
 from .errors import SolverError
 from .games import Context, Game
 from .numbers import check_beta
@@ -182,7 +181,7 @@ def _simplified_newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, inv
 def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> tuple[Vec, Scalar, Scalar]:
     """Solve x = normalize(base + scale·P eˣ): float64 Newton first, then polish in ``b``."""
     fb = FloatBackend()
-    with threadpool_limits(BLAS_THREADS):
+    with blas_limit(BLAS_THREADS):
         xf, _, _ = softmax_fixed_point(fb, fb.convert(P), fb.convert(base), np.float64(float(scale)),
                                        fb.convert(x0), tol=1e-13, max_iter=100)
         if isinstance(b, FloatBackend) or not fb.is_finite(xf):
@@ -275,7 +274,7 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
     logs: list[Vec] = []
     worst_res, worst_step = work.scalar(0), work.scalar(0)
     for c in range(ng.k):
-        with threadpool_limits(BLAS_THREADS):
+        with blas_limit(BLAS_THREADS):
             x = _float_solve(ngf.P[c], ngf.logref[c], float(inv_beta))
             if work is fb:
                 x, res, step = softmax_fixed_point(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
