@@ -12,13 +12,15 @@ import mpmath
 from .equilibrium import solve_equilibrium
 from .errors import InputError
 from .families import load_game
+from .files import check_output_file
 from .games import Game
 from .metrics import kl
-from .numbers import fraction_str
+from .numbers import BETA_MAX, BETA_MIN, MAX_STEPS, approx_str, fraction_str, parse_positive, parse_rational
 from .numeric import NumericGame
 from .query_complexity import METHODS, Complexity, complexity, log_grid
 from .report import Progress, table
 from .solvers import make_solver, run
+from .suite import parse_eta
 
 
 def game_kl0(game: Game, beta: Fraction, digits: int = 50) -> str:
@@ -92,24 +94,61 @@ def _plot(path: str, results: list[Complexity], against: str) -> None:
     plt.close(fig)
 
 
+#: ε (and KL₀, C) must lie in float64's normal range: plots, grids and guesses use floats.
+EPS_MIN, EPS_MAX = Fraction(1, 10**300), Fraction(10**300)
+MAX_ACTIONS_UNREG = 10**12
+
+
+def _in_range(x: Fraction, what: str, low: Fraction = EPS_MIN, high: Fraction = EPS_MAX) -> Fraction:
+    if not low <= x <= high:
+        raise InputError(f"{what} = {approx_str(x)} is outside the supported range "
+                         f"[{approx_str(low)}, {approx_str(high)}]")
+    return x
+
+
+def _grid(spec: str, what: str, low: Fraction = EPS_MIN, high: Fraction = EPS_MAX) -> list[Fraction]:
+    """A value or a log grid a:b:m, both ends checked against [low, high] before any float is formed."""
+    ends = spec.split(":")[:2] if ":" in spec else [spec]
+    for end in ends:
+        _in_range(parse_positive(end, what), what, low, high)
+    return log_grid(spec, what)
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """Every option, before any work (and before --plot's path would be found bad after the run)."""
+    if args.kl0 is not None:
+        if parse_rational(args.kl0, "--kl0") == 0:
+            raise InputError("--kl0 must be > 0 (KL₀ = 0 means π_0 = π*: no iteration is needed)")
+        _in_range(parse_positive(args.kl0, "--kl0"), "--kl0")
+    _in_range(parse_positive(args.constant, "--constant"), "--constant")
+    if args.actions is not None and not 2 <= args.actions <= MAX_ACTIONS_UNREG:
+        raise InputError(f"--actions must be an integer in [2, 10^12], got {args.actions}")
+    if args.actions is not None and args.metric != "unregularized":
+        raise InputError("--actions belongs to --metric unregularized")
+    if not 1 <= args.max_steps <= MAX_STEPS:
+        raise InputError(f"--max-steps must lie in [1, {MAX_STEPS}], got {args.max_steps}")
+    if args.plot:
+        check_output_file(args.plot, "--plot", (".png", ".svg", ".pdf"))
+
+
 def cmd_complexity(args: argparse.Namespace) -> int:
-    betas = log_grid(args.beta, "--beta") if args.beta else []
-    epss = log_grid(args.eps, "--eps")
+    _check_args(args)
+    betas = _grid(args.beta, "--beta", BETA_MIN, BETA_MAX) if args.beta else []
+    epss = _grid(args.eps, "--eps")
     if args.metric != "unregularized" and not betas:
         raise InputError("--beta is required (except for --metric unregularized)")
     if not betas:
         betas = [Fraction(1)]
+    etas = {b: parse_eta(args.eta, b) for b in betas}  # None: the default η = 2; 'max' depends on β
     game = load_game(args.game) if args.game else None
     if args.kl0 is not None and game is not None:
         raise InputError("give --kl0 or --game, not both")
-    if args.max_steps < 1:
-        raise InputError("--max-steps must be ≥ 1")
     results: list[Complexity] = []
     pairs = [(b, e) for b in betas for e in epss]
     with Progress(len(pairs), "complexity") as bar:
         for i, (b, e) in enumerate(pairs):
             kl0_value = game_kl0(game, b) if game is not None and args.metric == "kl" else None
-            res = complexity(b, e, metric=args.metric, eta=args.eta, kl0=args.kl0, actions=args.actions,
+            res = complexity(b, e, metric=args.metric, eta=etas[b], kl0=args.kl0, actions=args.actions,
                              min_ref=game.min_reference() if game is not None else None,
                              constant=args.constant, kl0_value=kl0_value)
             if game is not None and args.metric == "kl":

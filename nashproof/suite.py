@@ -16,7 +16,7 @@ from .claims import Catalogue
 from .errors import InputError
 from .families import load_game
 from .files import read_text
-from .numbers import MAX_ACTIONS, MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive
+from .numbers import MAX_ACTIONS, MAX_DIGITS, MAX_STEPS, MIN_DIGITS, check_beta, fraction_str, parse_positive
 from .solvers import SOLVERS, make_solver
 from .verify import Verdict, check_claim, check_dimension, collect, eta_bar_below
 
@@ -88,8 +88,7 @@ def parse_eta(text: object, beta: Fraction) -> Fraction | None:
 
 #: Outcomes a suite may declare in ``expect``.
 EXPECT_STATUSES = ("pass", "violated", "inconclusive", "not-applicable")
-#: Bounds on a suite's integers (the same as the command line's).
-MAX_STEPS = 100_000
+#: Most sizes in one [[dimension]] block.
 MAX_SIZES = 64
 
 _TOP_KEYS = {"name", "description", "claim_modules", "steps", "digits", "until_floor", "slow", "run", "dimension"}
