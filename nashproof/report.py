@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -24,15 +27,24 @@ def _numeric(cell: str) -> bool:
 
 
 class Progress:
-    """``with Progress(total, "label") as bar: bar.update(k)`` — silent unless stderr is a TTY."""
+    """``with Progress(total, "label") as bar: bar.update(k)``.
 
-    def __init__(self, total: int, label: str = "", stream: TextIO | None = None, force: bool = False) -> None:
-        self.total = max(total, 1)
+    On a terminal, a bar redrawn in place. Otherwise (CI logs, pipes), one plain line every
+    ``interval`` seconds (default 30, or the environment's ``NASHPROOF_PROGRESS_SECONDS``; 0 = silent),
+    so a long run never stays quiet for minutes.
+    """
+
+    def __init__(self, total: int | None, label: str = "", stream: TextIO | None = None, force: bool = False,
+                 interval: float | None = None) -> None:
+        self.total = None if total is None else max(total, 1)  # None: unknown, a counter only
         self.label = label
         self.stream = stream or sys.stderr
-        self.enabled = force or self.stream.isatty()
+        self.tty = force or _isatty(self.stream)
+        self.interval = _interval() if interval is None else interval
+        self.enabled = self.tty or self.interval > 0
         self.start = time.monotonic()
-        self._last = 0.0
+        self._last = 0.0 if self.tty else self.start
+        self._width = min(shutil.get_terminal_size((100, 24)).columns, 160) - 1
 
     def __enter__(self) -> Progress:
         return self
@@ -41,19 +53,57 @@ class Progress:
         if not self.enabled:
             return
         now = time.monotonic()
-        if now - self._last < 0.1 and done < self.total:
+        elapsed = now - self.start
+        if not self.tty:
+            if now - self._last >= self.interval:
+                self._last = now
+                total = self.total
+                rest = elapsed * (total - done) / done if total is not None and 0 < done < total else None
+                left = f", about {_duration(rest)} left" if rest is not None else ""
+                of = f"/{total}" if total is not None else ""
+                self.stream.write(f"{self.label}: {done}{of} done after {_duration(elapsed)}{left}"
+                                  + (f"; now {note}" if note else "") + "\n")
+                self.stream.flush()
+            return
+        if now - self._last < 0.1 and (self.total is None or done < self.total):
             return
         self._last = now
-        frac = min(done / self.total, 1.0)
-        bar = "#" * int(30 * frac)
-        elapsed = now - self.start
-        self.stream.write(f"\r{self.label} [{bar:<30}] {done}/{self.total} {elapsed:5.1f}s {note}"[:120])
+        if self.total is None:
+            line = f"\r{self.label} {done} {elapsed:5.1f}s {note}"
+        else:
+            bar = "#" * int(30 * min(done / self.total, 1.0))
+            line = f"\r{self.label} [{bar:<30}] {done}/{self.total} {elapsed:5.1f}s {note}"
+        self.stream.write(line[: self._width + 1])
         self.stream.flush()
 
     def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.stream.write("\r" + " " * 120 + "\r")
+        if self.tty:
+            self.stream.write("\r" + " " * self._width + "\r")
             self.stream.flush()
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _interval() -> float:
+    raw = os.environ.get("NASHPROOF_PROGRESS_SECONDS", "30")
+    try:
+        value = float(raw)
+    except ValueError:
+        return 30.0
+    return value if math.isfinite(value) and value >= 0 else 30.0
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def html_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -16,7 +16,7 @@ from .claims import Catalogue
 from .errors import InputError
 from .families import load_game
 from .files import read_text
-from .numbers import MAX_ACTIONS, MAX_DIGITS, MAX_STEPS, MIN_DIGITS, check_beta, fraction_str, parse_positive
+from .numbers import MAX_ACTIONS, MAX_DIGITS, MAX_STEPS, MIN_DIGITS, check_beta, eta_str, parse_positive
 from .solvers import SOLVERS, make_solver
 from .verify import Verdict, check_claim, check_dimension, collect, eta_bar_below
 
@@ -41,8 +41,8 @@ class Task:
 
     @property
     def label(self) -> str:
-        eta = fraction_str(self.eta) if self.eta is not None else "default"
-        return f"run{self.block} | {self.game} | {self.solver} | β={fraction_str(self.beta)} | η={eta}"
+        eta = eta_str(self.eta) if self.eta is not None else "default"
+        return f"run{self.block} | {self.game} | {self.solver} | β={eta_str(self.beta)} | η={eta}"
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class DimensionTask:
 
     @property
     def label(self) -> str:
-        return f"{self.family} | n={','.join(map(str, self.sizes))} | β={fraction_str(self.beta)}"
+        return f"{self.family.replace('{n}', 'n')} | n = {','.join(map(str, self.sizes))} | β={eta_str(self.beta)}"
 
 
 @dataclass
