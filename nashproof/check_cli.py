@@ -6,14 +6,16 @@ import argparse
 import json
 import time
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from .claims import KINDS, TAGS, Catalogue, builtin_catalogue
+from .claims import KINDS, TAGS, Catalogue, builtin_catalogue, human
 from .errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
-from .numbers import parse_positive
-from .report import Progress, table
+from .files import check_output_dir, check_output_file
+from .numbers import MAX_DIGITS, MAX_STEPS, MIN_DIGITS, eta_str, parse_positive
+from .report import Progress, table, wrap
 from .suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension, run_task
 from .verify import Verdict
 
@@ -44,7 +46,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
             print(json.dumps(claim.as_dict(), indent=2, ensure_ascii=False))
             return 0
         d = claim.as_dict()
-        hyps = [str(h) for h in claim.hypotheses]
+        hyps = [human(h) for h in claim.hypotheses]
         print(f"{claim.id}: {claim.title}")
         print(f"  statement : {d['statement']}")
         print(f"  LaTeX     : {d['latex']}")
@@ -52,16 +54,16 @@ def cmd_claims(args: argparse.Namespace) -> int:
         print(f"  kind      : {claim.kind} ({KINDS[claim.kind]})")
         print(f"  metric    : {claim.metric}; solvers: {', '.join(claim.solvers)}")
         print(f"  provenance: {claim.provenance} — " + "; ".join(f"{t}: {TAGS[t]}" for t in claim.tags))
-        print(f"  source    : {claim.source}")
+        print(wrap(f"  source    : {claim.source}", indent="").replace("\n", "\n" + " " * 14))
         if claim.derivation:
-            print(f"  derivation: {claim.derivation}")
+            print(wrap(f"derivation: {claim.derivation}", indent="  ").replace("\n  ", "\n" + " " * 14))
         return 0
     if args.json:
         print(json.dumps([c.as_dict() for c in cat], indent=2, ensure_ascii=False))
         return 0
     rows = [[c.id, c.provenance, c.kind, ", ".join(c.solvers), c.title] for c in cat]
     print(table(["id", "provenance", "kind", "solvers", "claim"], rows))
-    print("\nTags: " + "; ".join(f"{t} = {d}" for t, d in TAGS.items()))
+    print("\n" + wrap("Tags: " + "; ".join(f"{t} = {d}" for t, d in TAGS.items()) + "."))
     print("D claims are derived for this project and are checked, not assumed (proofs: docs/proofs.md).")
     return 0
 
@@ -107,40 +109,83 @@ def _junit(path: str, verdicts: Sequence[Verdict], elapsed: float) -> None:
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
+def _game(v: Verdict) -> str:
+    """A verdict's game for people: a dimension family's ``{n}`` becomes n."""
+    return v.game.replace("{n}", "n") if v.kind == "dimension" else v.game
+
+
+def _eta(text: str) -> str:
+    """η as a short decimal when its exact fraction is long (the JSON keeps the exact value)."""
+    try:
+        return eta_str(Fraction(text))
+    except (ValueError, ZeroDivisionError):
+        return text
+
+
+def _verdict_block(v: Verdict) -> list[str]:
+    head = (f"{v.claim} [{v.provenance}] {v.outcome}: {_game(v)}, {v.solver}, β = {_eta(v.beta)}, "
+            f"η = {_eta(v.eta)}" + (f", first k = {v.first_k}" if v.first_k is not None else ""))
+    facts = []
+    if v.observed or v.bound:
+        facts.append(f"observed {v.observed or '-'} vs bound {v.bound or '-'}")
+    if v.fitted_rate or v.claimed_rate:
+        facts.append(f"fitted rate {v.fitted_rate or '-'} vs claimed {v.claimed_rate or '-'}")
+    if v.margin or v.error:
+        facts.append(f"margin {v.margin or '-'}, error {v.error or '-'}")
+    if v.expected is not None:
+        facts.append(f"the suite expects {v.expected}")
+    detail = "; ".join(facts + ([v.note] if v.note else []))
+    return [wrap(head)] + ([wrap(detail, indent="    ")] if detail else [])
+
+
 def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, code: int) -> None:
     summary = _summary(verdicts, cat)
     rows = [[s["claim"], s["provenance"], str(s["pass"]), str(s["violated"]), str(s["inconclusive"]),
              str(s["not-applicable"]), str(s["expected"]),
              f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-"] for s in summary]
-    print(table(["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "max obs/bound"], rows))
+    print(table(["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "obs/bound"], rows))
     notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive") or v.slower
+               or (v.expected is not None and v.outcome != "expected")
                or (len(verdicts) <= 20 and v.failed_hypothesis is not None)]
     if notable:
         print()
-        detail = [[v.claim, v.outcome, v.game, v.solver, v.beta, v.eta, str(v.first_k),
-                   v.observed or v.fitted_rate or "-", v.bound or v.claimed_rate or "-", v.margin or "-",
-                   v.error or "-", v.note[:70]] for v in notable[:40]]
-        print(table(["claim", "verdict", "game", "solver", "β", "η", "first k", "observed", "bound", "margin",
-                     "error", "note"], detail))
+        for v in notable[:40]:
+            print("\n".join(_verdict_block(v)))
         if len(notable) > 40:
             print(f"... {len(notable) - 40} more (use --json)")
     rates = [v for v in verdicts if v.kind == "rate" and v.fitted_rate]
     if rates:
         worst = max(rates, key=lambda v: float(v.fitted_rate or 0) / float(v.claimed_rate or 1))
-        print(f"\nrate claims: {len(rates)} fitted; slowest relative to its claim: {worst.claim} on {worst.game} "
-              f"β={worst.beta}: fitted {worst.fitted_rate} vs claimed {worst.claimed_rate}, "
-              f"smallest constant {worst.min_constant}")
+        print("\n" + wrap(f"rate claims: {len(rates)} fitted; slowest relative to its claim: {worst.claim} on "
+                          f"{worst.game} β = {_eta(worst.beta)}: fitted {worst.fitted_rate} vs claimed "
+                          f"{worst.claimed_rate}, smallest constant {worst.min_constant}"))
     for v in verdicts:
         if v.kind == "dimension" and v.extra.get("sizes"):
-            print(f"\n{v.claim} on {v.game} (β={v.beta}, η={v.eta}): {v.outcome}; {v.note}")
             sizes: Any = v.extra["sizes"]
-            print(table(["n", "backend", "max KL_{k+1}(1+ηβ)/KL_k", "max KL_k/((1+ηβ)^-k KL_0)", "fitted/claimed rate"],
+            ns = ", ".join(str(r["n"]) for r in sizes)
+            print("\n" + wrap(f"{v.claim} on {_game(v)} for n = {ns} (β = {_eta(v.beta)}, η = {_eta(v.eta)}): "
+                              f"{v.outcome}; {v.note}"))
+            print(table(["n", "backend", "KL_{k+1}(1+ηβ)/KL_k", "KL_k(1+ηβ)^k/KL_0", "fitted/claimed rate"],
                         [[str(r["n"]), r["backend"], r["worst_step_ratio"], r["constant"], r["fitted_rate"]]
                          for r in sizes]))
-    print(f"\n{len(verdicts)} verdicts in {elapsed:.1f} s; exit code {code}. {PRECISION_NOTE}")
+            print("(the largest normalised step ratio and constant over k; both must stay ≤ 1)")
+    print("\n" + wrap(f"{len(verdicts)} verdicts in {elapsed:.1f} s; exit code {code}. {PRECISION_NOTE}"))
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Output paths are checked before the run (a bad one found after minutes of work is lost work)."""
+    if args.junit:
+        check_output_file(args.junit, "--junit")
+    if args.report:
+        check_output_dir(args.report, "--report")
+    if not MIN_DIGITS <= args.digits <= MAX_DIGITS:
+        raise InputError(f"--digits must lie in [{MIN_DIGITS}, {MAX_DIGITS}], got {args.digits}")
+    if not 1 <= args.steps <= MAX_STEPS:
+        raise InputError(f"--steps must lie in [1, {MAX_STEPS}], got {args.steps}")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     cat = _catalogue(args.claims_module or [])
     tasks: list[Task] = []
     dims: list[DimensionTask] = []
@@ -154,8 +199,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         claims = tuple(args.claim) if args.claim else tuple(c.id for c in cat)
         for c in claims:
             cat.get(c)
-        if args.steps < 1:
-            raise InputError(f"--steps must be ≥ 1, got {args.steps}")
         tasks.append(Task(args.game, beta, args.solver, parse_eta(args.eta, beta), args.steps, args.digits, claims,
                           args.ignore_hypotheses, not args.strict_floor))
         suites.append("single-shot")
@@ -180,7 +223,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                 verdicts.append(v)
         for j, dim in enumerate(dims):
             bar.update(len(tasks) + j, dim.label)
-            verdicts.append(run_dimension(dim, cat))
+            verdicts.append(run_dimension(dim, cat, lambda n, j=j, dim=dim: bar.update(  # type: ignore[misc]
+                len(tasks) + j, f"{dim.label}: n = {n} done")))
         bar.update(len(tasks) + len(dims))
     elapsed = time.monotonic() - start
     code = _exit_code(verdicts)

@@ -139,7 +139,8 @@ class Catalogue:
 
     def add(self, claim: Claim, replace: bool = True) -> None:
         if not isinstance(claim, Claim):
-            raise InputError(f"not a Claim: {claim!r}")
+            raise InputError(f"not a Claim: {type(claim).__name__} {str(claim)[:60]!r}")
+        _validate(claim)
         if claim.id in self._claims and not replace:
             raise InputError(f"claim {claim.id} already exists")
         self._claims[claim.id] = claim
@@ -166,11 +167,59 @@ class Catalogue:
         claims = getattr(module, "CLAIMS", None)
         if register is None and claims is None:
             raise InputError(f"claims module {target} defines neither CLAIMS nor register(catalogue)")
+        if register is not None and not callable(register):
+            raise InputError(f"claims module {target}: register must be a function register(catalogue)")
         if claims is not None:
+            if not isinstance(claims, list | tuple):
+                raise InputError(f"claims module {target}: CLAIMS must be a list of Claim, "
+                                 f"got {type(claims).__name__}")
             for c in claims:
                 self.add(c)
-        if callable(register):
-            register(self)
+        if register is not None:
+            try:
+                register(self)
+            except InputError as exc:
+                raise InputError(f"claims module {target}: {exc}") from None
+            except Exception as exc:  # the user's function failed: one line, no traceback
+                raise InputError(f"claims module {target}: register() raised {type(exc).__name__}: {exc}") from None
+
+
+#: Metrics a claim may speak of: every per-iterate series and static value the checker computes.
+METRICS = frozenset({"kl", "kl_reverse", "l1", "l1_sq", "l1_half", "exploitability", "exploitability_unreg",
+                     "span", "gap", "kl_ref_star", "p_ref_star", "min_ref"})
+
+
+def _validate(claim: Claim) -> None:
+    """A user claim must be made of known symbols and speak of a metric the checker computes."""
+    if claim.metric not in METRICS:
+        raise InputError(f"claim {claim.id}: unknown metric {claim.metric!r}; choose from {', '.join(sorted(METRICS))}")
+    for expr in (*claim.statements, *claim.hypotheses):
+        if not isinstance(expr, sp.Basic):
+            raise InputError(f"claim {claim.id}: statements and hypotheses must be sympy relations, "
+                             f"got {type(expr).__name__}")
+        unknown = sorted(str(s) for s in expr.free_symbols if s not in SYMBOLS)
+        if unknown:
+            raise InputError(f"claim {claim.id}: unknown symbol {unknown[0]!r}; use the symbols of "
+                             "nashproof.claims.SYMBOLS (`nashproof claims --json` shows them)")
+
+
+_OPS = {"==": "=", "<=": "≤", ">=": "≥", "!=": "≠", "<": "<", ">": ">"}
+_NAMES = (("**", "^"), ("*", "·"), ("beta", "β"), ("eta", "η"), ("epsilon", "ε"))
+
+
+def human(expr: sp.Basic) -> str:
+    """A relation for people: ``η^2/4 ≤ β·η + 1`` rather than ``eta**2/4 <= beta*eta + 1``;
+    ``Eq(schedule, 1)`` reads "Nash-MD runs the schedule η_t = 2/(β(t+2))"."""
+    if isinstance(expr, sp.Equality) and expr.lhs == sched:
+        return ("Nash-MD runs the schedule η_t = 2/(β(t+2))" if expr.rhs == 1
+                else "Nash-MD runs a constant step (no schedule)")
+    if isinstance(expr, sp.Rel) and expr.rel_op in _OPS:
+        text = f"{sp.sstr(expr.lhs)} {_OPS[expr.rel_op]} {sp.sstr(expr.rhs)}"
+    else:
+        text = sp.sstr(expr)
+    for old, new in _NAMES:
+        text = text.replace(old, new)
+    return text
 
 
 def hypotheses_hold(claim: Claim, values: dict[sp.Symbol, sp.Expr]) -> tuple[bool, str | None]:
@@ -180,12 +229,12 @@ def hypotheses_hold(claim: Claim, values: dict[sp.Symbol, sp.Expr]) -> tuple[boo
         if decided is sp.true or decided == sp.true:
             continue
         if decided is sp.false or decided == sp.false:
-            return False, sp.sstr(h)
+            return False, human(h)
         simplified = sp.simplify(decided)
         if simplified is sp.true:
             continue
         if simplified is sp.false:
-            return False, sp.sstr(h)
+            return False, human(h)
         raise InputError(f"claim {claim.id}: cannot decide hypothesis {sp.sstr(h)} (got {simplified})")
     return True, None
 

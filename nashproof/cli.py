@@ -8,7 +8,6 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from fractions import Fraction
 from typing import Any, NoReturn, TextIO
 
 from . import __version__
@@ -34,10 +33,8 @@ from .numbers import (
 from .numeric import NumericGame
 from .report import Progress, table
 from .solvers import SOLVERS, make_solver, run
-from .suite import parse_eta
+from .suite import parse_step
 
-#: Solvers whose step may be given as 'max' (Nash-MP's η̄(β); proximal point shares Nash-MP's step).
-MAX_STEP_SOLVERS = ("nash-mp", "proximal-point")
 #: Largest game for the exact von Neumann winner (--beta 0): ~15 s at n = 120.
 MAX_WINNER_ACTIONS = 128
 
@@ -121,16 +118,6 @@ def cmd_equilibrium(args: argparse.Namespace) -> int:
 
 RUN_COLUMNS = ("kl", "kl_reverse", "exploitability", "gap", "span")
 RUN_JSON = ("kl", "kl_reverse", "exploitability", "gap", "exploitability_unreg", "l1", "span", "span_avg")
-
-
-def parse_step(text: str | None, solver: str, beta: Fraction) -> Fraction | None:
-    """``--eta``: a positive rational, or for Nash-MP ``max`` (just below η̄(β)) or ``r*max``."""
-    if text is None:
-        return None
-    if "max" in text and solver not in MAX_STEP_SOLVERS:
-        raise InputError(f"--eta {text}: 'max' is Nash-MP's largest step η̄(β) = 2(β + √(1+β²)); "
-                         f"give {solver} a number")
-    return parse_eta(text, beta)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

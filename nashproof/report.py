@@ -6,20 +6,52 @@ import math
 import os
 import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from typing import TextIO
 
+#: Terminal output fits this many columns.
+WIDTH = 100
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A plain aligned text table."""
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str | None]], width: int = WIDTH) -> str:
+    """A plain aligned text table that fits ``width`` columns.
+
+    ``None`` cells print as ``-``; numbers are right-aligned; when a row is too wide, the last
+    column is wrapped at word boundaries onto continuation lines (never cut mid-word).
+    """
+    cells = [[_cell(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
-    for row in rows:
+    for row in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, row)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    indent = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    last = max(min(widths[-1], width - indent), 20) if widths else 0
+    widths[-1] = max(min(widths[-1], last), len(headers[-1]) if headers else 0)
+
+    def line(row: Sequence[str], header: bool = False) -> list[str]:
+        head = [c.ljust(w) if header or not _numeric(c) else c.rjust(w) for c, w in zip(row[:-1], widths)]
+        tail = row[-1]
+        if len(tail) <= widths[-1] or _numeric(tail):
+            return ["  ".join([*head, tail.rjust(widths[-1]) if _numeric(tail) and not header else tail]).rstrip()]
+        parts = textwrap.wrap(tail, widths[-1], break_long_words=False, break_on_hyphens=False) or [""]
+        out = ["  ".join([*head, parts[0]]).rstrip()]
+        out.extend(" " * indent + part for part in parts[1:])
+        return out
+
     rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(c.rjust(w) if _numeric(c) else c.ljust(w) for c, w in zip(row, widths)) for row in rows]
-    return "\n".join([line, rule, *body])
+    body = [text for row in cells for text in line(row)]
+    return "\n".join([*line(list(headers), header=True), rule, *body])
+
+
+def wrap(text: str, width: int = WIDTH, indent: str = "") -> str:
+    """A paragraph wrapped at word boundaries to ``width`` columns."""
+    return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent, break_long_words=False,
+                         break_on_hyphens=False)
+
+
+def _cell(value: str | None) -> str:
+    return "-" if value is None or value == "None" else value
 
 
 def _numeric(cell: str) -> bool:

@@ -16,7 +16,16 @@ from .claims import Catalogue
 from .errors import InputError
 from .families import load_game
 from .files import read_text
-from .numbers import MAX_ACTIONS, MAX_DIGITS, MAX_STEPS, MIN_DIGITS, check_beta, eta_str, parse_positive
+from .numbers import (
+    MAX_ACTIONS,
+    MAX_DIGITS,
+    MAX_STEPS,
+    MIN_DIGITS,
+    check_beta,
+    check_mpmath_size,
+    eta_str,
+    parse_positive,
+)
 from .solvers import SOLVERS, make_solver
 from .verify import Verdict, check_claim, check_dimension, collect, eta_bar_below
 
@@ -96,6 +105,20 @@ _RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_h
              "slow"}
 _DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim", "slow"}
 _SOLVER_KEYS = {"name", "eta"}
+
+
+#: Solvers whose step may be given as 'max' (Nash-MP's η̄(β); proximal point shares Nash-MP's step).
+MAX_STEP_SOLVERS = ("nash-mp", "proximal-point")
+
+
+def parse_step(text: str | None, solver: str, beta: Fraction, what: str = "--eta") -> Fraction | None:
+    """A step option: a positive rational, or for Nash-MP ``max`` (just below η̄(β)) or ``r*max``."""
+    if text is None:
+        return None
+    if "max" in text and solver not in MAX_STEP_SOLVERS:
+        raise InputError(f"{what} {text}: 'max' is Nash-MP's largest step η̄(β) = 2(β + √(1+β²)); "
+                         f"give {solver} a number")
+    return parse_eta(text, beta)
 
 
 def _type(value: object) -> str:
@@ -281,6 +304,7 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
 def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | None = None) -> list[Verdict]:
     """Check every claim of a task; verdicts carry the declared expectation, if any."""
     game = load_game(task.game)
+    check_mpmath_size(game.n, "a checked run (mpmath at D and D + G digits)")
     solver = make_solver(task.solver, task.beta, task.eta)
     data = collect(game, solver, task.steps, task.digits, on_step=on_step)
     expect = dict(task.expect)
@@ -292,9 +316,9 @@ def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | 
     return out
 
 
-def run_dimension(task: DimensionTask, catalogue: Catalogue) -> Verdict:
+def run_dimension(task: DimensionTask, catalogue: Catalogue, on_size: Callable[[int], None] | None = None) -> Verdict:
     return check_dimension(catalogue.get(task.claim), task.family, list(task.sizes), task.beta, task.eta,
-                           task.steps, task.digits)
+                           task.steps, task.digits, on_size=on_size)
 
 
 def iter_suite_files(targets: list[str]) -> Iterator[Path]:
