@@ -134,7 +134,7 @@ def _verdict_block(v: Verdict) -> list[str]:
         facts.append(f"margin {v.margin or '-'}, error {v.error or '-'}")
     if v.expected is not None:
         facts.append(f"the suite expects {v.expected}")
-    detail = "; ".join(facts + ([v.note] if v.note else []))
+    detail = "; ".join(facts + ([human(v.note)] if v.note else []))
     return [wrap(head)] + ([wrap(detail, indent="    ")] if detail else [])
 
 

@@ -203,21 +203,18 @@ def _validate(claim: Claim) -> None:
                              "nashproof.claims.SYMBOLS (`nashproof claims --json` shows them)")
 
 
-_OPS = {"==": "=", "<=": "≤", ">=": "≥", "!=": "≠", "<": "<", ">": ">"}
-_NAMES = (("**", "^"), ("*", "·"), ("beta", "β"), ("eta", "η"), ("epsilon", "ε"))
+_WORDS = (("Eq(schedule, 1)", "Nash-MD runs the schedule η_t = 2/(β(t+2))"),
+          ("Eq(schedule, 0)", "Nash-MD runs a constant step (no schedule)"),
+          (" <= ", " ≤ "), (" >= ", " ≥ "), (" != ", " ≠ "), ("**", "^"), ("*", "·"),
+          ("beta", "β"), ("eta", "η"), ("epsilon", "ε"))
 
 
-def human(expr: sp.Basic) -> str:
+def human(expr: sp.Basic | str) -> str:
     """A relation for people: ``η^2/4 ≤ β·η + 1`` rather than ``eta**2/4 <= beta*eta + 1``;
-    ``Eq(schedule, 1)`` reads "Nash-MD runs the schedule η_t = 2/(β(t+2))"."""
-    if isinstance(expr, sp.Equality) and expr.lhs == sched:
-        return ("Nash-MD runs the schedule η_t = 2/(β(t+2))" if expr.rhs == 1
-                else "Nash-MD runs a constant step (no schedule)")
-    if isinstance(expr, sp.Rel) and expr.rel_op in _OPS:
-        text = f"{sp.sstr(expr.lhs)} {_OPS[expr.rel_op]} {sp.sstr(expr.rhs)}"
-    else:
-        text = sp.sstr(expr)
-    for old, new in _NAMES:
+    ``Eq(schedule, 1)`` reads "Nash-MD runs the schedule η_t = 2/(β(t+2))". Also applies to a
+    text that contains sympy's rendering (a verdict's note); --json keeps sympy's form."""
+    text = expr if isinstance(expr, str) else sp.sstr(expr)
+    for old, new in _WORDS:
         text = text.replace(old, new)
     return text
 
@@ -229,12 +226,12 @@ def hypotheses_hold(claim: Claim, values: dict[sp.Symbol, sp.Expr]) -> tuple[boo
         if decided is sp.true or decided == sp.true:
             continue
         if decided is sp.false or decided == sp.false:
-            return False, human(h)
+            return False, sp.sstr(h)
         simplified = sp.simplify(decided)
         if simplified is sp.true:
             continue
         if simplified is sp.false:
-            return False, human(h)
+            return False, sp.sstr(h)
         raise InputError(f"claim {claim.id}: cannot decide hypothesis {sp.sstr(h)} (got {simplified})")
     return True, None
 

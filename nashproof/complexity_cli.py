@@ -15,10 +15,10 @@ from .families import load_game
 from .files import check_output_file
 from .games import Game
 from .metrics import kl
-from .numbers import BETA_MAX, BETA_MIN, MAX_STEPS, approx_str, fraction_str, parse_positive, parse_rational
+from .numbers import BETA_MAX, BETA_MIN, MAX_STEPS, approx_str, eta_str, parse_positive, parse_rational
 from .numeric import NumericGame
 from .query_complexity import METHODS, Complexity, complexity, log_grid
-from .report import Progress, table
+from .report import Progress, table, wrap
 from .solvers import make_solver, run
 from .suite import parse_eta
 
@@ -58,16 +58,29 @@ def measure(game: Game, result: Complexity, max_steps: int, digits: int) -> None
                 raise InputError(f"{name}: the prediction {r.iterations} is NOT an upper bound on this game")
 
 
-def _rows(results: list[Complexity]) -> list[list[str]]:
+def _count(x: int | None) -> str:
+    """An iteration or query count: exact up to 12 digits, then a short decimal (exact in --json)."""
+    if x is None:
+        return "-"
+    return str(x) if x < 10**12 else approx_str(Fraction(x), 4)
+
+
+def _order(text: str) -> str:
+    """``Θ(log(1/(2*beta*epsilon))/beta**2)`` → ``Θ(log(1/(2βε))/β²)``."""
+    for old, new in (("**2", "²"), ("**3", "³"), ("**", "^"), ("*", ""), ("epsilon", "ε"), ("beta", "β")):
+        text = text.replace(old, new)
+    return text
+
+
+def _rows(results: list[Complexity], measured: bool) -> list[list[str]]:
     rows = []
     for res in results:
         for name, r in res.methods.items():
-            measured = "-" if r.measured is None else str(r.measured)
-            loose = f"{r.iterations / max(r.measured, 1):.3g}" if r.measured is not None and r.iterations else "-"
-            rows.append([fraction_str(res.beta), fraction_str(res.eps), name,
-                         str(r.iterations) if r.iterations is not None else "-",
-                         str(r.queries) if r.queries is not None else "-", measured, loose, r.order,
-                         f"{r.claim} [{r.provenance}]" if r.claim else r.note[:60]])
+            row = [eta_str(res.beta), eta_str(res.eps), name, _count(r.iterations), _count(r.queries)]
+            if measured:
+                loose = f"{r.iterations / max(r.measured, 1):.3g}" if r.measured is not None and r.iterations else "-"
+                row += ["-" if r.measured is None else str(r.measured), loose]
+            rows.append([*row, _order(r.order), r.claim or "-"])
     return rows
 
 
@@ -166,14 +179,20 @@ def cmd_complexity(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return 0
     first = results[0]
-    print(f"metric: {first.metric}; KL₀: {first.kl0} ({first.kl0_source})"
-          + (f"; β chosen by NMP-UNREG: {fraction_str(first.chosen_beta)}" if first.chosen_beta else ""))
-    headers = ["β", "ε", "method", "iterations", "queries", "measured k", "pred/measured", "order", "from"]
-    print(table(headers, _rows(results)))
+    print(wrap(f"metric: {first.metric}; KL₀ = {first.kl0} ({first.kl0_source})"
+               + (f"; β chosen by NMP-UNREG: {eta_str(first.chosen_beta)}" if first.chosen_beta else "")))
+    measured = game is not None and args.metric == "kl"
+    headers = ["β", "ε", "method", "iterations", "queries", *(["measured k", "pred/meas"] if measured else []),
+               "order", "claim"]
+    print(table(headers, _rows(results, measured)))
     if len(results) == 1:
         print()
         for name, r in first.methods.items():
-            print(f"{name}: {r.formula}" + (f"   [{'; '.join(r.assumptions)}]" if r.assumptions else f"   {r.note}"))
+            claim = f" [{r.claim}, provenance {r.provenance}]" if r.claim else ""
+            print(wrap(f"{name}{claim}: {r.formula}", hang="    "))
+            details = r.assumptions + ([r.note] if r.note else [])
+            if details:
+                print(wrap("; ".join(details), indent="    "))
     return 0
 
 

@@ -17,7 +17,7 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
-from .claims import KL, KL0, Catalogue, Claim, KL_next, builtin_catalogue, eps, k
+from .claims import KL, KL0, Catalogue, Claim, KL_next, builtin_catalogue, eps, human, k
 from .claims import C as C_sym
 from .claims import beta as beta_sym
 from .claims import eta as eta_sym
@@ -187,22 +187,27 @@ def closed_form(claim: Claim) -> tuple[sp.Expr, sp.Expr | None]:
     return bound, None if closed is None else sp.simplify(sp.expand_log(closed, force=True))
 
 
+def _times(q: int) -> str:
+    """``N = 2k`` but ``N = k``, never ``1k``."""
+    return "k" if q == 1 else f"{q}k"
+
+
 def _derive(method: Method, claim: Claim, subs: dict[sp.Symbol, sp.Expr], target: sp.Rational,
             assumptions: list[str], order_subs: dict[sp.Symbol, sp.Expr]) -> MethodResult:
     bound, closed = closed_form(claim)
     q = method.queries_per_iteration
     if closed is not None:
         formula_k = sp.ceiling(closed)
-        text = f"k = {sp.sstr(formula_k)}, N = {q}k"
-        latex = rf"k = {sp.latex(formula_k)},\quad N = {q}k"
+        text = f"k = {sp.sstr(formula_k)}, N = {_times(q)}"
+        latex = rf"k = {sp.latex(formula_k)},\quad N = {_times(q)}"
         approx = sp.N(closed.subs(subs).subs(eps, target), 60)
         guess = int(sp.ceiling(approx)) if approx.is_real and approx.is_finite else None
         order = _order((q * closed).subs(order_subs))
     else:
-        text = f"least k with {sp.sstr(bound)} ≤ ε, N = {q}k"
-        latex = rf"\min\{{k : {sp.latex(bound)} \le \varepsilon\}},\quad N = {q}k"
+        text = f"least k with {sp.sstr(bound)} ≤ ε, N = {_times(q)}"
+        latex = rf"\min\{{k : {sp.latex(bound)} \le \varepsilon\}},\quad N = {_times(q)}"
         guess, order = None, "unknown"
-    hyps = [sp.sstr(h) for h in claim.hypotheses]
+    hyps = [human(h) for h in claim.hypotheses]
     try:
         iterations = smallest_k(sp.sympify(bound.subs(subs)), target, guess)
     except InputError as exc:  # e.g. more than 10^300 iterations: reported for this method only

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -44,18 +45,21 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str | None]], width: i
     return "\n".join([*line(list(headers), header=True), rule, *body])
 
 
-def wrap(text: str, width: int = WIDTH, indent: str = "") -> str:
-    """A paragraph wrapped at word boundaries to ``width`` columns."""
-    return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent, break_long_words=False,
-                         break_on_hyphens=False)
+def wrap(text: str, width: int = WIDTH, indent: str = "", hang: str | None = None) -> str:
+    """A paragraph wrapped at word boundaries to ``width`` columns (continuation lines indented by ``hang``)."""
+    return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent if hang is None else hang,
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def _cell(value: str | None) -> str:
     return "-" if value is None or value == "None" else value
 
 
+_NUMBER = re.compile(r"^[-+−]?(\d[\d,./]*|\.\d+)(e[-+]?\d+)?%?$", re.IGNORECASE)
+
+
 def _numeric(cell: str) -> bool:
-    return any(ch.isdigit() for ch in cell[:2]) and not cell[1:2].isalpha()
+    return bool(_NUMBER.match(cell))
 
 
 class Progress:
