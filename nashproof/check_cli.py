@@ -305,9 +305,7 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
     return path
 
 
-CHECK_EPILOG = """exit codes: 0 all pass or not-applicable (or as the suite expects), 1 a violation,
-            3 inconclusive only (rounding could decide: raise --digits), 2 bad input.
-examples:
+CHECK_EPILOG = """examples:
   nashproof check                                   # the default suite (checks/default.toml)
   nashproof check checks/ --junit report.xml --report check-report
   nashproof check --game cyclic:n=5,skew=1/3 --solver nash-mp --beta 1/20 --eta 2 --steps 60 --claim NMP-KL-STEP
@@ -323,7 +321,7 @@ def register(sub: Any) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("id", nargs="?", help="a claim id to show in full")
     p.add_argument("--claims-module", action="append", help="also load claims from a module or .py file")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(handler=cmd_claims)
 
     p = sub.add_parser("check", help="check claims on solver runs: a suite, or one run",
@@ -340,7 +338,7 @@ def register(sub: Any) -> None:
     p.add_argument("--strict-floor", action="store_true",
                    help="also evaluate iterates below the rounding floor (they come out inconclusive)")
     p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    p.add_argument("--json", action="store_true", help="print JSON (every verdict) instead of tables")
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report (its directory must exist)")
     p.add_argument("--report", metavar="DIR", help="also write DIR/report.html (self-contained, with plots)")
     p.set_defaults(handler=cmd_check)

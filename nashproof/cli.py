@@ -31,7 +31,7 @@ from .numbers import (
     plural,
 )
 from .numeric import NumericGame
-from .report import Progress, table
+from .report import Progress, table, wrap
 from .solvers import SOLVERS, make_solver, run
 from .suite import parse_step
 
@@ -152,8 +152,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     d = min(args.digits, 6)
     precision = f"mpmath at {b.digits} digits" if b.name == "mpmath" else b.name
-    print(f"{solver.describe()} on {game.label} ({plural(game.n, 'action')}, "
-          f"{plural(len(game.contexts), 'context')}), {precision}; values to {d} digits (--json: all)")
+    print(wrap(f"{solver.describe()} on {game.label} ({plural(game.n, 'action')}, "
+               f"{plural(len(game.contexts), 'context')}), {precision}; values to {d} digits (--json: all)"))
     headers = ["k", "queries", "KL(π*‖π_k)", "KL(π_k‖π*)", "Expl_β", "gap", "span"]
     body = [[str(k), str(q), *(_fmt(b, m.get(c), d) for c in RUN_COLUMNS)]
             for k, (q, m) in enumerate(zip(traj.queries, rows))]
@@ -240,7 +240,7 @@ def _finish_help(name: str, p: argparse.ArgumentParser) -> None:
     for action in p._actions:
         if action.help is None and "--json" in action.option_strings:
             action.help = "print JSON instead of tables"
-    if "exit code" not in (p.epilog or ""):
+    if EXIT_CODES not in (p.epilog or ""):
         p.epilog = ((p.epilog or "").rstrip("\n") + "\n\n" + EXIT_CODES).lstrip("\n")
         p.formatter_class = argparse.RawDescriptionHelpFormatter
 

@@ -210,14 +210,19 @@ def register(sub: Any) -> None:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--beta", help="β, or a log grid a:b:m (e.g. 1e-3:1:13)")
     p.add_argument("--eps", required=True, help="target ε, or a log grid a:b:m")
-    p.add_argument("--metric", choices=("kl", "exploitability", "unregularized"), default="kl")
-    p.add_argument("--eta", help="Nash-MP's step η (default 2); baselines use their own largest step")
+    p.add_argument("--metric", choices=("kl", "exploitability", "unregularized"), default="kl",
+                   help="kl: KL(π*‖π_k) ≤ ε (default); exploitability: Expl_β ≤ ε (rate claim, constant C "
+                   "assumed); unregularized: Expl_0 ≤ ε, β chosen by NMP-UNREG")
+    p.add_argument("--eta", help="Nash-MP's step η (default 2), or 'max' (just below η̄(β)) or 'r*max'; "
+                   "baselines use their own largest step")
     p.add_argument("--kl0", help="KL(π*_β‖π_0) to use (default: the NMP-KL0 bound 1/(2β))")
     p.add_argument("--game", help="take KL₀ from this game and measure each method on it")
-    p.add_argument("--actions", type=int, help="n, for --metric unregularized with a uniform π_ref")
+    p.add_argument("--actions", type=int, help="n ≥ 2, for --metric unregularized with a uniform π_ref")
     p.add_argument("--constant", default="1", help="the unknown constant C of rate claims (default 1)")
-    p.add_argument("--max-steps", type=int, default=3000, help="cap on measured runs (default 3000)")
-    p.add_argument("--plot", metavar="FILE", help="write a log–log plot of queries (PNG or SVG)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--max-steps", type=int, default=3000, help=f"cap on measured runs, at most {MAX_STEPS} "
+                   "(default 3000)")
+    p.add_argument("--plot", metavar="FILE", help="write a log–log plot of queries (.png, .svg or .pdf; "
+                   "its directory must exist)")
+    p.add_argument("--json", action="store_true", help="print JSON (exact integers) instead of tables")
     p.set_defaults(handler=cmd_complexity)
 

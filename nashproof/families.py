@@ -36,7 +36,7 @@ def _int(params: Params, key: str, default: int, low: int = 1, high: int = MAX_A
     raw = params.get(key)
     if raw is None:
         return default
-    if not raw.strip().lstrip("+-").isdigit() or len(raw) > 12:
+    if not (raw.strip().lstrip("+-").isascii() and raw.strip().lstrip("+-").isdigit()) or len(raw) > 12:
         raise InputError(f"family parameter {key}={short(raw)!r} must be an integer in [{low}, {high}]")
     value = int(raw)
     if not low <= value <= high:
@@ -233,11 +233,21 @@ def build_family(spec: str) -> Game:
     return make_game([f"y{i}" for i in range(n)], contexts, label=spec)
 
 
+def _exists(spec: str) -> bool:
+    try:
+        return Path(spec).exists()
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL byte
+        return False
+
+
 def load_game(spec: str) -> Game:
     """A game from a file path (JSON) or a family spec."""
+    if len(spec) > 4096 or "\x00" in spec:
+        raise InputError(f"game {spec[:40]!r}…: a spec or path of {len(spec)} characters is not a game")
     name = parse_spec(spec)[0]
-    if name in FAMILIES and not Path(spec).exists():
+    exists = _exists(spec)
+    if name in FAMILIES and not exists:
         return build_family(spec)
-    if Path(spec).suffix.lower() == ".json" or Path(spec).exists() or "/" in spec:
+    if Path(spec).suffix.lower() == ".json" or exists or "/" in spec:
         return load_game_file(spec)
     raise InputError(f"{spec!r} is neither a game file nor a known family; `nashproof games` lists them")

@@ -7,9 +7,10 @@ from fractions import Fraction
 
 from .errors import InputError
 
-_INT = re.compile(r"^[+-]?\d+$")
-_RATIO = re.compile(r"^[+-]?\d+\s*/\s*\d+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)(?:[eE]([+-]?\d+))?$")
+# re.ASCII: only the digits 0-9 (not other scripts' digits, which int() and Fraction() would accept).
+_INT = re.compile(r"^[+-]?\d+$", re.ASCII)
+_RATIO = re.compile(r"^[+-]?\d+\s*/\s*\d+$", re.ASCII)
+_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)(?:[eE]([+-]?\d+))?$", re.ASCII)
 
 
 def parse_rational(value: object, what: str = "number") -> Fraction:

@@ -29,11 +29,6 @@ def parse_solver(text: str, beta: Fraction) -> Solver:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from .plots import plot_run
-
     check_output_file(args.out, "--out", (".png", ".svg"))
     if not 1 <= args.steps <= MAX_PLOT_STEPS:
         raise InputError(f"--steps must lie in [1, {MAX_PLOT_STEPS}], got {args.steps}")
@@ -44,6 +39,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
         check_mpmath_size(game.n)
     beta = parse_positive(args.beta, "--beta")
     solvers = [parse_solver(s, beta) for s in args.solver]
+    import matplotlib  # after every check: importing pyplot takes seconds
+
+    matplotlib.use("Agg")
+    from .plots import plot_run
+
     fig = plot_run(game, solvers, args.steps, args.metric, args.x, args.digits, args.backend, path=args.out,
                    ignore_hypotheses=args.ignore_hypotheses)
     note = getattr(fig, "nashproof_note", "")
