@@ -21,7 +21,8 @@ from .verify import Verdict
 
 PRECISION_NOTE = ("Error estimates come from precision doubling: every metric is computed at D and at D+G digits; "
                   "the error is twice their difference plus 100·n·10^(−D)·scale. A verdict is pass or violated only "
-                  "when the margin exceeds the propagated error; otherwise it is inconclusive. Not a certified "
+                  "when the margin exceeds the propagated error; otherwise it is inconclusive, or equality when the "
+                  "two sides are equal (proved, or numerically: the gap shrinks with precision). Not a certified "
                   "enclosure. With until_floor (default), iterates whose metric has < 9 correct digits are not "
                   "evaluated; the range evaluated is reported.")
 
@@ -87,7 +88,7 @@ def _summary(verdicts: Sequence[Verdict], cat: Catalogue) -> list[dict[str, Any]
         vs = [v for v in verdicts if v.claim == cid]
         tight = [float(v.tightness) for v in vs if v.tightness not in (None, "nan") and v.kind != "dimension"]
         counts = {s: sum(1 for v in vs if v.outcome == s) for s in
-                  ("pass", "violated", "inconclusive", "not-applicable", "expected")}
+                  ("pass", "equality", "violated", "inconclusive", "not-applicable", "expected")}
         out.append({"claim": cid, "provenance": cat.get(cid).provenance, "kind": cat.get(cid).kind, **counts,
                     "worst_tightness": max(tight) if tight else None,
                     "slower_rate_flags": sum(1 for v in vs if v.slower)})
@@ -140,11 +141,12 @@ def _verdict_block(v: Verdict) -> list[str]:
 
 def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, code: int) -> None:
     summary = _summary(verdicts, cat)
-    rows = [[s["claim"], s["provenance"], str(s["pass"]), str(s["violated"]), str(s["inconclusive"]),
-             str(s["not-applicable"]), str(s["expected"]),
+    rows = [[s["claim"], s["provenance"], str(s["pass"]), str(s["equality"]), str(s["violated"]),
+             str(s["inconclusive"]), str(s["not-applicable"]), str(s["expected"]),
              f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-"] for s in summary]
-    print(table(["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "obs/bound"], rows))
-    notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive") or v.slower
+    print(table(["claim", "provenance", "pass", "equal", "violated", "inconclusive", "n/a", "expected",
+                 "obs/bound"], rows))
+    notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive", "equality") or v.slower
                or (v.expected is not None and v.outcome != "expected")
                or (len(verdicts) <= 20 and v.failed_hypothesis is not None)]
     if notable:
@@ -184,6 +186,16 @@ def _check_outputs(args: argparse.Namespace) -> None:
         raise InputError(f"--steps must lie in [1, {MAX_STEPS}], got {args.steps}")
 
 
+def _inexact_options(args: argparse.Namespace) -> dict[str, Any]:
+    """--confidence and --runs of the single-shot form (probability claims of sampled solvers, issue 11)."""
+    from .inexact import check_confidence
+
+    if args.runs < 0:
+        raise InputError(f"--runs must be ≥ 0, got {args.runs}")
+    return {"confidence": check_confidence(args.confidence) if args.confidence is not None else None,
+            "runs": args.runs}
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     _check_outputs(args)
     cat = _catalogue(args.claims_module or [])
@@ -200,7 +212,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         for c in claims:
             cat.get(c)
         tasks.append(Task(args.game, beta, args.solver, parse_eta(args.eta, beta), args.steps, args.digits, claims,
-                          args.ignore_hypotheses, not args.strict_floor))
+                          args.ignore_hypotheses, not args.strict_floor, **_inexact_options(args)))
         suites.append("single-shot")
     else:
         if args.claim or args.eta:
@@ -273,8 +285,10 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
     summary = _summary(verdicts, cat)
     sections = [("Summary", f"<p>Suites: {', '.join(suites)}. {len(verdicts)} verdicts in {elapsed:.1f} s; "
                  f"exit code {code}.</p><p>{PRECISION_NOTE}</p>" + html_table(
-                     ["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "max obs/bound"],
-                     [[s["claim"], s["provenance"], str(s["pass"]), str(s["violated"]), str(s["inconclusive"]),
+                     ["claim", "provenance", "pass", "equal", "violated", "inconclusive", "n/a", "expected",
+                      "max obs/bound"],
+                     [[s["claim"], s["provenance"], str(s["pass"]), str(s["equality"]), str(s["violated"]),
+                       str(s["inconclusive"]),
                        str(s["not-applicable"]), str(s["expected"]),
                        f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-"] for s in summary]))]
     notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive", "expected")]
@@ -305,7 +319,9 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
     return path
 
 
-CHECK_EPILOG = """examples:
+CHECK_EPILOG = """verdicts: pass, equality (the claim holds with equality, exit 0), violated, inconclusive,
+  not-applicable; a suite may declare the outcome it expects.
+examples:
   nashproof check                                   # the default suite (checks/default.toml)
   nashproof check checks/ --junit report.xml --report check-report
   nashproof check --game cyclic:n=5,skew=1/3 --solver nash-mp --beta 1/20 --eta 2 --steps 60 --claim NMP-KL-STEP
@@ -335,6 +351,9 @@ def register(sub: Any) -> None:
     p.add_argument("--digits", type=int, default=50, help="working precision D (default 50)")
     p.add_argument("--claim", action="append", help="claim id to check (repeatable; default: all)")
     p.add_argument("--ignore-hypotheses", action="store_true", help="evaluate claims whose hypotheses are false")
+    p.add_argument("--confidence", help="probability claims (sampled solvers): the claim's 1 − α (default 0.95)")
+    p.add_argument("--runs", type=int, default=0,
+                   help="probability claims: seeded runs R (default: enough for 0 failures to show rate ≤ α)")
     p.add_argument("--strict-floor", action="store_true",
                    help="also evaluate iterates below the rounding floor (they come out inconclusive)")
     p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")

@@ -31,6 +31,17 @@ KL_ref_star = sp.Symbol("KL(pi*||ref)", nonnegative=True)
 P_ref_star = sp.Symbol("P(ref>pi*)", nonnegative=True)
 min_ref = sp.Symbol("min_ref", positive=True)
 K_eps = sp.Symbol("K_epsilon", nonnegative=True)  # first k with KL_k ≤ ε
+# ---- inexact and stochastic Nash-MP (issue 11)
+delta = sp.Symbol("delta", nonnegative=True)  # per-step error bound, span of log-policies
+m_duels = sp.Symbol("m", positive=True)  # duels per action and query
+alpha = sp.Symbol("alpha", positive=True)  # failure probability of a high-probability claim
+Q_tot = sp.Symbol("Q", positive=True)  # queries over the whole horizon (union bound)
+X_ctx = sp.Symbol("X", positive=True)  # number of contexts
+T_in = sp.Symbol("T", positive=True)  # inner policy-gradient steps per proximal step
+lam = sp.Symbol("lam", positive=True)  # inner step λ (logits move by λ/(1+ηβ) × gradient)
+RKL, RKL_next, RKL0 = sp.symbols("RKL_k RKL_{k+1} RKL_0", nonnegative=True)  # √KL
+Step_err = sp.Symbol("err_k", nonnegative=True)  # measured per-step error
+# ---- end inexact
 
 #: What each symbol means, and the name of the value the checker substitutes for it.
 SYMBOLS: dict[sp.Symbol, tuple[str, str]] = {
@@ -57,6 +68,19 @@ SYMBOLS: dict[sp.Symbol, tuple[str, str]] = {
     K_eps: ("k_eps", "first k with KL_k ≤ ε (measured)"),
     eps: ("eps", "accuracy target ε"),
     C: ("C", "unknown constant of a rate claim"),
+    # ---- inexact and stochastic Nash-MP (issue 11)
+    delta: ("delta", "per-step error bound δ: span(log π̂ − log π) of every returned step (solver's guarantee)"),
+    m_duels: ("m", "duels per action and query (sampled preferences)"),
+    alpha: ("alpha", "failure probability α of a high-probability claim (confidence 1 − α)"),
+    Q_tot: ("Q", "preference queries over the whole horizon (for the union bound)"),
+    X_ctx: ("contexts", "number of contexts"),
+    T_in: ("T", "inner policy-gradient steps per proximal step"),
+    lam: ("lam", "inner step λ of the policy-gradient loop"),
+    RKL: ("rootkl", "√KL(π*‖π_k), with KL ρ-averaged"),
+    RKL_next: ("rootkl@next", "√KL(π*‖π_{k+1})"),
+    RKL0: ("rootkl@0", "√KL(π*‖π_0)"),
+    Step_err: ("step_err", "measured span error of iteration k's returned steps against the exact steps"),
+    # ---- end inexact
 }
 
 KINDS = {
@@ -67,6 +91,7 @@ KINDS = {
     "rate": "geometric rate with an unknown constant: fitted, not bounded",
     "dimension": "rate and constant do not grow with n: checked over a family of sizes",
     "existence": "existence only: no checkable statement is known",
+    "probability": "holds with probability ≥ 1 − α over the seed: checked over R seeded runs (Clopper–Pearson)",
 }
 
 TAGS = {
@@ -134,13 +159,15 @@ class Catalogue:
 
     def __init__(self, claims: Iterable[Claim] = ()) -> None:
         self._claims: dict[str, Claim] = {}
+        self._loading = False  # True while a user module adds claims: they are validated
         for c in claims:
             self.add(c)
 
     def add(self, claim: Claim, replace: bool = True) -> None:
         if not isinstance(claim, Claim):
             raise InputError(f"not a Claim: {type(claim).__name__} {str(claim)[:60]!r}")
-        _validate(claim)
+        if self._loading:
+            _validate(claim)
         if claim.id in self._claims and not replace:
             raise InputError(f"claim {claim.id} already exists")
         self._claims[claim.id] = claim
@@ -169,19 +196,24 @@ class Catalogue:
             raise InputError(f"claims module {target} defines neither CLAIMS nor register(catalogue)")
         if register is not None and not callable(register):
             raise InputError(f"claims module {target}: register must be a function register(catalogue)")
-        if claims is not None:
-            if not isinstance(claims, list | tuple):
-                raise InputError(f"claims module {target}: CLAIMS must be a list of Claim, "
-                                 f"got {type(claims).__name__}")
-            for c in claims:
-                self.add(c)
-        if register is not None:
-            try:
-                register(self)
-            except InputError as exc:
-                raise InputError(f"claims module {target}: {exc}") from None
-            except Exception as exc:  # the user's function failed: one line, no traceback
-                raise InputError(f"claims module {target}: register() raised {type(exc).__name__}: {exc}") from None
+        self._loading = True
+        try:
+            if claims is not None:
+                if not isinstance(claims, list | tuple):
+                    raise InputError(f"claims module {target}: CLAIMS must be a list of Claim, "
+                                     f"got {type(claims).__name__}")
+                for c in claims:
+                    self.add(c)
+            if register is not None:
+                try:
+                    register(self)
+                except InputError as exc:
+                    raise InputError(f"claims module {target}: {exc}") from None
+                except Exception as exc:  # the user's function failed: one line, no traceback
+                    raise InputError(f"claims module {target}: register() raised {type(exc).__name__}: "
+                                     f"{exc}") from None
+        finally:
+            self._loading = False
 
 
 #: Metrics a claim may speak of: every per-iterate series and static value the checker computes.
@@ -190,14 +222,19 @@ METRICS = frozenset({"kl", "kl_reverse", "l1", "l1_sq", "l1_half", "exploitabili
 
 
 def _validate(claim: Claim) -> None:
-    """A user claim must be made of known symbols and speak of a metric the checker computes."""
-    if claim.metric not in METRICS:
-        raise InputError(f"claim {claim.id}: unknown metric {claim.metric!r}; choose from {', '.join(sorted(METRICS))}")
+    """A user claim must be made of known symbols and speak of a metric the checker computes (those of
+    METRICS and SYMBOLS, and any a built-in claim uses)."""
+    from .catalogue import BUILTIN
+
+    metrics = METRICS | {c.metric for c in BUILTIN}
+    symbols = set(SYMBOLS).union(*(e.free_symbols for c in BUILTIN for e in (*c.statements, *c.hypotheses)))
+    if claim.metric not in metrics:
+        raise InputError(f"claim {claim.id}: unknown metric {claim.metric!r}; choose from {', '.join(sorted(metrics))}")
     for expr in (*claim.statements, *claim.hypotheses):
         if not isinstance(expr, sp.Basic):
             raise InputError(f"claim {claim.id}: statements and hypotheses must be sympy relations, "
                              f"got {type(expr).__name__}")
-        unknown = sorted(str(s) for s in expr.free_symbols if s not in SYMBOLS)
+        unknown = sorted(str(s) for s in expr.free_symbols if s not in symbols)
         if unknown:
             raise InputError(f"claim {claim.id}: unknown symbol {unknown[0]!r}; use the symbols of "
                              "nashproof.claims.SYMBOLS (`nashproof claims --json` shows them)")

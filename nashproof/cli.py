@@ -10,13 +10,15 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
+from threadpoolctl import threadpool_limits
+
 from . import __version__
-from .backends import BACKENDS, Backend, make_backend
+from .backends import BACKENDS, Backend, blas_threads, make_backend
 from .equilibrium import solve_equilibrium, von_neumann_winner
 from .errors import EXIT_BAD_INPUT, EXIT_SOLVER, InputError, NashproofError
 from .families import FAMILIES, load_game
 from .games import Game
-from .metrics import evaluate
+from .metrics import evaluate, rounding_floor, shown
 from .numbers import (
     MAX_ACTIONS,
     MAX_DIGITS,
@@ -30,7 +32,7 @@ from .numbers import (
     parse_rational,
     plural,
 )
-from .numeric import NumericGame
+from .numeric import numeric_game
 from .report import Progress, table, wrap
 from .solvers import SOLVERS, make_solver, run
 from .suite import parse_step
@@ -132,21 +134,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     eq = solve_equilibrium(game, beta, b)
     with Progress(args.steps, solver.name) as bar:
         traj = run(game, solver, args.steps, b, on_step=bar.update)
-    ng = NumericGame(game, b)
+    ng = numeric_game(game, b)
     bs = b.scalar(beta)
     with Progress(len(traj.policies), "metrics") as bar:
-        rows = []
+        rows, floors = [], []
         for i, p in enumerate(traj.policies):
             rows.append(evaluate(ng, p, eq.logpi, bs))
+            floors.append(rounding_floor(ng, p, eq.logpi, bs))
             bar.update(i + 1)
     if args.json:
         _emit({
             "game": game.label, "solver": solver.name, "parameters": solver.describe(),
             "beta": fraction_str(beta), "eta": fraction_str(solver.eta), "eta_decimal": approx_str(solver.eta, 12),
             "digits": b.digits, "backend": b.name, "equilibrium": eq.certificate.as_dict(b),
+            "nonnegative_metrics": "a metric ≥ 0 in exact arithmetic that rounding made negative is shown as 0 "
+                                   "here (as '< floor' in the table)",
             "iterations": [
-                {"k": k, "queries": q, **{name: _fmt(b, m.get(name), b.digits) for name in RUN_JSON}}
-                for k, (q, m) in enumerate(zip(traj.queries, rows))
+                {"k": k, "queries": q, **{name: shown(ng, name, m.get(name), f, b.digits)[1] for name in RUN_JSON}}
+                for k, (q, m, f) in enumerate(zip(traj.queries, rows, floors))
             ],
         })
         return 0
@@ -155,10 +160,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(wrap(f"{solver.describe()} on {game.label} ({plural(game.n, 'action')}, "
                f"{plural(len(game.contexts), 'context')}), {precision}; values to {d} digits (--json: all)"))
     headers = ["k", "queries", "KL(π*‖π_k)", "KL(π_k‖π*)", "Expl_β", "gap", "span"]
-    body = [[str(k), str(q), *(_fmt(b, m.get(c), d) for c in RUN_COLUMNS)]
-            for k, (q, m) in enumerate(zip(traj.queries, rows))]
+    body = [[str(k), str(q), *(shown(ng, c, m.get(c), f, d)[0] for c in RUN_COLUMNS)]
+            for k, (q, m, f) in enumerate(zip(traj.queries, rows, floors))]
     print(table(headers, body))
     print("gap: the duality gap of the β-regularised game, 2·Expl_β (the game is symmetric)")
+    if any(cell.startswith("<") for row in body for cell in row):
+        print("'< x': ≥ 0 in exact arithmetic, computed below 0 within the rounding floor x")
     return 0
 
 
@@ -218,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example: nashproof run rps:skew=1/2 --solver nash-mp --beta 1/10 --steps 30",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("game", metavar="GAME", help=GAME_HELP)
-    p.add_argument("--solver", required=True, help=f"one of: {', '.join(SOLVERS)}")
+    p.add_argument("--solver", required=True, help=f"one of: {', '.join(SOLVERS)}; or an inexact/sampled spec "
+                   "such as nash-mp-inexact:delta=1e-3,perturb=adversarial (see README)")
     p.add_argument("--beta", required=True, help="regularisation β > 0, e.g. 1/10, 0.1, 1e-2")
     p.add_argument("--eta", help="step size η in the canonical normalisation (extragradient: EGPO's η_e); "
                    "Nash-MP also takes 'max' (just below η̄(β)) or 'r*max'; default: the solver's own")
@@ -302,7 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return EXIT_BAD_INPUT
         handler: Handler = args.handler
-        return handler(args)
+        with threadpool_limits(blas_threads()):
+            return handler(args)
     except SystemExit as exc:  # --help and --version (argparse's own exits)
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     except NashproofError as exc:

@@ -72,18 +72,20 @@ def _bradley_terry(scores: list[Fraction]) -> Matrix:
 
 def _random(n: int, seed: int, denominator: int) -> Matrix:
     rng = random.Random(seed)
-    values: dict[int, Fraction] = {}  # one Fraction per distinct numerator: n² of them would take seconds
-
-    def frac(k: int) -> Fraction:
-        if k not in values:
-            values[k] = Fraction(k, denominator)
-        return values[k]
-
     P = [[HALF] * n for _ in range(n)]
+    # randrange(d + 1) draws exactly what randint(0, d) draws; each value's Fraction is built once.
+    if denominator <= 4096:
+        values = [Fraction(k, denominator) for k in range(denominator + 1)]
+        complements = [1 - v for v in values]
     for i in range(n):
+        row = P[i]
         for j in range(i + 1, n):
-            k = rng.randint(0, denominator)
-            P[i][j], P[j][i] = frac(k), frac(denominator - k)
+            k = rng.randrange(denominator + 1)
+            if denominator <= 4096:
+                row[j], P[j][i] = values[k], complements[k]
+            else:
+                p = Fraction(k, denominator)
+                row[j], P[j][i] = p, 1 - p
     return tuple(tuple(r) for r in P)
 
 

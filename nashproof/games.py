@@ -83,12 +83,12 @@ def validate_context(ctx: Context, n: int, multi: bool = False) -> None:
     for i, row in enumerate(P):
         if len(row) != n:
             raise InputError(f"{w}preference row {i} has {len(row)} entries, expected {n}")
-    for i, row in enumerate(P):
-        for j, p in enumerate(row):
-            num, den = p.numerator, p.denominator
-            if num < 0 or num > den:
+    # Integer comparisons on numerator and denominator (exact, and fast for large n).
+    for i in range(n):
+        for j, p in enumerate(P[i]):
+            if not 0 <= p.numerator <= p.denominator:
                 raise InputError(f"{w}preference[{i}][{j}] = {fraction_str(p)} is outside [0, 1]")
-            if den.bit_length() > MAX_NUMBER_BITS:
+            if p.denominator.bit_length() > MAX_NUMBER_BITS:
                 raise InputError(f"{w}preference[{i}][{j}] has a denominator of more than {MAX_NUMBER_DIGITS} digits")
     for i in range(n):
         if P[i][i] != HALF:
@@ -97,8 +97,7 @@ def validate_context(ctx: Context, n: int, multi: bool = False) -> None:
         row = P[i]
         for j in range(i + 1, n):
             a, b = row[j], P[j][i]
-            # a + b = 1 with both in lowest terms ⇔ equal denominators and numerators summing to it.
-            if a.denominator != b.denominator or a.numerator + b.numerator != a.denominator:
+            if a.numerator * b.denominator + b.numerator * a.denominator != a.denominator * b.denominator:
                 raise InputError(
                     f"{w}preference[{i}][{j}] + preference[{j}][{i}] = "
                     f"{fraction_str(a + b)}, must be 1 (P + Pᵀ = 1)"
