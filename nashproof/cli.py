@@ -338,7 +338,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _error(message: str) -> None:
     text = " ".join(message.split())
-    print(f"error: {text[:2000]}", file=sys.stderr)
+    try:
+        print(f"error: {text[:2000]}", file=sys.stderr)
+    except (OSError, ValueError):  # stderr itself is closed: the exit code still tells
+        pass
 
 
 def entry() -> None:

@@ -72,16 +72,16 @@ MAX_STEPS = 100_000
 #: Largest number of actions of any game (family or file): an n × n exact matrix must fit in memory
 #: and be built in seconds.
 MAX_ACTIONS = 2048
-#: Largest game the mpmath backend takes (π*_β at 50 digits: ~20 s at n = 128, minutes at 256);
-#: larger games run with ``--backend float``.
-MAX_MPMATH_ACTIONS = 128
+#: Largest game the mpmath backend takes (π*_β at 50 digits: ~13 s at n = 256, ~26 s at n = 512 on
+#: one loaded core, more with more digits); larger games run with ``--backend float``.
+MAX_MPMATH_ACTIONS = 256
 
 
 def check_mpmath_size(n: int, what: str = "the mpmath backend") -> None:
     """Refuse a game too large for arbitrary-precision arithmetic, saying what to do instead."""
     if n > MAX_MPMATH_ACTIONS:
         raise InputError(f"{n} actions is too many for {what} (at most {MAX_MPMATH_ACTIONS}: the cost grows "
-                         "like n³ at every digit); use --backend float for larger games")
+                         "like n² per digit and step); use --backend float for larger games")
 #: The supported range of β: beyond it the float continuation overflows or rounding dominates.
 BETA_MIN = Fraction(1, 10**9)
 BETA_MAX = Fraction(10**4)

@@ -97,9 +97,8 @@ class Progress:
                 rest = elapsed * (total - done) / done if total is not None and 0 < done < total else None
                 left = f", about {_duration(rest)} left" if rest is not None else ""
                 of = f"/{total}" if total is not None else ""
-                self.stream.write(f"{self.label}: {done}{of} done after {_duration(elapsed)}{left}"
-                                  + (f"; now {note}" if note else "") + "\n")
-                self.stream.flush()
+                self._write(f"{self.label}: {done}{of} done after {_duration(elapsed)}{left}"
+                            + (f"; now {note}" if note else "") + "\n")
             return
         if now - self._last < 0.1 and (self.total is None or done < self.total):
             return
@@ -109,13 +108,19 @@ class Progress:
         else:
             bar = "#" * int(30 * min(done / self.total, 1.0))
             line = f"\r{self.label} [{bar:<30}] {done}/{self.total} {elapsed:5.1f}s {note}"
-        self.stream.write(line[: self._width + 1])
-        self.stream.flush()
+        self._write(line[: self._width + 1])
 
     def __exit__(self, *exc: object) -> None:
-        if self.tty:
-            self.stream.write("\r" + " " * self._width + "\r")
+        if self.tty and self.enabled:
+            self._write("\r" + " " * self._width + "\r")
+
+    def _write(self, text: str) -> None:
+        """Progress is a courtesy: a closed or broken stream silences it, never stops the run."""
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except (OSError, ValueError):
+            self.enabled = False
 
 
 def _isatty(stream: TextIO) -> bool:
