@@ -49,15 +49,16 @@ def cmd_claims(args: argparse.Namespace) -> int:
         d = claim.as_dict()
         hyps = [human(h) for h in claim.hypotheses]
         print(f"{claim.id}: {claim.title}")
-        print(f"  statement : {d['statement']}")
-        print(f"  LaTeX     : {d['latex']}")
-        print(f"  hypotheses: {', '.join(hyps) or '(none)'}")
+        print(wrap(f"  statement : {d['statement']}", hang=" " * 14))
+        print(wrap(f"  LaTeX     : {d['latex']}", hang=" " * 14))
+        print(wrap(f"  hypotheses: {', '.join(hyps) or '(none)'}", hang=" " * 14))
         print(f"  kind      : {claim.kind} ({KINDS[claim.kind]})")
         print(f"  metric    : {claim.metric}; solvers: {', '.join(claim.solvers)}")
-        print(f"  provenance: {claim.provenance} — " + "; ".join(f"{t}: {TAGS[t]}" for t in claim.tags))
-        print(wrap(f"  source    : {claim.source}", indent="").replace("\n", "\n" + " " * 14))
+        print(wrap(f"  provenance: {claim.provenance} — " + "; ".join(f"{t}: {TAGS[t]}" for t in claim.tags),
+                   hang=" " * 14))
+        print(wrap(f"  source    : {claim.source}", hang=" " * 14))
         if claim.derivation:
-            print(wrap(f"derivation: {claim.derivation}", indent="  ").replace("\n  ", "\n" + " " * 14))
+            print(wrap(f"  derivation: {claim.derivation}", hang=" " * 14))
         return 0
     if args.json:
         print(json.dumps([c.as_dict() for c in cat], indent=2, ensure_ascii=False))

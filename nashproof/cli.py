@@ -71,8 +71,10 @@ def cmd_games(args: argparse.Namespace) -> int:
         _emit([{"name": f.name, "summary": f.summary, "params": f.params, "example": f.example}
                for f in FAMILIES.values()])
         return 0
-    rows = [[f.name, f.summary, f.params or "-", f.example] for f in FAMILIES.values()]
-    print(table(["family", "what", "parameters (defaults)", "example"], rows))
+    width = max(len(f.name) for f in FAMILIES.values()) + 2
+    for f in FAMILIES.values():
+        print(wrap(f"{f.name.ljust(width)}{f.summary}", hang=" " * width))
+        print(wrap(f"parameters (defaults): {f.params or 'none'}; e.g. {f.example}", indent=" " * width))
     print("\nEvery family also takes skew=r (π_ref ∝ rⁱ) or ref=a+b+... ; list values use '+'.")
     return 0
 
@@ -112,7 +114,7 @@ def cmd_equilibrium(args: argparse.Namespace) -> int:
         print(f"π*_β for β = {fraction_str(beta)}, context {ctx.name}:")
         print(table(["action", "π*"], [[a, _fmt(b, p, b.digits)] for a, p in zip(game.actions, star)]))
     cert = eq.certificate.as_dict(b)
-    print("certificate: " + ", ".join(f"{k} = {v}" for k, v in cert.items()))
+    print(wrap("certificate: " + ", ".join(f"{k} = {v}" for k, v in cert.items()), hang="  "))
     return 0
 
 

@@ -65,8 +65,18 @@ def _count(x: int | None) -> str:
     return str(x) if x < 10**12 else approx_str(Fraction(x), 4)
 
 
+def _short_number(text: str) -> str:
+    """A measured decimal such as KL₀ to 6 significant digits for the table (--json keeps them all)."""
+    try:
+        return f"{float(text):.6g}" if len(text) > 12 and "/" not in text else text
+    except ValueError:
+        return text
+
+
 def _order(text: str) -> str:
-    """``Θ(log(1/(2*beta*epsilon))/beta**2)`` → ``Θ(log(1/(2βε))/β²)``."""
+    """``Θ(log(1/(2*beta*epsilon))/beta**2)`` → ``log(1/(2βε))/β²`` (the column says Θ)."""
+    if text.startswith("Θ(") and text.endswith(")"):
+        text = text[2:-1]
     for old, new in (("**2", "²"), ("**3", "³"), ("**", "^"), ("*", ""), ("epsilon", "ε"), ("beta", "β")):
         text = text.replace(old, new)
     return text
@@ -78,9 +88,10 @@ def _rows(results: list[Complexity], measured: bool) -> list[list[str]]:
         for name, r in res.methods.items():
             row = [eta_str(res.beta), eta_str(res.eps), name, _count(r.iterations), _count(r.queries)]
             if measured:
-                loose = f"{r.iterations / max(r.measured, 1):.3g}" if r.measured is not None and r.iterations else "-"
+                loose = (approx_str(Fraction(r.iterations, max(r.measured, 1)), 3)
+                         if r.measured is not None and r.iterations else "-")
                 row += ["-" if r.measured is None else str(r.measured), loose]
-            rows.append([*row, _order(r.order), r.claim or "-"])
+            rows.append([*row, _order(r.order), *([] if measured else [r.claim or "-"])])
     return rows
 
 
@@ -182,18 +193,19 @@ def cmd_complexity(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return 0
     first = results[0]
-    print(wrap(f"metric: {first.metric}; KL₀ = {first.kl0} ({first.kl0_source})"
+    kl0 = _short_number(first.kl0)
+    print(wrap(f"metric: {first.metric}; KL₀ = {kl0} ({first.kl0_source})"
                + (f"; β chosen by NMP-UNREG: {eta_str(first.chosen_beta)}" if first.chosen_beta else "")))
     measured = game is not None and args.metric == "kl"
-    headers = ["β", "ε", "method", "iterations", "queries", *(["measured k", "pred/meas"] if measured else []),
-               "order", "claim"]
+    headers = ["β", "ε", "method", "iterations", "queries", *(["measured", "pred/meas"] if measured else []),
+               "order Θ(·)", *([] if measured else ["claim"])]
     print(table(headers, _rows(results, measured)))
     if len(results) == 1:
         print()
         for name, r in first.methods.items():
             claim = f" [{r.claim}, provenance {r.provenance}]" if r.claim else ""
             print(wrap(f"{name}{claim}: {r.formula}", hang="    "))
-            details = r.assumptions + ([r.note] if r.note else [])
+            details = [a.replace(first.kl0, kl0) for a in r.assumptions] + ([r.note] if r.note else [])
             if details:
                 print(wrap("; ".join(details), indent="    "))
     for res in results:
