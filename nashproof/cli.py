@@ -173,9 +173,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------- parser
 
-EXIT_CODES = """exit codes: 0 success (every claim passes or does not apply); 1 a claim is violated or an
-  audited rule is flagged; 2 bad input or usage; 3 inconclusive only (rounding could decide: raise
-  --digits); 4 a numerical solve failed or an internal error (one `error:` line either way)."""
+EXIT_CODES = """exit codes: 0 success (every claim passes, holds with equality or does not apply); 1 a claim
+  is violated or an audited rule is flagged; 2 bad input or usage; 3 inconclusive only (rounding
+  could decide: raise --digits); 4 a numerical solve failed or an internal error (one `error:` line)."""
 
 EPILOG = """examples:
   nashproof games
@@ -240,12 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     for register in _extra_commands():
         register(sub)
-    for name, command in sub.choices.items():
-        _finish_help(name, command)
+    for command in sub.choices.values():
+        _finish_help(command)
     return parser
 
 
-def _finish_help(name: str, p: argparse.ArgumentParser) -> None:
+def _finish_help(p: argparse.ArgumentParser) -> None:
     """Every sub-command's help ends with the exit codes; a bare --json flag gets its help text."""
     for action in p._actions:
         if action.help is None and "--json" in action.option_strings:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .games import HALF, Context, Game, Matrix, load_game_file, make_game
-from .numbers import MAX_ACTIONS, MAX_NUMBER_BITS, MAX_NUMBER_DIGITS, parse_rational, short, too_large
+from .numbers import MAX_ACTIONS, MAX_NUMBER_BITS, MAX_NUMBER_DIGITS, parse_rational, plural, short, too_large
 
 Params = dict[str, str]
 
@@ -193,7 +193,7 @@ def _reference(params: Params, n: int, index: int) -> tuple[Fraction, ...]:
     if "ref" in params:
         ref = tuple(parse_rational(s, "ref") for s in params["ref"].split("+"))
         if len(ref) != n:
-            raise InputError(f"ref has {len(ref)} entries, the game has {n} actions")
+            raise InputError(f"ref has {plural(len(ref), 'entry')}, the game has {plural(n, 'action')}")
         return ref
     skew = parse_rational(params.get("skew", "1"), "skew")
     if skew <= 0:
@@ -224,7 +224,7 @@ def build_family(spec: str) -> Game:
     if "weights" in params:
         weights = [parse_rational(w, "weights") for w in params["weights"].split("+")]
         if len(weights) != k:
-            raise InputError(f"weights has {len(weights)} entries, the game has {k} contexts")
+            raise InputError(f"weights has {plural(len(weights), 'entry')}, the game has {plural(k, 'context')}")
     else:
         raw = [Fraction(c + 1) for c in range(k)]
         weights = [w / sum(raw) for w in raw]

@@ -75,13 +75,6 @@ MAX_ACTIONS = 2048
 #: Largest game the mpmath backend takes (π*_β at 50 digits: ~13 s at n = 256, ~26 s at n = 512 on
 #: one loaded core, more with more digits); larger games run with ``--backend float``.
 MAX_MPMATH_ACTIONS = 256
-
-
-def check_mpmath_size(n: int, what: str = "the mpmath backend") -> None:
-    """Refuse a game too large for arbitrary-precision arithmetic, saying what to do instead."""
-    if n > MAX_MPMATH_ACTIONS:
-        raise InputError(f"{n} actions is too many for {what} (at most {MAX_MPMATH_ACTIONS}: the cost grows "
-                         "like n² per digit and step); use --backend float for larger games")
 #: The supported range of β: beyond it the float continuation overflows or rounding dominates.
 BETA_MIN = Fraction(1, 10**9)
 BETA_MAX = Fraction(10**4)
@@ -98,6 +91,13 @@ def check_beta(beta: Fraction) -> Fraction:
     return beta
 
 
+def check_mpmath_size(n: int, what: str = "the mpmath backend") -> None:
+    """Refuse a game too large for arbitrary-precision arithmetic, saying what to do instead."""
+    if n > MAX_MPMATH_ACTIONS:
+        raise InputError(f"{n} actions is too many for {what} (at most {MAX_MPMATH_ACTIONS}: the cost grows "
+                         "like n² per digit and step); use --backend float for larger games")
+
+
 def parse_positive(value: object, what: str) -> Fraction:
     """Parse a rational and require it to be > 0."""
     x = parse_rational(value, what)
@@ -112,7 +112,8 @@ def too_large(x: Fraction) -> bool:
 
 
 def fraction_str(x: Fraction) -> str:
-    """Render a Fraction as ``"p/q"`` (or ``"p"``); a huge one is abbreviated to a float and its size."""
+    """Render a Fraction as ``"p/q"`` (or ``"p"``); one of more than ~900 digits as a short decimal
+    (Python refuses to print integers of more than 4300 digits)."""
     if max(x.numerator.bit_length(), x.denominator.bit_length()) > 3000:  # ≈ 900 digits
         return approx_str(x)
     return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
@@ -148,5 +149,7 @@ def eta_str(eta: Fraction) -> str:
 
 
 def plural(count: int, noun: str) -> str:
-    """``1 action``, ``3 actions``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    """``1 action``, ``3 actions``, ``2 entries``."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
