@@ -109,6 +109,8 @@ BAD_ARGS: dict[str, tuple[list[str], str]] = {
     "game-entry-1e999999": (["equilibrium", "{tmp}/big.json", *BETA], "exponent"),
     "game-entry-json-literal": (["equilibrium", "{tmp}/bigliteral.json", *BETA], "exponent"),
     "game-binary": (["equilibrium", "{tmp}/binary.json", *BETA], "UTF-8"),
+    "game-too-many-rows": (["equilibrium", "{tmp}/rows.json", *BETA], "at most 2048"),
+    "game-deep-nesting": (["equilibrium", "{tmp}/deep.json", *BETA], ""),
 }
 
 
@@ -121,6 +123,8 @@ def hostile_dir(tmp_path: Path) -> Path:
     (tmp_path / "big.json").write_text('{"preference": [["1/2", "1e999999"], ["0", "1/2"]]}')
     (tmp_path / "bigliteral.json").write_text('{"preference": [[0.5, 1e999999], [0, 0.5]]}')
     (tmp_path / "binary.json").write_bytes(b"\x00\xff\xfe{" * 10)
+    (tmp_path / "rows.json").write_text(json.dumps({"preference": [["1/2"]] * 2049}))
+    (tmp_path / "deep.json").write_text('{"preference": ' + "[" * 100_000 + "]" * 100_000 + "}")
     return tmp_path
 
 
