@@ -124,6 +124,11 @@ def _eta(text: str) -> str:
         return text
 
 
+def _defined(value: str) -> str:
+    """``-`` for an undefined number (a rate fitted on KL ≡ 0, at n = 2 for instance)."""
+    return "-" if value in ("nan", "None", "") else value
+
+
 def _verdict_block(v: Verdict) -> list[str]:
     head = (f"{v.claim} [{v.provenance}] {v.outcome}: {_game(v)}, {v.solver}, β = {_eta(v.beta)}, "
             f"η = {_eta(v.eta)}" + (f", first k = {v.first_k}" if v.first_k is not None else ""))
@@ -169,8 +174,8 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
             print("\n" + wrap(f"{v.claim} on {_game(v)} for n = {ns} (β = {_eta(v.beta)}, η = {_eta(v.eta)}): "
                               f"{v.outcome}; {v.note}"))
             print(table(["n", "backend", "KL_{k+1}(1+ηβ)/KL_k", "KL_k(1+ηβ)^k/KL_0", "fitted/claimed rate"],
-                        [[str(r["n"]), r["backend"], r["worst_step_ratio"], r["constant"], r["fitted_rate"]]
-                         for r in sizes]))
+                        [[str(r["n"]), r["backend"], *(_defined(r[key]) for key in (
+                            "worst_step_ratio", "constant", "fitted_rate"))] for r in sizes]))
             print("(the largest normalised step ratio and constant over k; both must stay ≤ 1)")
     print("\n" + wrap(f"{len(verdicts)} verdicts in {elapsed:.1f} s; exit code {code}. {PRECISION_NOTE}"))
 
