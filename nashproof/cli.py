@@ -74,14 +74,26 @@ def cmd_equilibrium(args: argparse.Namespace) -> int:
     b = _backend(args)
     eq = solve_equilibrium(game, beta, b)
     probs = eq.probs()
+    text = [[_fmt(b, p, b.digits) for p in pi] for pi in probs]
+    radii = None
+    if eq.certified:
+        from .balls import printed_radius
+
+        radii = [[f"{printed_radius(p, t):.2e}" for p, t in zip(pi, tc)] for pi, tc in zip(probs, text)]
     if args.json:
-        _emit({"game": game.label, "beta": fraction_str(beta), "digits": b.digits, "backend": b.name,
-               "policy": [[_fmt(b, p, b.digits) for p in pi] for pi in probs],
-               "certificate": eq.certificate.as_dict(b)})
+        out: dict[str, object] = {"game": game.label, "beta": fraction_str(beta), "digits": b.digits,
+                                  "backend": b.name, "certified": eq.certified, "policy": text}
+        if radii is not None:
+            out["radius"] = radii
+        _emit({**out, "certificate": eq.certificate.as_dict(b)})
         return 0
-    for ctx, star in zip(game.contexts, probs):
+    for c, (ctx, star) in enumerate(zip(game.contexts, probs)):
         print(f"π*_β for β = {fraction_str(beta)}, context {ctx.name}:")
-        print(table(["action", "π*"], [[a, _fmt(b, p, b.digits)] for a, p in zip(game.actions, star)]))
+        if radii is not None:
+            print(table(["action", "π*", "± (exact π* is within)"],
+                        [[a, t, r] for a, t, r in zip(game.actions, text[c], radii[c])]))
+        else:
+            print(table(["action", "π*"], [[a, _fmt(b, p, b.digits)] for a, p in zip(game.actions, star)]))
     cert = eq.certificate.as_dict(b)
     print("certificate: " + ", ".join(f"{k} = {v}" for k, v in cert.items()))
     return 0
@@ -144,10 +156,10 @@ def _common(p: argparse.ArgumentParser, json_help: str = "machine-readable outpu
     p.add_argument("--json", action="store_true", help=json_help)
 
 
-def _numeric_opts(p: argparse.ArgumentParser) -> None:
+def _numeric_opts(p: argparse.ArgumentParser, default: str = "mpmath") -> None:
     p.add_argument("--digits", type=int, default=50, help="working precision in decimal digits (default 50)")
-    p.add_argument("--backend", choices=BACKENDS, default="mpmath",
-                   help="mpmath (reference, default) or float (float64 screening)")
+    p.add_argument("--backend", choices=BACKENDS, default=default,
+                   help=f"arb (certified balls), mpmath (reference) or float (float64 screening); default {default}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("game", metavar="GAME", help="a JSON game file or a family spec such as cyclic:n=5,skew=1/3")
     p.add_argument("--beta", required=True, help="regularisation β ≥ 0 (0: exact von Neumann winner)")
-    _numeric_opts(p)
+    _numeric_opts(p, "arb")
     _common(p)
     p.set_defaults(handler=cmd_equilibrium)
 

@@ -84,7 +84,15 @@ def _newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: float | 
 
 
 def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> tuple[Vec, float, float]:
-    """Solve x = normalize(base + scale·P eˣ): float64 Newton first, then polish in ``b``."""
+    """Solve x = normalize(base + scale·P eˣ): float64 Newton first, then polish in ``b``.
+
+    A certified backend (balls) encloses the solution by a Krawczyk test instead.
+    """
+    if b.certified:
+        from .balls import BallBackend, enclose_proximal
+
+        assert isinstance(b, BallBackend)
+        return enclose_proximal(b, P, base, scale, x0)
     fb = FloatBackend()
     xf, _, _ = softmax_fixed_point(fb, fb.convert(P), fb.convert(base), np.float64(float(scale)),
                                    fb.convert(x0), tol=1e-13, max_iter=100)
@@ -138,6 +146,26 @@ class Certificate:
         }
 
 
+@dataclass(frozen=True)
+class BallCertificate(Certificate):
+    """A proof: a Krawczyk test shows the unique equilibrium lies in the returned balls."""
+
+    bits: int = 0
+    max_radius: float = 0.0
+
+    def as_dict(self, b: Backend) -> dict[str, object]:
+        return {
+            "method": "certified",
+            "statement": "the unique π*_β lies in the returned balls (Krawczyk test, log-probabilities)",
+            "working_bits": self.bits,
+            "max_relative_radius": f"{self.residual:.3e}",
+            "max_radius": f"{self.max_radius:.3e}",
+            "exploitability": b.to_str(self.exploitability, 20),
+            "exploitability_radius": f"{b.upper(abs(self.exploitability - b.mid(self.exploitability))):.3e}",
+            "certified_digits": self.correct_digits,
+        }
+
+
 @dataclass
 class Equilibrium:
     """π*_β per context as log-probabilities in ``backend``, with its certificate."""
@@ -146,6 +174,7 @@ class Equilibrium:
     backend: Backend
     logpi: LogPolicy
     certificate: Certificate
+    certified: bool = False
 
     def probs(self) -> list[Vec]:
         return [self.backend.exp(x) for x in self.logpi]
@@ -154,6 +183,8 @@ class Equilibrium:
 def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int = 15) -> Equilibrium:
     """π*_β of every context at the backend's precision (internally ``guard`` extra digits)."""
     check_beta(beta)
+    if backend.certified:
+        return certified_equilibrium(game, beta, backend)
     from .metrics import exploitability  # local import: metrics needs this module's types
 
     fb = FloatBackend()
@@ -179,6 +210,23 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
     cert = Certificate(work.digits, worst_res, worst_step, expl, correct)
     out = [backend.convert(x) for x in logs]
     return Equilibrium(beta, backend, out, cert)
+
+
+def certified_equilibrium(game: Game, beta: Fraction, backend: Backend) -> Equilibrium:
+    """π*_β enclosed in balls with a Krawczyk certificate (``backend`` is the ball backend)."""
+    from .balls import BallBackend, certified_policy, radius
+    from .metrics import exploitability
+
+    logs, bits = certified_policy(game, beta, backend.digits)
+    work = BallBackend(backend.digits, bits)
+    ng = NumericGame(game, work)
+    expl = ng.average([exploitability(ng, c, logs[c], work.scalar(beta)) for c in range(ng.k)])
+    rel = max(radius(x) for x in (t for lp in logs for t in lp))
+    probs = [work.exp(lp) for lp in logs]
+    max_rad = max(radius(p) for pc in probs for p in pc)
+    digits = int(-math.log10(rel)) if rel > 0 else backend.digits
+    cert = BallCertificate(bits * 3 // 10, rel, 0.0, expl, min(digits, backend.digits), bits, max_rad)
+    return Equilibrium(beta, work, logs, cert, certified=True)
 
 
 # ------------------------------------------------------------ β = 0: exact LP

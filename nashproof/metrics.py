@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .backends import Scalar, Vec
+from .backends import Backend, Scalar, Vec
 from .numeric import LogPolicy, NumericGame
 
 
@@ -22,8 +22,8 @@ def l1(ng: NumericGame, logp: Vec, logq: Vec) -> Scalar:
     return sum(abs(t) for t in b.exp(logp) - b.exp(logq))
 
 
-def span(v: Vec) -> Scalar:
-    return max(v) - min(v)
+def span(v: Vec, b: Backend | None = None) -> Scalar:
+    return max(v) - min(v) if b is None else b.vmax(v) - b.vmin(v)
 
 
 def exploitability(ng: NumericGame, c: int, logpi: Vec, beta: Scalar) -> Scalar:
@@ -44,7 +44,7 @@ def exploitability(ng: NumericGame, c: int, logpi: Vec, beta: Scalar) -> Scalar:
 
 def exploitability_unregularized(ng: NumericGame, c: int, logpi: Vec) -> Scalar:
     """Expl_0(π) = max_y P(y ≻ π) − ½ (one context)."""
-    return max(ng.P[c] @ ng.backend.exp(logpi)) - ng.backend.scalar("0.5")
+    return ng.backend.vmax(ng.P[c] @ ng.backend.exp(logpi)) - ng.backend.scalar("0.5")
 
 
 def utility(ng: NumericGame, c: int, logpi: Vec, logcmp: Vec, beta: Scalar) -> Scalar:
@@ -88,7 +88,7 @@ def evaluate(ng: NumericGame, logpi: LogPolicy, star: LogPolicy, beta: Scalar) -
             "exploitability": expl,
             "gap": 2 * expl,
             "exploitability_unreg": exploitability_unregularized(ng, c, logpi[c]),
-            "span": span(logpi[c] - star[c]),
+            "span": span(logpi[c] - star[c], ng.backend),
         })
 
     def avg(key: str) -> Scalar:
@@ -98,5 +98,5 @@ def evaluate(ng: NumericGame, logpi: LogPolicy, star: LogPolicy, beta: Scalar) -
         kl=avg("kl"), kl_reverse=avg("kl_reverse"), l1=avg("l1"), l1_sq=avg("l1_sq"),
         exploitability=avg("exploitability"),
         gap=avg("gap"), exploitability_unreg=avg("exploitability_unreg"),
-        span=max(r["span"] for r in rows), span_avg=avg("span"), per_context=tuple(rows),
+        span=ng.backend.vmax([r["span"] for r in rows]), span_avg=avg("span"), per_context=tuple(rows),
     )
