@@ -15,9 +15,10 @@ from pathlib import Path
 from .claims import Catalogue
 from .errors import InputError
 from .families import load_game
+from .games import Game
 from .numbers import fraction_str, parse_positive
-from .solvers import SOLVERS, make_solver
-from .verify import Verdict, check_claim, check_dimension, collect, eta_bar_below
+from .solvers import SOLVERS, Solver, make_solver
+from .verify import MAX_RETRY_DIGITS, Verdict, check_claim, check_dimension, collect, eta_bar_below
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Task:
     expect: tuple[tuple[str, str], ...] = ()
     source: str = ""
     block: int = 0
+    method: str = "certified"  # certified (balls) or estimated (precision doubling)
 
     @property
     def label(self) -> str:
@@ -165,14 +167,38 @@ def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | 
     """Check every claim of a task; verdicts carry the declared expectation, if any."""
     game = load_game(task.game)
     solver = make_solver(task.solver, task.beta, task.eta)
-    data = collect(game, solver, task.steps, task.digits, on_step=on_step)
+    certified = task.method == "certified"
+    data = collect(game, solver, task.steps, task.digits, backend="arb" if certified else "mpmath", on_step=on_step)
     expect = dict(task.expect)
     out = []
     for cid in task.claims:
         v = check_claim(catalogue.get(cid), data, task.ignore_hypotheses, task.until_floor)
         v.expected = expect.get(cid)
         out.append(v)
+    if certified:
+        out = retry_certified(task, game, solver, catalogue, out)
     return out
+
+
+def retry_certified(task: Task, game: Game, solver: Solver, catalogue: Catalogue, verdicts: list[Verdict],
+                    rounds: int = 2) -> list[Verdict]:
+    """Re-run at the precision an inconclusive certified verdict asks for (up to MAX_RETRY_DIGITS)."""
+    digits = task.digits
+    for _ in range(rounds):
+        redo = [i for i, v in enumerate(verdicts) if v.status == "inconclusive" and v.expected != "inconclusive"
+                and v.needed_digits is not None and v.needed_digits > digits]
+        if not redo:
+            break
+        digits = min(MAX_RETRY_DIGITS, max(verdicts[i].needed_digits or 0 for i in redo))
+        data = collect(game, solver, task.steps, digits, backend="arb")
+        for i in redo:
+            v = check_claim(catalogue.get(verdicts[i].claim), data, task.ignore_hypotheses, task.until_floor)
+            v.expected = verdicts[i].expected
+            v.note = (v.note + f" (retried at --digits {digits})").strip()
+            verdicts[i] = v
+        if digits >= MAX_RETRY_DIGITS:
+            break
+    return verdicts
 
 
 def run_dimension(task: DimensionTask, catalogue: Catalogue) -> Verdict:
