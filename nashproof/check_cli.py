@@ -17,6 +17,12 @@ from .report import Progress, table
 from .suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension, run_task
 from .verify import Verdict
 
+CERTIFIED_NOTE = ("Certified (default): every number is a ball (python-flint arb) that encloses the exact value; a "
+                  "verdict is pass only if the claim holds for every point of the balls, violated only if it fails for "
+                  "every point, else inconclusive (retried at the precision it asks for, up to 1200 digits). The "
+                  "working precision starts at the digits plus 3 bits per iteration and is raised until every log π_k "
+                  "is known to 10^(−D). π*_β is enclosed by a Krawczyk test. Step claims are certified at exactly "
+                  "represented points (π ∝ exp(mid log π_k), one exact step each); the others on the exact trajectory.")
 PRECISION_NOTE = ("Error estimates come from precision doubling: every metric is computed at D and at D+G digits; "
                   "the error is twice their difference plus 100·n·10^(−D)·scale. A verdict is pass or violated only "
                   "when the margin exceeds the propagated error; otherwise it is inconclusive. Not a certified "
@@ -79,6 +85,18 @@ def _exit_code(verdicts: Sequence[Verdict]) -> int:
     return EXIT_OK
 
 
+def _note(verdicts: Sequence[Verdict]) -> str:
+    methods = {v.method for v in verdicts if v.status != "not-applicable"}
+    notes = [CERTIFIED_NOTE] if any(m.startswith("certified") for m in methods) else []
+    if methods - {"certified"}:
+        notes.append(PRECISION_NOTE)
+    return " ".join(notes) or CERTIFIED_NOTE
+
+
+def _methods(vs: Sequence[Verdict]) -> str:
+    return ", ".join(sorted({v.method for v in vs if v.status != "not-applicable"})) or "-"
+
+
 def _summary(verdicts: Sequence[Verdict], cat: Catalogue) -> list[dict[str, Any]]:
     out = []
     for cid in dict.fromkeys(v.claim for v in verdicts):
@@ -87,7 +105,7 @@ def _summary(verdicts: Sequence[Verdict], cat: Catalogue) -> list[dict[str, Any]
         counts = {s: sum(1 for v in vs if v.outcome == s) for s in
                   ("pass", "violated", "inconclusive", "not-applicable", "expected")}
         out.append({"claim": cid, "provenance": cat.get(cid).provenance, "kind": cat.get(cid).kind, **counts,
-                    "worst_tightness": max(tight) if tight else None,
+                    "worst_tightness": max(tight) if tight else None, "method": _methods(vs),
                     "slower_rate_flags": sum(1 for v in vs if v.slower)})
     return out
 
@@ -99,11 +117,16 @@ def _junit(path: str, verdicts: Sequence[Verdict], elapsed: float) -> None:
     for v in verdicts:
         case = ET.SubElement(suite, "testcase", classname=f"{v.claim}[{v.provenance}]",
                              name=f"{v.game} | {v.solver} | beta={v.beta} | eta={v.eta}")
+        props = ET.SubElement(case, "properties")
+        ET.SubElement(props, "property", name="method", value=v.method)
+        if v.certified_at:
+            ET.SubElement(props, "property", name="certified_at", value=v.certified_at)
         if v.outcome == "violated":
-            msg = f"first k={v.first_k}: observed {v.observed} > bound {v.bound} (margin {v.margin}); {v.note}"
+            msg = (f"first k={v.first_k}: observed {v.observed} > bound {v.bound} (margin {v.margin}; {v.method}); "
+                   f"{v.note}")
             ET.SubElement(case, "failure", message=msg.strip())
         elif v.outcome in ("inconclusive", "not-applicable"):
-            ET.SubElement(case, "skipped", message=f"{v.outcome}: {v.note}")
+            ET.SubElement(case, "skipped", message=f"{v.outcome} ({v.method}): {v.note}")
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
@@ -111,17 +134,18 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
     summary = _summary(verdicts, cat)
     rows = [[s["claim"], s["provenance"], str(s["pass"]), str(s["violated"]), str(s["inconclusive"]),
              str(s["not-applicable"]), str(s["expected"]),
-             f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-"] for s in summary]
-    print(table(["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "max obs/bound"], rows))
+             f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-", s["method"]] for s in summary]
+    print(table(["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "max obs/bound",
+                 "method"], rows))
     notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive") or v.slower
                or (len(verdicts) <= 20 and v.failed_hypothesis is not None)]
     if notable:
         print()
-        detail = [[v.claim, v.outcome, v.game, v.solver, v.beta, v.eta, str(v.first_k),
+        detail = [[v.claim, v.outcome, v.method, v.game, v.solver, v.beta, v.eta, str(v.first_k),
                    v.observed or v.fitted_rate or "-", v.bound or v.claimed_rate or "-", v.margin or "-",
                    v.error or "-", v.note[:70]] for v in notable[:40]]
-        print(table(["claim", "verdict", "game", "solver", "β", "η", "first k", "observed", "bound", "margin",
-                     "error", "note"], detail))
+        print(table(["claim", "verdict", "method", "game", "solver", "β", "η", "first k", "observed", "bound",
+                     "margin", "error/radius", "note"], detail))
         if len(notable) > 40:
             print(f"... {len(notable) - 40} more (use --json)")
     rates = [v for v in verdicts if v.kind == "rate" and v.fitted_rate]
@@ -132,12 +156,12 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
               f"smallest constant {worst.min_constant}")
     for v in verdicts:
         if v.kind == "dimension" and v.extra.get("sizes"):
-            print(f"\n{v.claim} on {v.game} (β={v.beta}, η={v.eta}): {v.outcome}; {v.note}")
+            print(f"\n{v.claim} on {v.game} (β={v.beta}, η={v.eta}): {v.outcome} ({v.method}); {v.note}")
             sizes: Any = v.extra["sizes"]
             print(table(["n", "backend", "max KL_{k+1}(1+ηβ)/KL_k", "max KL_k/((1+ηβ)^-k KL_0)", "fitted/claimed rate"],
                         [[str(r["n"]), r["backend"], r["worst_step_ratio"], r["constant"], r["fitted_rate"]]
                          for r in sizes]))
-    print(f"\n{len(verdicts)} verdicts in {elapsed:.1f} s; exit code {code}. {PRECISION_NOTE}")
+    print(f"\n{len(verdicts)} verdicts in {elapsed:.1f} s; exit code {code}. {_note(verdicts)}")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -157,7 +181,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.steps < 1:
             raise InputError(f"--steps must be ≥ 1, got {args.steps}")
         tasks.append(Task(args.game, beta, args.solver, parse_eta(args.eta, beta), args.steps, args.digits, claims,
-                          args.ignore_hypotheses, not args.strict_floor))
+                          args.ignore_hypotheses, not args.strict_floor, method=args.method))
         suites.append("single-shot")
     else:
         if args.claim or args.eta:
@@ -166,9 +190,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         for f in iter_suite_files(targets):
             s = load_suite(f, cat)
             suites.append(s.name)
-            tasks.extend(t if not args.ignore_hypotheses else Task(**{**t.__dict__, "ignore_hypotheses": True})
+            tasks.extend(Task(**{**t.__dict__, "method": args.method,
+                                 "ignore_hypotheses": t.ignore_hypotheses or args.ignore_hypotheses})
                          for t in s.tasks)
-            dims.extend(s.dimensions)
+            dims.extend(DimensionTask(**{**d.__dict__, "method": args.method}) for d in s.dimensions)
     start = time.monotonic()
     verdicts: list[Verdict] = []
     origin: dict[int, Task] = {}
@@ -190,7 +215,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         write_report(args.report, verdicts, origin, cat, elapsed, code, suites)
     if args.json:
         print(json.dumps({"suites": suites, "elapsed_seconds": round(elapsed, 2), "exit_code": code,
-                          "precision": PRECISION_NOTE, "summary": _summary(verdicts, cat),
+                          "precision": _note(verdicts), "summary": _summary(verdicts, cat),
                           "verdicts": [v.as_dict() for v in verdicts]}, indent=2, ensure_ascii=False))
     else:
         _print_report(verdicts, cat, elapsed, code)
@@ -228,16 +253,19 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
     out.mkdir(parents=True, exist_ok=True)
     summary = _summary(verdicts, cat)
     sections = [("Summary", f"<p>Suites: {', '.join(suites)}. {len(verdicts)} verdicts in {elapsed:.1f} s; "
-                 f"exit code {code}.</p><p>{PRECISION_NOTE}</p>" + html_table(
-                     ["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "max obs/bound"],
+                 f"exit code {code}.</p><p>{_note(verdicts)}</p>" + html_table(
+                     ["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "max obs/bound",
+                      "method"],
                      [[s["claim"], s["provenance"], str(s["pass"]), str(s["violated"]), str(s["inconclusive"]),
                        str(s["not-applicable"]), str(s["expected"]),
-                       f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-"] for s in summary]))]
+                       f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-", s["method"]]
+                      for s in summary]))]
     notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive", "expected")]
     if notable:
         sections.append(("Violations and inconclusive verdicts", html_table(
-            ["claim", "outcome", "game", "solver", "β", "η", "first k", "observed", "bound", "margin", "error", "note"],
-            [[v.claim, v.outcome, v.game, v.solver, v.beta, v.eta, str(v.first_k), v.observed or "-",
+            ["claim", "outcome", "method", "game", "solver", "β", "η", "first k", "observed", "bound", "margin",
+             "error/radius", "note"],
+            [[v.claim, v.outcome, v.method, v.game, v.solver, v.beta, v.eta, str(v.first_k), v.observed or "-",
               v.bound or "-", v.margin or "-", v.error or "-", v.note] for v in notable[:200]])))
     sections.append(("Provenance of every claim", html_table(
         ["id", "provenance", "kind", "statement", "hypotheses", "source"],
@@ -293,6 +321,9 @@ def register(sub: Any) -> None:
     p.add_argument("--digits", type=int, default=50, help="working precision D (default 50)")
     p.add_argument("--claim", action="append", help="claim id to check (repeatable; default: all)")
     p.add_argument("--ignore-hypotheses", action="store_true", help="evaluate claims whose hypotheses are false")
+    p.add_argument("--method", choices=("certified", "estimated"), default="certified",
+                   help="certified: ball arithmetic, verdicts for every point of the balls (default); estimated: "
+                        "precision doubling on mpmath (and float64 screening for NMP-DIM from n = 64)")
     p.add_argument("--strict-floor", action="store_true",
                    help="also evaluate iterates below the rounding floor (they come out inconclusive)")
     p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")

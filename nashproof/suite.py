@@ -18,7 +18,15 @@ from .families import load_game
 from .games import Game
 from .numbers import fraction_str, parse_positive
 from .solvers import SOLVERS, Solver, make_solver
-from .verify import MAX_RETRY_DIGITS, Verdict, check_claim, check_dimension, collect, eta_bar_below
+from .verify import (
+    MAX_RETRY_DIGITS,
+    Verdict,
+    check_claim,
+    check_dimension,
+    check_dimension_certified,
+    collect,
+    eta_bar_below,
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class DimensionTask:
     digits: int
     claim: str = "NMP-DIM"
     source: str = ""
+    method: str = "certified"
 
     @property
     def label(self) -> str:
@@ -202,6 +211,9 @@ def retry_certified(task: Task, game: Game, solver: Solver, catalogue: Catalogue
 
 
 def run_dimension(task: DimensionTask, catalogue: Catalogue) -> Verdict:
+    if task.method == "certified":
+        return check_dimension_certified(catalogue.get(task.claim), task.family, list(task.sizes), task.beta,
+                                         task.eta, task.steps, task.digits)
     return check_dimension(catalogue.get(task.claim), task.family, list(task.sizes), task.beta, task.eta,
                            task.steps, task.digits)
 

@@ -21,7 +21,7 @@ import sympy as sp
 from sympy.printing.lambdarepr import LambdaPrinter
 
 from .backends import make_backend
-from .balls import LOG2_10, BallBackend, CertificationError, bits_for, radius, to_arb, to_mpf
+from .balls import LOG2_10, BallBackend, CertificationError, bits_for, radius, to_arb, to_mpf, upper
 from .claims import SYMBOLS, Claim, hypotheses_hold
 from .equilibrium import solve_equilibrium
 from .errors import InputError, SolverError
@@ -310,7 +310,7 @@ def check_claim(claim: Claim, data: RunData, ignore_hypotheses: bool = False, un
     solver = data.solver
     base = Verdict(claim.id, "pass", claim.provenance, claim.kind, data.game.label, solver.name,
                    fraction_str(data.beta), fraction_str(solver.eta) if not isinstance(solver, NashMD)
-                   or not solver.schedule else "2/(β(t+2))")
+                   or not solver.schedule else "2/(β(t+2))", method=data.method)
     if not claim.applies_to(solver.name):
         base.status, base.note = "not-applicable", f"claim is about {', '.join(claim.solvers)}"
         return base
@@ -327,7 +327,6 @@ def check_claim(claim: Claim, data: RunData, ignore_hypotheses: bool = False, un
             return base
         base.failed_hypothesis = failed
         base.note = f"hypothesis {failed} is false; evaluated anyway (--ignore-hypotheses)"
-    base.method = data.method
     with mpmath.workdps(data.digits + data.guard + (20 if data.method == "certified" else 0)):
         if claim.kind == "rate":
             return _check_rate(claim, data, base, until_floor)
@@ -939,3 +938,80 @@ def _ball_hitting_points(data: RunData, claim: Claim, grid: int) -> list[tuple[i
         vals["eps"], vals["k_eps"] = target, arb(hit)
         out.append((hit, vals, ident))
     return out
+
+
+#: NMP-DIM runs certified up to this size, float64 screening above it.
+CERTIFIED_DIM_MAX = 1024
+
+
+def check_dimension_certified(claim: Claim, family: str, sizes: list[int], beta: Fraction, eta: Fraction,
+                              steps: int, digits: int = 30,
+                              on_size: Callable[[int], None] | None = None) -> Verdict:
+    """NMP-DIM in balls: KL_{k+1}(1+ηβ)/KL_k and KL_k(1+ηβ)^k/KL_0 ≤ 1 decided for every point of the balls.
+
+    Sizes above :data:`CERTIFIED_DIM_MAX` are screened in float64 (and said so).
+    """
+    from flint import arb, fmpq
+
+    from .families import load_game
+    from .solvers import NashMP
+
+    if "{n}" not in family:
+        raise InputError("a dimension family needs {n} in its spec, e.g. cyclic:n={n},skew=1/2")
+    v = Verdict(claim.id, "pass", claim.provenance, claim.kind, family, "nash-mp", fraction_str(beta),
+                fraction_str(eta), method="certified", certified_at=_ON_TRAJECTORY)
+    ok, failed = hypotheses_hold(claim, {sp.Symbol("beta", positive=True): sp.Rational(beta.numerator,
+                                 beta.denominator), sp.Symbol("eta", positive=True): sp.Rational(
+                                     eta.numerator, eta.denominator)})
+    if not ok:
+        v.status, v.failed_hypothesis = "not-applicable", failed
+        return v
+    big = [s for s in sizes if s > CERTIFIED_DIM_MAX]
+    small = [s for s in sizes if s <= CERTIFIED_DIM_MAX]
+    rows: list[DimensionRow] = []
+    verdicts: list[str] = []
+    worst = mp.zero
+    solver = NashMP(beta, eta)
+    for size in small:
+        data = collect_certified(load_game(family.replace("{n}", str(size))), solver, steps, digits)
+        assert data.balls is not None
+        kl_b = data.balls.series["kl"]
+        one_plus = 1 + arb(fmpq(eta.numerator, eta.denominator)) * arb(fmpq(beta.numerator, beta.denominator))
+        live = [t for t in range(steps + 1) if kl_b[t] > 0]
+        ratios = [kl_b[t + 1] * one_plus / kl_b[t] for t in live if t + 1 in live]
+        consts = [kl_b[t] * one_plus**t / kl_b[0] for t in live if t > 0] if 0 in live else []  # t = 0: exactly 1
+        balls_ = ratios + consts
+        if any(r > 1 for r in balls_):
+            verdicts.append("violated")
+        elif not all(r <= 1 for r in balls_):
+            verdicts.append("inconclusive")
+        step_ratio = max((upper(r) for r in ratios), default=0.0)
+        const = max((upper(c) for c in consts), default=0.0)
+        with mpmath.workdps(digits):
+            pts = [(t, to_mpf(kl_b[t])) for t in live]
+            fitted = (mp.exp((mp.log(pts[-1][1]) - mp.log(pts[0][1])) / (pts[-1][0] - pts[0][0])) * (
+                1 + _mpf(eta) * _mpf(beta))) if len(pts) > 1 else mp.nan
+        rows.append(DimensionRow(size, "arb", f"{step_ratio:.6g}", f"{const:.6g}", _s(fitted)))
+        worst = max(worst, mp.mpf(step_ratio), mp.mpf(const))
+        if on_size is not None:
+            on_size(size)
+    if big:
+        screened = check_dimension(claim, family, big, beta, eta, steps, digits, float_from=0)
+        screened_rows: list[dict[str, Any]] = list(screened.extra.get("sizes", []))  # type: ignore[call-overload]
+        rows.extend(DimensionRow(**r) for r in screened_rows)
+        verdicts.append(screened.status)
+        v.method = "certified" if not small else "certified and screened"
+    v.extra["sizes"] = [r.__dict__ for r in rows]
+    v.tightness = _s(worst)
+    v.evaluated = (f"n = {', '.join(str(s) for s in sizes)}; certified (balls) for n ≤ {CERTIFIED_DIM_MAX}"
+                   + (", float64 screening above" if big else ""))
+    if "violated" in verdicts:
+        v.status, v.note = "violated", "a normalised contraction or constant exceeds 1 for every point of the balls"
+    elif "inconclusive" in verdicts:
+        v.status, v.note = "inconclusive", "a normalised ratio's ball straddles 1: raise the digits"
+    else:
+        growth = [mp.mpf(r.fitted_rate) for r in rows if r.fitted_rate != "nan"]
+        trend = bool(growth) and growth[-1] > growth[0] * mp.mpf("1.05")
+        v.note = ("normalised fitted rate grows with n (all still within the bound)" if trend else
+                  "normalised step ratio and constant ≤ 1 at every n, for every point of the balls")
+    return v
