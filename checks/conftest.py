@@ -1,7 +1,8 @@
 """Collect every ``checks/*.toml`` suite as pytest items: one per (game, β, solver) task.
 
 An item fails when any claim's outcome is ``violated`` or ``inconclusive`` and the suite did not
-declare that outcome in its ``expect`` table.
+declare that outcome in its ``expect`` table. Items of a suite, ``[[run]]`` or ``[[dimension]]`` block
+with ``slow = true`` carry the ``slow`` marker (deselected by default; ``python -m pytest -m slow``).
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
 class SuiteFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         suite = load_suite(self.path, builtin_catalogue())
-        for task in suite.tasks:
-            yield TaskItem.from_parent(self, name=task.label, task=task)
-        for dim in suite.dimensions:
-            yield TaskItem.from_parent(self, name=dim.label, task=dim)
+        tasks: list[Task | DimensionTask] = [*suite.tasks, *suite.dimensions]
+        for task in tasks:
+            item = TaskItem.from_parent(self, name=task.label, task=task)
+            if task.slow:
+                item.add_marker(pytest.mark.slow)
+            yield item
 
 
 class TaskItem(pytest.Item):

@@ -48,6 +48,12 @@ def parse_rational(value: object, what: str = "number") -> Fraction:
 
 #: Longest accepted number literal, in characters.
 MAX_LITERAL = 1000
+#: Working precision range, in decimal digits.
+MIN_DIGITS = 5
+MAX_DIGITS = 100_000
+#: Largest number of actions of any game (family or file): an n × n exact matrix must fit in memory
+#: and be built in seconds.
+MAX_ACTIONS = 2048
 #: The supported range of β: beyond it the float continuation overflows or rounding dominates.
 BETA_MIN = Fraction(1, 10**9)
 BETA_MAX = Fraction(10**4)

@@ -15,8 +15,9 @@ from pathlib import Path
 from .claims import Catalogue
 from .errors import InputError
 from .families import load_game
+from .files import read_text
 from .games import Game
-from .numbers import fraction_str, parse_positive
+from .numbers import MAX_ACTIONS, MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive
 from .solvers import SOLVERS, Solver, make_solver
 from .verify import (
     MAX_RETRY_DIGITS,
@@ -45,6 +46,7 @@ class Task:
     expect: tuple[tuple[str, str], ...] = ()
     source: str = ""
     block: int = 0
+    slow: bool = False
     method: str = "certified"  # certified (balls) or estimated (precision doubling)
 
     @property
@@ -63,6 +65,7 @@ class DimensionTask:
     digits: int
     claim: str = "NMP-DIM"
     source: str = ""
+    slow: bool = False
     method: str = "certified"
 
     @property
@@ -94,79 +97,194 @@ def parse_eta(text: object, beta: Fraction) -> Fraction | None:
     return parse_positive(raw, "eta")
 
 
-def _list(block: dict[str, object], key: str, where: str, default: object = None) -> list[object]:
-    value = block.get(key, default)
-    if value is None:
-        raise InputError(f"{where}: missing '{key}'")
-    if not isinstance(value, list):
-        value = [value]
-    return list(value)
+#: Outcomes a suite may declare in ``expect``.
+EXPECT_STATUSES = ("pass", "violated", "inconclusive", "not-applicable")
+#: Bounds on a suite's integers (the same as the command line's).
+MAX_STEPS = 100_000
+MAX_SIZES = 64
+
+_TOP_KEYS = {"name", "description", "claim_modules", "steps", "digits", "until_floor", "slow", "run", "dimension"}
+_RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect",
+             "slow"}
+_DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim", "slow"}
+_SOLVER_KEYS = {"name", "eta"}
 
 
-def _int(block: dict[str, object], key: str, default: int, where: str) -> int:
-    value = block.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InputError(f"{where}: '{key}' must be a positive integer")
+def _type(value: object) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
+            dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _str(value: object, where: str, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{where}: '{key}' must be a non-empty string, got {_type(value)}")
     return value
 
 
-_RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect"}
-_DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim"}
+def _strings(block: dict[str, object], key: str, where: str, default: object = None) -> list[str]:
+    """A string or an array of strings (numbers may also be integers)."""
+    value = block.get(key, default)
+    if value is None:
+        raise InputError(f"{where}: missing '{key}'")
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise InputError(f"{where}: '{key}' is empty")
+    return [_str(v, where, f"{key}[{i}]") for i, v in enumerate(items)]
+
+
+def _numbers(block: dict[str, object], key: str, where: str) -> list[object]:
+    value = block.get(key)
+    if value is None:
+        raise InputError(f"{where}: missing '{key}'")
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise InputError(f"{where}: '{key}' is empty")
+    return list(items)
+
+
+def _bool(block: dict[str, object], key: str, default: bool, where: str) -> bool:
+    value = block.get(key, default)
+    if not isinstance(value, bool):
+        raise InputError(f"{where}: '{key}' must be true or false, got {_type(value)} {value!r}"[:200])
+    return value
+
+
+def _int(block: dict[str, object], key: str, default: int, where: str, high: int) -> int:
+    value = block.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+        raise InputError(f"{where}: '{key}' must be an integer in [1, {high}], got {_type(value)} "
+                         f"{str(value)[:40]}")
+    return value
+
+
+def _digits(block: dict[str, object], default: int, where: str) -> int:
+    value = _int(block, "digits", default, where, MAX_DIGITS)
+    if value < MIN_DIGITS:
+        raise InputError(f"{where}: 'digits' must lie in [{MIN_DIGITS}, {MAX_DIGITS}], got {value}")
+    return value
+
+
+def _table(value: object, where: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise InputError(f"{where} must be a table, got {_type(value)}")
+    return value
+
+
+def _blocks(data: dict[str, object], key: str, where: str) -> list[dict[str, object]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(b, dict) for b in value):
+        raise InputError(f"{where}: '{key}' must be an array of tables, written [[{key}]], got {_type(value)}")
+    return list(value)
+
+
+def _claim_module(entry: str, base: Path) -> str:
+    """A ``.py`` path relative to the suite file resolves against the suite's directory."""
+    if entry.endswith(".py") or "/" in entry or "\\" in entry:
+        path = Path(entry).expanduser()
+        return str(path if path.is_absolute() else base / path)
+    return entry
+
+
+def _solvers(block: dict[str, object], where: str) -> list[tuple[str, object]]:
+    raw = block.get("solvers")
+    if raw is None:
+        raise InputError(f"{where}: missing 'solvers'")
+    items = raw if isinstance(raw, list) else [raw]
+    if not items:
+        raise InputError(f"{where}: 'solvers' is empty")
+    out: list[tuple[str, object]] = []
+    for i, item in enumerate(items):
+        w = f"{where} solvers[{i}]"
+        if isinstance(item, dict):
+            unknown = set(item) - _SOLVER_KEYS
+            if unknown:
+                raise InputError(f"{w}: unknown key {sorted(unknown)[0]!r} (allowed: name, eta)")
+            name, eta = _str(item.get("name"), w, "name"), item.get("eta")
+        else:
+            name, eta = _str(item, where, f"solvers[{i}]"), None
+        if name not in SOLVERS:
+            raise InputError(f"{w}: unknown solver {name!r}; choose from {', '.join(SOLVERS)}")
+        out.append((name, eta))
+    return out
+
+
+def _expect(block: dict[str, object], claims: tuple[str, ...], where: str) -> tuple[tuple[str, str], ...]:
+    raw = _table(block.get("expect", {}), f"{where}: 'expect'")
+    out = []
+    for cid, status in raw.items():
+        if not isinstance(status, str) or status not in EXPECT_STATUSES:
+            raise InputError(f"{where}: expect.{cid} = {str(status)[:40]!r} is not an outcome; "
+                             f"use one of {', '.join(EXPECT_STATUSES)}")
+        if cid not in claims:
+            raise InputError(f"{where}: expect names {cid!r}, which this block does not check "
+                             f"(its claims: {', '.join(claims)})")
+        out.append((cid, status))
+    return tuple(out)
 
 
 def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
-    """Parse and validate a TOML suite against the catalogue."""
+    """Parse and validate a TOML suite against the catalogue; every field is type-checked."""
     p = Path(path)
+    text = read_text(p, "suite")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"suite not found: {path}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML ({exc})") from None
-    suite = Suite(str(data.get("name", p.stem)), str(data.get("description", "")))
-    suite.claim_modules = [str(m) for m in _list(data, "claim_modules", str(p), [])]
+    except RecursionError:
+        raise InputError(f"{path}: TOML nested too deeply") from None
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise InputError(f"{p.name}: unknown top-level key {sorted(unknown)[0]!r} "
+                         f"(allowed: {', '.join(sorted(_TOP_KEYS))})")
+    suite = Suite(_str(data.get("name", p.stem), p.name, "name"),
+                  _str(data.get("description", "-"), p.name, "description"))
+    suite.claim_modules = [_claim_module(m, p.parent)
+                           for m in _strings(data, "claim_modules", p.name, [])] if data.get("claim_modules") else []
     for module in suite.claim_modules:
         catalogue.load(module)
-    defaults = {key: data[key] for key in ("steps", "digits", "until_floor") if key in data}
-    for i, raw in enumerate(data.get("run", [])):
+    defaults: dict[str, object] = {key: data[key] for key in ("steps", "digits", "until_floor", "slow") if key in data}
+    suite_slow = _bool(data, "slow", False, p.name)
+    for i, raw in enumerate(_blocks(data, "run", p.name)):
         where = f"{p.name} run #{i + 1}"
-        block = {**defaults, **raw}
         unknown = set(raw) - _RUN_KEYS
         if unknown:
-            raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+            raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(_RUN_KEYS))})")
+        block: dict[str, object] = {**defaults, **raw}
         claims_raw = block.get("claims", "all")
-        claims = tuple(catalogue.ids()) if claims_raw == "all" else tuple(str(c) for c in _list(block, "claims", where))
+        claims = tuple(catalogue.ids()) if claims_raw == "all" else tuple(_strings(block, "claims", where))
         for c in claims:
             catalogue.get(c)
-        expect_raw = block.get("expect", {})
-        if not isinstance(expect_raw, dict):
-            raise InputError(f"{where}: 'expect' must be a table claim = status")
-        expect = tuple((str(key), str(val)) for key, val in expect_raw.items())
-        steps, digits = _int(block, "steps", 60, where), _int(block, "digits", 40, where)
-        for game in _list(block, "games", where):
-            for beta_raw in _list(block, "betas", where):
-                beta = parse_positive(beta_raw, f"{where} beta")
-                for solver_raw in _list(block, "solvers", where):
-                    if isinstance(solver_raw, dict):
-                        name, eta_raw = str(solver_raw.get("name")), solver_raw.get("eta")
-                    else:
-                        name, eta_raw = str(solver_raw), None
-                    if name not in SOLVERS:
-                        raise InputError(f"{where}: unknown solver {name!r}")
-                    suite.tasks.append(Task(str(game), beta, name, parse_eta(eta_raw, beta), steps, digits, claims,
-                                            bool(block.get("ignore_hypotheses", False)),
-                                            bool(block.get("until_floor", True)), expect, str(p), i + 1))
-    for i, raw in enumerate(data.get("dimension", [])):
+        expect = _expect(block, claims, where)
+        steps, digits = _int(block, "steps", 60, where, MAX_STEPS), _digits(block, 40, where)
+        ignore, floor = _bool(block, "ignore_hypotheses", False, where), _bool(block, "until_floor", True, where)
+        slow = _bool(block, "slow", suite_slow, where)
+        games, solvers = _strings(block, "games", where), _solvers(block, where)
+        for beta_raw in _numbers(block, "betas", where):
+            beta = check_beta(parse_positive(beta_raw, f"{where} beta"))
+            for game in games:
+                for name, eta_raw in solvers:
+                    suite.tasks.append(Task(game, beta, name, parse_eta(eta_raw, beta), steps, digits, claims,
+                                            ignore, floor, expect, str(p), i + 1, slow))
+    for i, raw in enumerate(_blocks(data, "dimension", p.name)):
         where = f"{p.name} dimension #{i + 1}"
         unknown = set(raw) - _DIM_KEYS
         if unknown:
-            raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-        sizes = tuple(int(str(s)) for s in _list(raw, "sizes", where))
-        beta = parse_positive(raw.get("beta", "1/10"), f"{where} beta")
+            raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(_DIM_KEYS))})")
+        family = _str(raw.get("family"), where, "family")
+        if "{n}" not in family:
+            raise InputError(f"{where}: 'family' must contain {{n}} where the size goes, e.g. \"cyclic:n={{n}}\"")
+        sizes_raw = _numbers(raw, "sizes", where)
+        if len(sizes_raw) > MAX_SIZES or not all(
+                isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_ACTIONS for s in sizes_raw):
+            raise InputError(f"{where}: 'sizes' must be at most {MAX_SIZES} integers in [1, {MAX_ACTIONS}]")
+        sizes = tuple(int(str(s)) for s in sizes_raw)
+        beta = check_beta(parse_positive(raw.get("beta", "1/10"), f"{where} beta"))
         eta = parse_eta(raw.get("eta", "2"), beta) or Fraction(2)
-        suite.dimensions.append(DimensionTask(str(raw["family"]), sizes, beta, eta, _int(raw, "steps", 30, where),
-                                              _int(raw, "digits", 30, where), str(raw.get("claim", "NMP-DIM")),
-                                              str(p)))
+        claim = _str(raw.get("claim", "NMP-DIM"), where, "claim")
+        catalogue.get(claim)
+        suite.dimensions.append(DimensionTask(family, sizes, beta, eta, _int(raw, "steps", 30, where, MAX_STEPS),
+                                              _digits(raw, 30, where), claim, str(p),
+                                              _bool(raw, "slow", suite_slow, where)))
     if not suite.tasks and not suite.dimensions:
         raise InputError(f"{path}: the suite has no [[run]] or [[dimension]] block")
     return suite

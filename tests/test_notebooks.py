@@ -2,6 +2,7 @@
 
 Each is executed in memory with nbclient (kernel ``python3``, 600 s per cell, cwd = notebooks/);
 a cell that raises fails the test with that cell's traceback. The committed outputs are not touched.
+Marked ``slow`` (30-60 s each): CI runs them with ``python -m pytest -m slow``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def test_there_are_notebooks() -> None:
     assert NOTEBOOKS, f"no notebooks in {NOTEBOOK_DIR}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_executes(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)

@@ -52,6 +52,7 @@ def test_check_report_is_self_contained(tmp_path: Path, capsys: pytest.CaptureFi
     assert "src='http" not in html and "<link" not in html and "<script" not in html  # nothing external
 
 
+@pytest.mark.slow
 def test_bench_prints_every_case(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 

@@ -378,6 +378,7 @@ def big_game() -> Game:
     return build_family("random:n=1024,seed=5,skew=999/1000")
 
 
+@pytest.mark.slow
 def test_float_backend_large_game(big_game: Game) -> None:
     b = FloatBackend()
     beta, eta = F(1, 10), F(2)
