@@ -107,6 +107,15 @@ def printed_radius(x: Scalar, text: str) -> float:
         return upper(abs(to_arb(Fraction(text)) - to_arb(x)))
 
 
+def up_str(x: float, digits: int = 3) -> str:
+    """x in scientific notation, rounded up (a printed radius must not shrink)."""
+    s = f"{x:.{digits - 1}e}"
+    while Fraction(s) < Fraction(x):
+        x = float(s) * (1 + 10.0 ** (1 - digits))
+        s = f"{x:.{digits - 1}e}"
+    return s
+
+
 def vec(xs: Sequence[arb] | list[object]) -> Vec:
     out = np.empty(len(xs), dtype=object)
     out[:] = list(xs)

@@ -77,9 +77,9 @@ def cmd_equilibrium(args: argparse.Namespace) -> int:
     text = [[_fmt(b, p, b.digits) for p in pi] for pi in probs]
     radii = None
     if eq.certified:
-        from .balls import printed_radius
+        from .balls import printed_radius, up_str
 
-        radii = [[f"{printed_radius(p, t):.2e}" for p, t in zip(pi, tc)] for pi, tc in zip(probs, text)]
+        radii = [[up_str(printed_radius(p, t)) for p, t in zip(pi, tc)] for pi, tc in zip(probs, text)]
     if args.json:
         out: dict[str, object] = {"game": game.label, "beta": fraction_str(beta), "digits": b.digits,
                                   "backend": b.name, "certified": eq.certified, "policy": text}

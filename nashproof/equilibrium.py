@@ -154,14 +154,17 @@ class BallCertificate(Certificate):
     max_radius: float = 0.0
 
     def as_dict(self, b: Backend) -> dict[str, object]:
+        from .balls import up_str
+
         return {
             "method": "certified",
             "statement": "the unique π*_β lies in the returned balls (Krawczyk test, log-probabilities)",
             "working_bits": self.bits,
-            "max_relative_radius": f"{self.residual:.3e}",
-            "max_radius": f"{self.max_radius:.3e}",
+            "working_digits": self.digits,
+            "max_relative_radius": up_str(self.residual, 4),
+            "max_radius": up_str(self.max_radius, 4),
             "exploitability": b.to_str(self.exploitability, 20),
-            "exploitability_radius": f"{b.upper(abs(self.exploitability - b.mid(self.exploitability))):.3e}",
+            "exploitability_radius": up_str(b.upper(abs(self.exploitability - b.mid(self.exploitability))), 4),
             "certified_digits": self.correct_digits,
         }
 
@@ -225,7 +228,7 @@ def certified_equilibrium(game: Game, beta: Fraction, backend: Backend) -> Equil
     probs = [work.exp(lp) for lp in logs]
     max_rad = max(radius(p) for pc in probs for p in pc)
     digits = int(-math.log10(rel)) if rel > 0 else backend.digits
-    cert = BallCertificate(bits * 3 // 10, rel, 0.0, expl, min(digits, backend.digits), bits, max_rad)
+    cert = BallCertificate(int(bits * math.log10(2)), rel, 0.0, expl, min(digits, backend.digits), bits, max_rad)
     return Equilibrium(beta, work, logs, cert, certified=True)
 
 
