@@ -166,6 +166,39 @@ def ball_matrix(rows: list[list[arb]]) -> BallMatrix:
     return arr.view(BallMatrix)
 
 
+#: Converted game matrices, by (id of the immutable exact rows, bits); the entry keeps the rows alive.
+_MATRICES: dict[tuple[int, int], tuple[object, BallMatrix]] = {}
+_FLOATS: dict[int, tuple[object, Vec]] = {}
+_CACHE_SIZE = 16
+
+
+def cached_ball_matrix(rows: Sequence[Sequence[Number]], bits: int) -> BallMatrix:
+    """The ball matrix of exact rows at ``bits`` (a game's preference matrix is converted once)."""
+    key = (id(rows), bits)
+    hit = _MATRICES.get(key)
+    if hit is not None and hit[0] is rows:
+        return hit[1]
+    with precision(bits):
+        m = ball_matrix([[to_arb(x) for x in row] for row in rows])
+    if len(_MATRICES) >= _CACHE_SIZE:
+        _MATRICES.pop(next(iter(_MATRICES)))
+    _MATRICES[key] = (rows, m)
+    return m
+
+
+def float_matrix(rows: Sequence[Sequence[Number]]) -> Vec:
+    """Exact rows rounded to float64 (cached for immutable rows)."""
+    hit = _FLOATS.get(id(rows))
+    if hit is not None and hit[0] is rows:
+        return hit[1]
+    out: Vec = np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
+    if isinstance(rows, tuple):
+        if len(_FLOATS) >= _CACHE_SIZE:
+            _FLOATS.pop(next(iter(_FLOATS)))
+        _FLOATS[id(rows)] = (rows, out)
+    return out
+
+
 _EXP = np.frompyfunc(lambda x: to_arb(x).exp(), 1, 1)
 _LOG = np.frompyfunc(lambda x: to_arb(x).log(), 1, 1)
 _EXPM1 = np.frompyfunc(lambda x: to_arb(x).expm1(), 1, 1)
@@ -204,6 +237,8 @@ class BallBackend(Backend):
 
     def matrix(self, rows: Sequence[Sequence[Number]]) -> Vec:
         self.activate()
+        if isinstance(rows, tuple):  # immutable game data: converted once per precision
+            return cached_ball_matrix(rows, self.bits)
         return ball_matrix([[to_arb(x) for x in row] for row in rows])
 
     def exp(self, v: Vec) -> Vec:
@@ -363,28 +398,89 @@ def _ball_residual(P: arb_mat, base: Vec, scale: arb, x: Vec) -> Vec:
     return out
 
 
-def _inverse_jacobian(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x: Vec, bits: int) -> arb_mat:
-    """An approximate inverse C of the Jacobian at x (midpoints): float64, or at ``bits`` when ill-conditioned."""
+def _inverse_jacobian(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x: Vec, bits: int) -> tuple[arb_mat, Vec | None]:
+    """An approximate inverse C of the Jacobian at x (midpoints): float64 (also returned as an array),
+    or at ``bits`` when ill-conditioned."""
     xf = np.array([float(t) for t in x])
     basef = np.array([float(t.mid()) for t in base])
     _, pi, s = _float_residual(Pf, basef, float(scale.mid()), xf)
     if bits <= 53:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), threadpool_limits(1, user_api="blas"):
             C = np.linalg.inv(_float_jacobian(Pf, float(scale.mid()), pi, s))
-        return arb_mat(C.tolist())
+        return arb_mat(C.tolist()), C
     with precision(bits):
         J = _ball_jacobian(P, base, scale, vec([arb(t.mid()) for t in x]))
-        return J.inv(nonstop=True).mid()
+        return J.inv(nonstop=True).mid(), None
+
+
+_U = 2.0**-53  # unit roundoff of float64
+_TINY = 2.0**-1021  # covers underflow of one operation, with margin
+
+
+def _upper_vec(xs: Sequence[arb]) -> Vec:
+    return np.array([_ufloat(x) for x in xs])
+
+
+def _float_ball(xs: Sequence[arb]) -> tuple[Vec, Vec]:
+    """(mid, rad) float64 vectors with [mid ± rad] ⊇ each ball (conversion errors included)."""
+    mid = np.array([float(x.mid()) for x in xs])
+    rad = np.array([_ufloat(x.rad()) for x in xs]) + 2 * _U * np.abs(mid) + _TINY
+    return mid, rad
+
+
+def _krawczyk_spread_float(Pf: Vec, C: Vec, scale: arb, X: Vec, s_balls: Sequence[arb], r: float) -> Vec:
+    """Upper bounds S with (I − C·J(Y))·(Y − x̃) ∈ [±S] for every Y in X = x̃ ± r, by float64 matrix products.
+
+    Mid-radius arithmetic with a priori rounding-error bounds (|fl(a·b) − a·b| ≤ γ_n |a|·|b| for any
+    summation order, plus an underflow term); every bound is inflated by ``grow`` to cover the
+    rounding of the bound computation itself. J(Y) = I − A + 1·(sᵀA), A = scale·P·diag(e^Y).
+    """
+    n = len(X)
+    g = (n + 4) * _U / (1 - (n + 4) * _U)
+    grow = 1 + 4 * g
+    w = [scale * x.exp() for x in X]  # scale·π as balls
+    wm, wr = _float_ball(w)
+    sm, sr = _float_ball(s_balls)
+    Pa = np.abs(Pf)
+    Pr = _U * Pa  # float(P) is P rounded to nearest
+    with np.errstate(all="ignore"), threadpool_limits(1, user_api="blas"):
+        Am = Pf * wm[np.newaxis, :]
+        Ar = (Pa * wr + Pr * (np.abs(wm) + wr) + _U * np.abs(Am)) * grow + _TINY
+        Aa = np.abs(Am)
+        gm = sm @ Am
+        gr = (np.abs(sm) @ Ar + sr @ (Aa + Ar) + g * (np.abs(sm) @ Aa)) * grow + n * _TINY
+        Jm = np.eye(n) - Am + gm[np.newaxis, :]
+        Jr = (Ar + gr[np.newaxis, :] + 2 * _U * (1 + Aa + np.abs(gm)[np.newaxis, :])) * grow + _TINY
+        Ca = np.abs(C)
+        CJm = C @ Jm
+        CJr = (Ca @ Jr + g * (Ca @ np.abs(Jm))) * grow + n * _TINY
+        Mm = np.eye(n) - CJm
+        Mr = (CJr + _U * np.abs(Mm)) * grow + _TINY
+        S: Vec = ((np.abs(Mm) + Mr) @ np.full(n, r)) * grow + n * _TINY
+    if not np.all(np.isfinite(S)):
+        return np.full(n, math.inf)
+    return S
+
+
+def arf_up(x: float) -> arb:
+    """An exact ball radius ≥ x (x is a float, exactly representable)."""
+    return arb(float(x)) if math.isfinite(x) else arb("inf")
+
+
+def _softmax_balls(P: arb_mat, base: Vec, scale: arb, X: Vec) -> list[arb]:
+    """s(y) = softmax(base + scale·P e^y), enclosed for every y in the balls X."""
+    z = base + scale * vec((P * _col(_EXP(X))).entries())
+    m = arb(max(float(t.mid()) for t in z))
+    e = _EXP(z - m)
+    out: list[arb] = list(e / sum(e))
+    return out
 
 
 def _ball_jacobian(P: arb_mat, base: Vec, scale: arb, X: Vec) -> arb_mat:
     """An enclosure of every Jacobian J(y) = I − (I − 1 s(y)ᵀ)·scale·P·diag(e^y), y in the balls X."""
     n = len(X)
     pi = _EXP(X)
-    z = base + scale * vec((P * _col(pi)).entries())
-    m = arb(max(float(t.mid()) for t in z))
-    e = _EXP(z - m)
-    s = e / sum(e)
+    s = vec(_softmax_balls(P, base, scale, X))
     A = _scale_columns(P, [scale * p for p in pi])
     ones = arb_mat(n, 1, [1] * n)
     J: arb_mat = arb_mat([[int(i == j) for j in range(n)] for i in range(n)]) - A + ones * (_row(s) * A)
@@ -410,7 +506,7 @@ def enclose_fixed_point(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x0: Vec, bit
     n = len(x0)
     with precision(bits):
         x = vec([arb(float(t)) for t in x0])
-        C = _inverse_jacobian(P, Pf, base, scale, x, 53)
+        C, C_np = _inverse_jacobian(P, Pf, base, scale, x, 53)
         target = 2.0 ** (-bits + 8)
         prev = math.inf
         upgraded = False
@@ -420,10 +516,10 @@ def enclose_fixed_point(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x0: Vec, bit
             x = vec([(a - b).mid() for a, b in zip(x, d)])
             if dmax <= target * (1 + max(abs(float(t)) for t in x)):
                 break
-            if dmax > prev / 8:  # too slow: a better inverse, or we are at the rounding level
-                if upgraded:
+            if dmax > prev / 8:  # at the rounding level (stop), or too slow (a better inverse, once)
+                if upgraded or dmax < 2.0 ** (-bits / 2):
                     break
-                C = _inverse_jacobian(P, Pf, base, scale, x, min(bits, 256))
+                C, C_np = _inverse_jacobian(P, Pf, base, scale, x, min(bits, 256))
                 upgraded = True
             prev = dmax
         F = _ball_residual(P, base, scale, x)
@@ -431,13 +527,18 @@ def enclose_fixed_point(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x0: Vec, bit
         r = 2 * max(abs(float(t.mid())) + float(t.rad()) for t in d) + 2.0 ** (-bits + 4) * (
             1 + max(abs(float(t)) for t in x))
         low = min(bits, 128)
-        eye = arb_mat([[int(i == j) for j in range(n)] for i in range(n)])
-        for _attempt in range(6):
+        eye: arb_mat | None = None
+        for attempt in range(8):
             with precision(low):
                 X = vec([arb(t, r) for t in x])
-                M = eye - C * _ball_jacobian(P, base, scale, X)
-                spread = M * arb_mat(n, 1, [arb(0, r)] * n)
-            K = vec([a - b + c for a, b, c in zip(x, d, spread.entries())])
+                if C_np is not None and attempt < 4:  # float64 products with rigorous error bounds
+                    spread = [arb(0, arf_up(t)) for t in _krawczyk_spread_float(Pf, C_np, scale, X,
+                                                                                 _softmax_balls(P, base, scale, X), r)]
+                else:  # all in balls (slower: the products run in arb_mat)
+                    eye = eye if eye is not None else arb_mat([[int(i == j) for j in range(n)] for i in range(n)])
+                    M = eye - C * _ball_jacobian(P, base, scale, X)
+                    spread = (M * arb_mat(n, 1, [arb(0, r)] * n)).entries()
+            K = vec([a - b + c for a, b, c in zip(x, d, spread)])
             widest = max(_ufloat((k - t).abs_upper()) for k, t in zip(K, x))
             if widest < r and all(k.is_finite() for k in K):
                 return K
@@ -457,7 +558,7 @@ def certified_policy(game: Any, beta: Fraction, digits: int) -> tuple[list[Vec],
     bits = bits_for(digits) + int(math.log2(game.n + 1)) + 16
     starts: list[Vec] = []
     for c in game.contexts:
-        Pf = np.array([[float(p) for p in row] for row in c.preference])
+        Pf = float_matrix(c.preference)
         starts.append(float_equilibrium(Pf, np.log(np.array([float(r) for r in c.reference])), float(inv_beta)))
     while True:
         b = BallBackend(digits, bits)
@@ -466,7 +567,7 @@ def certified_policy(game: Any, beta: Fraction, digits: int) -> tuple[list[Vec],
         out = []
         for c in range(ng.k):
             Pm = cast(BallMatrix, ng.P[c])
-            Pf = np.array([[float(p) for p in row] for row in game.contexts[c].preference])
+            Pf = float_matrix(game.contexts[c].preference)
             out.append(enclose_fixed_point(Pm.arb_mat(), Pf, ng.logref[c], scale, starts[c], bits))
         worst = max(_ufloat(t.rad()) for K in out for t in K)  # log-radius = relative radius of π
         if worst <= 10.0 ** (-digits) or bits >= MAX_BITS:
