@@ -150,7 +150,9 @@ def test_failed_krawczyk_is_exit_4_one_line(monkeypatch: pytest.MonkeyPatch,
     """A wrong Jacobian enclosure makes the Krawczyk test fail: no certificate, never a pass."""
     from flint import arb_mat
 
+    # Both Krawczyk paths get a wrong Jacobian: J = 0 (balls) and an operator I − C·J bounded by 1 (floats).
     monkeypatch.setattr(balls, "_ball_jacobian", lambda P, base, scale, X: arb_mat(len(X), len(X)))
+    monkeypatch.setattr(balls, "_krawczyk_spread_float", lambda Pf, C, scale, X, s, r: np.full(len(X), float(r)))
     with pytest.raises(CertificationError):
         solve_equilibrium(load_game("rps:skew=1/2"), F(1, 10), BallBackend(20))
     rc = main(["equilibrium", "rps:skew=1/2", "--beta", "1/10", "--digits", "20"])
