@@ -123,7 +123,10 @@ def vec(xs: Sequence[arb] | list[object]) -> Vec:
 
 
 def _col(v: Vec) -> arb_mat:
-    return arb_mat(len(v), 1, [to_arb(x) for x in v])
+    try:
+        return arb_mat(len(v), 1, v.tolist())
+    except TypeError:
+        return arb_mat(len(v), 1, [to_arb(x) for x in v])
 
 
 def _row(v: Vec) -> arb_mat:
@@ -199,9 +202,19 @@ def float_matrix(rows: Sequence[Sequence[Number]]) -> Vec:
     return out
 
 
-_EXP = np.frompyfunc(lambda x: to_arb(x).exp(), 1, 1)
+_EXP_ANY = np.frompyfunc(lambda x: to_arb(x).exp(), 1, 1)
+_EXP_ARB = np.frompyfunc(arb.exp, 1, 1)
 _LOG = np.frompyfunc(lambda x: to_arb(x).log(), 1, 1)
 _EXPM1 = np.frompyfunc(lambda x: to_arb(x).expm1(), 1, 1)
+
+
+def _EXP(v: Vec) -> Vec:
+    """Element-wise exp (the fast path when every element is already a ball)."""
+    try:
+        out: Vec = _EXP_ARB(v)
+    except TypeError:
+        out = _EXP_ANY(v)
+    return out
 
 
 class BallBackend(Backend):
@@ -310,7 +323,7 @@ class BallBackend(Backend):
     def logsumexp(self, v: Vec) -> Scalar:
         # Shift by an exact number (the largest midpoint): log Σ e^v = m + log Σ e^(v − m) for any m.
         self.activate()
-        m = arb(max(float(to_arb(x).mid()) for x in v))
+        m = arb(max(map(float, v)))  # float() of a ball: its midpoint, rounded
         return m + to_arb(sum(self.exp(v - m))).log()
 
     def is_finite(self, v: Vec) -> bool:
