@@ -211,10 +211,9 @@ _EXPM1 = np.frompyfunc(lambda x: to_arb(x).expm1(), 1, 1)
 def _EXP(v: Vec) -> Vec:
     """Element-wise exp (the fast path when every element is already a ball)."""
     try:
-        out: Vec = _EXP_ARB(v)
+        return np.asarray(_EXP_ARB(v), dtype=object)
     except TypeError:
-        out = _EXP_ANY(v)
-    return out
+        return np.asarray(_EXP_ANY(v), dtype=object)
 
 
 class BallBackend(Backend):
