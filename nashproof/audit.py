@@ -1,59 +1,76 @@
 """Audit someone else's update rule (or trace of iterates) against a declared algorithm.
 
-The candidate is ``update(pi, P, ref, beta, eta) -> pi_next`` on one context, numpy float64 in
-and out. Findings come in four kinds: *validation* (the output is not a distribution, the call
-raised or hung), *conformance* (from the same π_k, the candidate's π_{k+1} differs from the
-declared map computed in 40-digit arithmetic by more than float64 rounding can explain),
-*identification* (which known rule, with which step, best explains the observed steps) and
-*claims* (the checker's applicable claims on the candidate's own trajectory).
+The candidate is ``update(pi, P, ref, beta, eta) -> pi_next`` on one context (or, with ``batched``,
+arrays of shape (contexts, n)); it may also accept ``t=`` (the step index) and ``state=`` (then it
+returns ``(pi_next, state)``). It runs in a separate worker process (:mod:`nashproof.audit_worker`).
+Findings come in four kinds: *validation* (the output is not a distribution, the call raised, hung,
+or is not deterministic), *conformance* (from the same π_k, the candidate's π_{k+1} differs from the
+declared map computed in 40-digit arithmetic by more than rounding can explain), *identification*
+(which class of known rules, with which step, explains the observed steps, and named diagnoses when
+the declared rule does not) and *claims* (the checker's applicable claims on its own trajectory).
 
-The conformance tolerance is derived, not chosen: a float64 evaluation of one step perturbs the
-logits by at most about u·S, where u = 2⁻⁵² and S = 1 + ‖log π‖∞ + ηβ‖log π_ref‖∞ + η(1 + η)
-bounds the magnitudes involved (the half step's error enters the full step through ηP); the
-comparison uses the log-ratio max_y |log π_cand(y) − log π_ref-map(y)|, a relative error, against
-64·n·u·S (a per-entry rounding allowance of 64 ulps for each of n summands).
+The conformance tolerance is derived, not chosen: a floating-point evaluation of one step at unit
+roundoff u perturbs the logits by at most about u·S, with S = 1 + ‖log π‖∞ + ηβ‖log π_ref‖∞ + η(1 + η)
+bounding the magnitudes involved (the half step's error enters the full step through ηP); the
+comparison uses the log-ratio max_y |log π_cand(y) − log π_map(y)|, a relative error, against
+64·n·u·S (64 ulps for each of n summands). u = 2⁻⁵² for float64 outputs and 2⁻²³ for float32 ones.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import signal
-from collections.abc import Callable, Sequence
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from types import FrameType
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
 
-from .backends import FloatBackend, MpmathBackend
+from .audit_ident import (
+    MAPS,
+    Hypothesis,
+    Identified,
+    Obs,
+    equivalents,
+    fit,
+    hypothesis,
+    identify,
+    nash_md,
+    nice,
+    rms,
+    show,
+    step_forms,
+)
+from .audit_worker import Answer, Update, Worker
+from .backends import MpmathBackend
 from .claims import L1_half, builtin_catalogue
 from .errors import InputError
 from .families import load_game
 from .games import Context, Game, single
-from .numbers import fraction_str
+from .numbers import fraction_str, parse_positive
 from .numeric import NumericGame, Oracle
 from .plugins import import_user_module
 from .solvers import Solver, make_solver
 from .verify import Verdict, check_claim, from_iterates
 
 F64 = npt.NDArray[np.float64]
-Update = Callable[..., object]
 U = 2.0**-52
+U32 = 2.0**-23
 
-DECLARABLE = ("nash-mp", "nash-md", "mmd", "omd", "extragradient")
+DECLARABLE = ("nash-mp", "nash-md", "mmd", "omd", "extragradient", "proximal-point", "mwu")
 BATTERY = ("cyclic:n=5,skew=1/3", "transitive:n=4,skew=1/2", "random:n=6,seed=3,skew=1/2",
            "contextual:n=4,contexts=2,skew=1/2", "ties:n=4,skew=1/2", "bradley-terry:n=4,skew=1/3")
 DEFAULT_BETAS = (Fraction(1, 20), Fraction(1, 2))
-FAMILIES = ("nash-mp", "extragradient", "mmd", "omd", "nash-md", "proximal-point")
 
 
-# ------------------------------------------------------------------ loading
+# ------------------------------------------------------------------ loading (in-process, for API users)
 
 
 def load_update(spec: str) -> Update:
-    """``path/to/file.py:name`` or ``package.module:name``."""
+    """``path/to/file.py:name`` or ``package.module:name``, imported in this process."""
     target, sep, name = spec.rpartition(":")
     if not sep or not target or not name:
         raise InputError(f"--solver must look like path/to/file.py:update or package.module:update, got {spec!r}")
@@ -64,45 +81,90 @@ def load_update(spec: str) -> Update:
     return fn  # type: ignore[no-any-return]
 
 
-class _Timeout(Exception):
-    pass
+# ------------------------------------------------------------------ declared steps
 
 
-def _on_alarm(signum: int, frame: FrameType | None) -> None:
-    raise _Timeout
+@dataclass(frozen=True)
+class StepSpec:
+    """A declared step: ``2`` (the rule's own η), ``gamma=G`` (γ = ηβ), ``eta_e=E`` (EGPO's step),
+    ``lr=L,temp=T`` (MMD's pair; temp is β), ``auto`` (fit it), or a schedule (Nash-MD's η_t)."""
+
+    kind: str  # eta | gamma | eta_e | lr | auto | schedule
+    value: Fraction = Fraction(0)
+    temp: Fraction | None = None
+
+    @staticmethod
+    def parse(text: str | None, declared: str) -> StepSpec:
+        if text is None:
+            return StepSpec("schedule") if declared == "nash-md" else StepSpec("eta", Fraction(0))
+        t = text.strip()
+        if t == "auto":
+            return StepSpec("auto")
+        if t == "schedule":
+            if declared != "nash-md":
+                raise InputError("--eta schedule is Nash-MD's η_t = 2/(β(t+2)); other rules take a fixed step")
+            return StepSpec("schedule")
+        if t == "max":
+            raise InputError("--eta max is not an audit step: give the step the candidate uses, or --eta auto")
+        parts = dict(p.partition("=")[::2] for p in t.split(",")) if "=" in t else {"eta": t}
+        keys = set(parts)
+        if keys == {"eta"}:
+            return StepSpec("eta", parse_positive(parts["eta"], "--eta"))
+        if keys == {"gamma"}:
+            if declared not in ("nash-mp", "extragradient"):
+                raise InputError("--eta gamma=G is Nash-MP's γ = ηβ; give --declared nash-mp or extragradient")
+            return StepSpec("gamma", parse_positive(parts["gamma"], "--eta gamma"))
+        if keys == {"eta_e"}:
+            if declared not in ("nash-mp", "extragradient"):
+                raise InputError("--eta eta_e=E is extragradient's (EGPO's) step; declare nash-mp or extragradient")
+            return StepSpec("eta_e", parse_positive(parts["eta_e"], "--eta eta_e"))
+        if keys == {"lr", "temp"}:
+            if declared not in ("mmd", "omd"):
+                raise InputError("--eta lr=L,temp=T is MMD's step form; give --declared mmd or omd")
+            return StepSpec("lr", parse_positive(parts["lr"], "--eta lr"), parse_positive(parts["temp"], "--eta temp"))
+        raise InputError(f"--eta: cannot read {text!r}; use a number, auto, gamma=G, eta_e=E or lr=L,temp=T")
+
+    def solver_eta(self, declared: str, beta: Fraction) -> Fraction | None:
+        """The step in the declared solver's own parameter (extragradient: η_e), or None for a schedule."""
+        if self.kind == "schedule":
+            return None
+        if self.kind in ("auto",) or (self.kind == "eta" and self.value == 0):
+            return make_solver(declared, beta).eta if declared != "nash-md" else 1 / beta
+        if self.kind == "eta":
+            return self.value
+        if self.kind == "gamma":
+            eta = self.value / beta
+            return eta if declared == "nash-mp" else eta / (1 + eta * beta)
+        if self.kind == "eta_e":
+            if declared == "extragradient":
+                return self.value
+            if self.value * beta >= 1:
+                raise InputError(f"eta_e = {fraction_str(self.value)} needs η_eβ < 1 at β = {fraction_str(beta)}")
+            return self.value / (1 - self.value * beta)
+        assert self.kind == "lr"
+        return self.value if declared == "mmd" else self.value / (1 + self.value * beta)
+
+    def passed(self, declared: str, beta: Fraction, t: int) -> float:
+        """What the candidate receives as ``eta``: the step in the form declared (γ for gamma=, η_e for
+        eta_e=, lr for lr=,temp=), the declared rule's own η otherwise, η_t for the schedule."""
+        if self.kind == "schedule":
+            return float(Fraction(2) / (beta * (t + 2)))
+        if self.kind in ("gamma", "eta_e", "lr"):
+            return float(self.value)
+        eta = self.solver_eta(declared, beta)
+        assert eta is not None
+        return float(eta)
+
+    def describe(self) -> str:
+        return {"schedule": "η_t = 2/(β(t+2))", "auto": "fitted (--eta auto)", "eta": f"η = {fraction_str(self.value)}",
+                "gamma": f"γ = ηβ = {fraction_str(self.value)}", "eta_e": f"η_e = {fraction_str(self.value)}",
+                "lr": f"lr = {fraction_str(self.value)}, temp = {fraction_str(self.temp or Fraction(0))}"}[self.kind]
 
 
-def call_candidate(fn: Update, pi: F64, P: F64, ref: F64, beta: float, eta: float,
-                   timeout: float) -> tuple[F64 | None, str | None]:
-    """Call the candidate with copies of its inputs; return (output, problem)."""
-    old = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
-    try:
-        raw = fn(pi.copy(), P.copy(), ref.copy(), beta, eta)
-    except _Timeout:
-        return None, f"did not return within {timeout:g} s"
-    except Exception as exc:
-        return None, f"raised {type(exc).__name__}: {str(exc)[:120]}"
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-    try:
-        out = np.asarray(raw, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        return None, f"returned something that is not a numeric array ({type(raw).__name__}: {exc})"
-    n = len(pi)
-    if out.shape != (n,):
-        return None, f"returned shape {out.shape}, expected ({n},)"
-    if not np.all(np.isfinite(out)):
-        return None, "returned NaN or infinite entries"
-    if np.any(out < 0):
-        return None, f"returned a negative probability ({out.min():.3g})"
-    total = float(np.sum(out))
-    if abs(total - 1) > 64 * n * U:
-        return None, f"returned probabilities summing to {total!r}, not 1"
-    if np.any(out == 0):
-        return None, "returned a zero probability (the maps keep full support)"
-    return out, None
+def _solver(declared: str, beta: Fraction, eta: Fraction | None) -> Solver:
+    if declared == "nash-md" and eta is not None and eta * beta > 1:
+        raise InputError(f"nash-md needs ηβ ≤ 1; η = {fraction_str(eta)} at β = {fraction_str(beta)}")
+    return make_solver(declared, beta, eta)
 
 
 # ------------------------------------------------------------------ reference maps
@@ -113,24 +175,24 @@ def _one_context(ctx: Context) -> Game:
 
 
 class ReferenceMap:
-    """One step of a solver, on one context, from a float64 π given exactly."""
+    """One step of a solver, on one context, from a float64 π given exactly (40 digits by default)."""
 
     def __init__(self, ctx: Context, solver: Solver, digits: int = 40) -> None:
         self.solver = solver
         self.game = _one_context(ctx)
         self.mp = NumericGame(self.game, MpmathBackend(digits))
 
-    def exact(self, pi: F64) -> F64:
+    def exact(self, pi: F64, t: int = 0) -> F64:
         b = self.mp.backend
         logpi = b.log_normalize(b.log(b.vector([Fraction(float(x)) for x in pi])))
-        out = self.solver.step(self.mp, [logpi], 0, Oracle(self.mp)).policy[0]
+        out = self.solver.step(self.mp, [logpi], t, Oracle(self.mp)).policy[0]
         return np.array([float(x) for x in out], dtype=np.float64)  # log-probabilities
 
 
-def tolerance(pi: F64, ref: F64, beta: float, eta: float, n: int) -> float:
+def tolerance(pi: F64, ref: F64, beta: float, eta: float, n: int, u: float = U) -> float:
     """64·n·u·S with S = 1 + ‖log π‖∞ + ηβ‖log π_ref‖∞ + η(1 + η) (see the module docstring)."""
     scale = 1 + float(np.max(np.abs(np.log(pi)))) + eta * beta * float(np.max(np.abs(np.log(ref)))) + eta * (1 + eta)
-    return 64 * n * U * scale
+    return 64 * n * u * scale
 
 
 # ------------------------------------------------------------------ report
@@ -138,7 +200,7 @@ def tolerance(pi: F64, ref: F64, beta: float, eta: float, n: int) -> float:
 
 @dataclass
 class Finding:
-    kind: str  # validation | conformance | identification | claim | drift
+    kind: str  # validation | conformance | identification | determinism
     failed: bool
     message: str
     game: str = ""
@@ -154,17 +216,20 @@ class Finding:
 
 @dataclass
 class Identification:
+    """What explains the steps: a class of rules (or a named diagnosis) per β, or nothing."""
+
     rule: str
     eta: str
     residual: float
     explains: bool
+    summary: str = ""
     ranking: list[tuple[str, str, float]] = field(default_factory=list)
 
 
 @dataclass
 class AuditReport:
     declared: str
-    eta: Fraction
+    eta: Fraction | None
     betas: list[Fraction]
     checked_steps: int = 0
     worst_ratio: float = 0.0
@@ -172,26 +237,39 @@ class AuditReport:
     identification: Identification | None = None
     claims: list[Verdict] = field(default_factory=list)
     source: str = ""
+    step: str = ""
+    fitted: str = ""
+    precision: str = "float64"
+    inconclusive: str = ""
 
     @property
     def consistent(self) -> bool:
-        return not any(f.failed for f in self.findings)
+        return not any(f.failed for f in self.findings) and not self.inconclusive
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.consistent else 1
+        if any(f.failed for f in self.findings):
+            return 1
+        return 3 if self.inconclusive or self.checked_steps == 0 else 0
+
+    @property
+    def verdict(self) -> str:
+        return {0: "CONSISTENT", 1: "FLAGGED", 3: "INCONCLUSIVE"}[self.exit_code]
 
     def as_dict(self) -> dict[str, object]:
         ident = self.identification
         return {
-            "source": self.source, "declared": self.declared, "eta": fraction_str(self.eta),
-            "betas": [fraction_str(b) for b in self.betas], "consistent": self.consistent,
+            "source": self.source, "declared": self.declared, "step": self.step,
+            "eta": None if self.eta is None else fraction_str(self.eta), "fitted_step": self.fitted or None,
+            "betas": [fraction_str(b) for b in self.betas], "precision": self.precision,
+            "verdict": self.verdict, "consistent": self.consistent, "inconclusive": self.inconclusive or None,
             "checked_steps": self.checked_steps, "worst_error_over_tolerance": self.worst_ratio,
             "first_departure": next((f.as_dict() for f in self.findings if f.failed), None),
             "findings": [f.as_dict() for f in self.findings],
             "identification": None if ident is None else {
                 "rule": ident.rule, "eta": ident.eta, "residual": ident.residual, "explains": ident.explains,
-                "ranking": [{"rule": r, "eta": e, "residual": x} for r, e, x in ident.ranking]},
+                "summary": ident.summary,
+                "ranking": [{"rule": r, "eta": e, "worst_error_over_tolerance": x} for r, e, x in ident.ranking]},
             "claims": [v.as_dict() for v in self.claims],
             "exit_code": self.exit_code,
         }
@@ -201,11 +279,34 @@ class AuditReport:
 
 
 @dataclass
-class Observation:
-    ctx: Context
+class Observed:
+    """One compared step: context ``c`` of a game at β, from ``pi``; ``out`` is the candidate's answer."""
+
+    spec: str
+    game: Game
+    c: int
     beta: Fraction
+    label: str
+    t: int
+    eta: float  # the step, in Nash-MP/MMD's normalisation (η_t for a schedule)
     pi: F64
-    out: F64
+    out: F64  # for the statistical mode: the mean of the centred logs, normalised back
+    u: float
+    stderr: F64 | None = None  # statistical mode: standard error of the mean centred log, per entry
+
+
+@dataclass
+class AuditOptions:
+    steps: int = 30
+    timeout: float = 10.0
+    memory_mb: int = 4096
+    seed: int = 0
+    samples: int = 0  # > 0: statistical mode, R calls per compared step
+    confidence: float = 0.999
+    sampled: bool = False  # hand the candidate a sampling oracle instead of P
+    batched: bool = False
+    precision: str = "auto"  # auto (from the output's dtype) | float32 | float64
+    with_claims: bool = True
 
 
 def _starts(n: int, ref: F64, rng: random.Random) -> list[tuple[str, F64]]:
@@ -217,172 +318,431 @@ def _starts(n: int, ref: F64, rng: random.Random) -> list[tuple[str, F64]]:
             ("near a vertex", spiky / spiky.sum())]
 
 
-def audit_update(fn: Update, declared: str, eta: Fraction, betas: Sequence[Fraction] = DEFAULT_BETAS,
-                 games: Sequence[str] = BATTERY, steps: int = 30, timeout: float = 10.0,
-                 source: str = "", with_claims: bool = True) -> AuditReport:
-    """Run the battery on a candidate update rule."""
+class _Stop(Exception):
+    pass
+
+
+class _Battery:
+    """Calls the candidate and collects observations; every problem becomes a finding."""
+
+    def __init__(self, worker: Worker, report: AuditReport, opts: AuditOptions) -> None:
+        self.w = worker
+        self.report = report
+        self.opts = opts
+        self.obs: list[Observed] = []
+        self.fatal = False
+
+    def _fail(self, problem: str, spec: str, ctx: str, label: str, beta: Fraction) -> None:
+        self.report.findings.append(Finding("validation", True, problem, spec, ctx, label, fraction_str(beta)))
+
+    def call(self, game: Game, spec: str, beta: Fraction, eta: float, t: int, pis: list[F64], label: str,
+             slot: str = "") -> tuple[list[F64], float] | None:
+        """One step on every context (one batched call, or one call per context)."""
+        Ps = [np.array([[float(p) for p in row] for row in c.preference]) for c in game.contexts]
+        refs = [np.array([float(r) for r in c.reference]) for c in game.contexts]
+        answers: list[Answer] = []
+        if self.opts.batched:
+            a = self.w.call(np.stack(pis), np.stack(Ps), np.stack(refs), float(beta), eta, t, slot, self.opts.sampled)
+            answers = [Answer(None if a.out is None else a.out[c], a.problem, a.dtype, a.fatal)
+                       for c in range(len(pis))]
+        else:
+            for c in range(len(pis)):
+                answers.append(self.w.call(pis[c], Ps[c], refs[c], float(beta), eta, t,
+                                           f"{slot}|{c}" if slot else "", self.opts.sampled))
+                if answers[-1].out is None:
+                    break
+        outs = []
+        for c, a in enumerate(answers):
+            if a.out is None:
+                self._fail(f"{label}: {a.problem}", spec, game.contexts[c].name, label, beta)
+                if a.fatal:
+                    self.fatal = True
+                    raise _Stop
+                return None
+            outs.append(a.out)
+        u = U32 if self.opts.precision == "float32" or any(a.dtype == "float32" for a in answers) else U
+        if self.opts.precision == "float64":
+            u = U
+        return outs, u
+
+    def repeated(self, game: Game, spec: str, beta: Fraction, eta: float, t: int, pis: list[F64],
+                 label: str) -> tuple[list[F64], float, list[F64] | None] | None:
+        """The statistical mode: R calls, the mean of the centred logs and its standard error."""
+        R = self.opts.samples
+        if R <= 0:
+            got = self.call(game, spec, beta, eta, t, pis, label)
+            return None if got is None else (got[0], got[1], None)
+        draws: list[list[F64]] = []
+        u = U
+        for _ in range(R):
+            got = self.call(game, spec, beta, eta, t, pis, label)
+            if got is None:
+                return None
+            draws.append([np.log(o) - float(np.mean(np.log(o))) for o in got[0]])
+            u = max(u, got[1])
+        means, errs = [], []
+        for c in range(len(pis)):
+            arr = np.array([d[c] for d in draws])
+            m = arr.mean(axis=0)
+            means.append(np.exp(m - np.log(np.sum(np.exp(m)))))
+            errs.append(arr.std(axis=0, ddof=1) / math.sqrt(R))
+        return means, u, errs
+
+
+def _eta_passed(declared: str, step: StepSpec, beta: Fraction, t: int) -> float:
+    return step.passed(declared, beta, t)
+
+
+def _canonical(declared: str, step: StepSpec, beta: Fraction, t: int) -> float:
+    """The step in Nash-MP/MMD's normalisation (sets the size S of the logits in the tolerance)."""
+    if step.kind == "schedule":
+        return float(Fraction(2) / (beta * (t + 2)))
+    e = step.solver_eta(declared, beta)
+    assert e is not None
+    if declared in ("extragradient", "omd"):
+        return float(e / (1 - e * beta)) if e * beta < 1 else float(1 / beta) * 1e3
+    return float(e)
+
+
+def audit_update(candidate: Update | str, declared: str, eta: Fraction | StepSpec | None,
+                 betas: Sequence[Fraction] = DEFAULT_BETAS, games: Sequence[str] = BATTERY, steps: int = 30,
+                 timeout: float = 10.0, source: str = "", with_claims: bool = True,
+                 options: AuditOptions | None = None) -> AuditReport:
+    """Run the battery on a candidate (a callable, or a ``file.py:name`` spec loaded in the worker)."""
     if declared not in DECLARABLE:
         raise InputError(f"--declared must be one of {', '.join(DECLARABLE)}")
-    report = AuditReport(declared, eta, list(betas), source=source)
-    observations: list[Observation] = []
+    opts = options or AuditOptions(steps=steps, timeout=timeout, with_claims=with_claims)
+    step = eta if isinstance(eta, StepSpec) else (StepSpec("eta", eta) if eta is not None
+                                                  else StepSpec.parse(None, declared))
+    if step.kind == "lr" and step.temp is not None:
+        betas = [step.temp]
+    for beta in betas:
+        e = step.solver_eta(declared, beta)
+        if step.kind != "auto":
+            _solver(declared, beta, e)  # reject steps for which the declared update is undefined
+    declared_eta = step.value if step.kind == "eta" and step.value > 0 else None
+    report = AuditReport(declared, declared_eta, list(betas), source=source or str(candidate),
+                         step=step.describe())
+    with Worker(candidate, opts.timeout, opts.memory_mb, opts.seed) as worker:
+        bat = _Battery(worker, report, opts)
+        try:
+            _collect(bat, declared, step, list(betas), games, opts)
+        except _Stop:
+            pass
+        fitted = _conformance(bat, declared, step)
+        float32 = all(o.u == U and o.stderr is None for o in bat.obs) and _float32_explains(report)
+        _diagnose(report, _observations(bat.obs), declared, step, float32)
+        if opts.with_claims and not bat.fatal:
+            specs = dict.fromkeys([games[0], *[g for g in games if g.startswith("contextual")][:1]])
+            for spec in specs:
+                beta = report.betas[0]
+                solver_eta = fitted.get(beta) if step.kind == "auto" else step.solver_eta(declared, beta)
+                report.claims.extend(_claims(bat, declared, step, solver_eta, beta, spec))
+    if opts.precision == "float32" or any(o.u == U32 for o in bat.obs):
+        report.precision = "float32"
+    return report
+
+
+def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction], games: Sequence[str],
+             opts: AuditOptions) -> None:
     rng = random.Random(1)
+    first = True
     for spec in games:
         game = load_game(spec)
         for beta in betas:
-            solver = make_solver(declared, beta, eta)
-            for ctx in game.contexts:
-                ref_map = ReferenceMap(ctx, solver)
-                P = np.array([[float(p) for p in row] for row in ctx.preference])
-                ref = np.array([float(r) for r in ctx.reference])
-                starts = _starts(game.n, ref, rng)
-                # The candidate's own trajectory from π_ref: its later iterates are starts too.
-                pi = ref / ref.sum()
-                for k in range(steps):
-                    out, problem = call_candidate(fn, pi, P, ref, float(beta), float(eta), timeout)
-                    if out is None:
-                        report.findings.append(Finding("validation", True, f"step {k} of its own trajectory: "
-                                                       f"{problem}", spec, ctx.name, "π_ref", fraction_str(beta)))
-                        break
-                    if k in (2, 9, steps - 1):
-                        starts.append((f"its own iterate k={k + 1}", out))
-                    pi = out
-                for label, start in starts:
-                    out, problem = call_candidate(fn, start, P, ref, float(beta), float(eta), timeout)
-                    if out is None:
-                        report.findings.append(Finding("validation", True, problem or "", spec, ctx.name, label,
-                                                       fraction_str(beta)))
-                        if "did not return" in (problem or ""):
-                            return _finish(report, observations, declared, eta)
-                        continue
-                    report.checked_steps += 1
-                    expected = ref_map.exact(start)
-                    err = float(np.max(np.abs(np.log(out) - expected)))
-                    tol = tolerance(start, ref, float(beta), float(eta), game.n)
-                    report.worst_ratio = max(report.worst_ratio, err / tol)
-                    observations.append(Observation(ctx, beta, start, out))
-                    if err > tol:
-                        report.findings.append(Finding(
-                            "conformance", True, f"π_(k+1) departs from {declared}'s map "
-                            f"(max |log ratio| {err:.3g} > tolerance {tol:.3g})", spec, ctx.name, label,
-                            fraction_str(beta), err, tol))
-    _finish(report, observations, declared, eta)
-    if with_claims:  # the checker's claims on its own trajectory, on the first game and a contextual one
-        for spec in dict.fromkeys([games[0], *[g for g in games if g.startswith("contextual")][:1]]):
-            report.claims.extend(claims_on_trajectory(fn, declared, eta, report.betas[0], spec, timeout=timeout))
-    return report
+            refs = [np.array([float(r) for r in c.reference]) for c in game.contexts]
+            starts = [_starts(game.n, ref, rng) for ref in refs]
+            if first and opts.samples <= 0:  # the determinism check: the same call twice
+                first = False
+                pis = [s[1][1] for s in starts]
+                a = bat.call(game, spec, beta, _eta_passed(declared, step, beta, 0), 0, pis, "determinism check")
+                b = bat.call(game, spec, beta, _eta_passed(declared, step, beta, 0), 0, pis, "determinism check")
+                if a is not None and b is not None:
+                    gap = max(float(np.max(np.abs(np.log(x) - np.log(y)))) for x, y in zip(a[0], b[0]))
+                    if gap > 0:
+                        bat.report.findings.append(Finding(
+                            "determinism", True, f"two calls with the same input differ (max |log ratio| {gap:.3g}): "
+                            "the candidate is stochastic; audit it in the statistical mode (--samples R)",
+                            spec, game.contexts[0].name, "uniform", fraction_str(beta)))
+                        bat.fatal = True
+                        raise _Stop
+            # Its own trajectory from π_ref (state threaded): its later iterates are starts too.
+            pis = [r / r.sum() for r in refs]
+            slot = f"{spec}|{fraction_str(beta)}"
+            traj: list[tuple[str, int, list[F64]]] = []
+            stateful = "state" in bat.w.accepts  # a fresh state is step 0 of its own run
+            for k in range(opts.steps):
+                got = bat.call(game, spec, beta, _eta_passed(declared, step, beta, k), k, pis,
+                               f"step {k} of its own trajectory", slot)
+                if got is None:
+                    break
+                if k in (1, 4, 12, opts.steps - 1) and opts.samples <= 0:  # its own steps, state and all
+                    for c in range(len(game.contexts)):
+                        bat.obs.append(Observed(spec, game, c, beta, f"step {k} of its own trajectory", k,
+                                                _canonical(declared, step, beta, k), pis[c], got[0][c], got[1]))
+                if k in (2, 9, opts.steps - 1):
+                    traj.append((f"its own iterate k={k + 1}", 0 if stateful else k + 1, got[0]))
+                pis = got[0]
+            jobs = [(label, 0 if stateful else j, [s[j][1] for s in starts])
+                    for j, (label, _) in enumerate(starts[0])] + traj
+            for label, t, pis_j in jobs:
+                got2 = bat.repeated(game, spec, beta, _eta_passed(declared, step, beta, t), t, pis_j, label)
+                if got2 is None:
+                    continue
+                outs, u, errs = got2
+                for c in range(len(game.contexts)):
+                    bat.obs.append(Observed(spec, game, c, beta, label, t, _canonical(declared, step, beta, t),
+                                            pis_j[c], outs[c], u, None if errs is None else errs[c]))
 
 
-def _finish(report: AuditReport, observations: list[Observation], declared: str, eta: Fraction) -> AuditReport:
-    if observations:
-        report.identification = identify(observations)
-        ident = report.identification
-        same = ident.rule == declared and math.isclose(float(Fraction(ident.eta)), float(eta), rel_tol=1e-6)
-        if ident.explains and not same:
-            report.findings.append(Finding(
-                "identification", True,
-                f"the steps are {ident.rule} with η = {ident.eta}, not the declared {declared} with η = "
-                f"{fraction_str(eta)}"))
-        elif not ident.explains and not report.consistent:
-            report.findings.append(Finding("identification", False, f"no known rule explains the steps; closest: "
-                                           f"{ident.rule} with η ≈ {ident.eta} (residual {ident.residual:.3g})"))
+def _to_obs(o: Observed, tol: float) -> Obs:
+    ctx = o.game.contexts[o.c]
+    P = np.array([[float(p) for p in row] for row in ctx.preference])
+    ref = np.array([float(r) for r in ctx.reference])
+    return Obs(np.log(o.pi) - math.log(float(o.pi.sum())), np.log(o.out), P, np.log(ref / ref.sum()),
+               float(o.beta), o.eta, tol)
+
+
+def _z(confidence: float, tests: int) -> float:
+    return statistics.NormalDist().inv_cdf(1 - (1 - confidence) / (2 * max(tests, 1)))
+
+
+def _conformance(bat: _Battery, declared: str, step: StepSpec) -> dict[Fraction, Fraction]:
+    """Compare every observation with the declared map; in auto mode at the fitted step. Returns the fits."""
+    report = bat.report
+    fitted: dict[Fraction, Fraction] = {}
+    by_beta: dict[Fraction, list[Observed]] = {}
+    for o in bat.obs:
+        by_beta.setdefault(o.beta, []).append(o)
+    if step.kind == "auto":
+        for beta, group in by_beta.items():
+            eta_f = _fit_declared(declared, [_to_obs(o, 1.0) for o in group], float(beta))
+            if eta_f is not None:
+                fitted[beta] = eta_f
+        parts = [f"β = {fraction_str(b)}: {step_forms(declared, float(e), float(b))}" for b, e in fitted.items()]
+        report.fitted = _in_own_terms(declared, fitted) + ("; " if parts else "") + "; ".join(parts)
+        if len(fitted) < len(by_beta):
+            report.findings.append(Finding("identification", True, f"no step of {declared} fits the steps at some β"))
+    z = _z(bat.opts.confidence, len(bat.obs) * max(o.pi.size for o in bat.obs)) if bat.opts.samples > 0 else 0.0
+    maps: dict[tuple[int, int, Fraction], ReferenceMap] = {}
+    for o in bat.obs:
+        if step.kind == "auto":
+            if o.beta not in fitted:
+                continue
+            solver_eta: Fraction | None = fitted[o.beta]
         else:
-            report.findings.append(Finding("identification", False, f"best explained by {ident.rule} with "
-                                           f"η = {ident.eta} (residual {ident.residual:.3g})"))
-    return report
-
-
-# ------------------------------------------------------------------ identification
-
-
-def _residual(rule: str, eta: float, obs: list[Observation], games: dict[int, NumericGame]) -> float:
-    """RMS over observations of the log-ratio between the candidate's step and ``rule`` at step η (float64)."""
-    total = 0.0
-    solvers: dict[Fraction, Solver] = {}
-    for o in obs:
-        if (rule in ("omd", "nash-md") and eta * float(o.beta) > 1) or (
-                rule == "extragradient" and eta * float(o.beta) >= 1):
-            return math.inf
-        ng = games.get(id(o.ctx))
-        if ng is None:
-            ng = games[id(o.ctx)] = NumericGame(_one_context(o.ctx), FloatBackend())
-        solver = solvers.get(o.beta)
-        if solver is None:
-            solver = solvers[o.beta] = make_solver(rule, o.beta, Fraction(eta))
-        try:
-            expected = solver.step(ng, [ng.backend.log_normalize(np.log(o.pi))], 0, Oracle(ng)).policy[0]
-        except Exception:
-            return math.inf
-        total += float(np.mean((np.log(o.out) - expected) ** 2))
-    return math.sqrt(total / len(obs))
-
-
-def _nice(x: float) -> Fraction:
-    """A short rational within 10⁻⁹ (relative) of x, else x to 12 digits."""
-    for den in range(1, 1001):
-        num = round(x * den)
-        if num > 0 and abs(num / den - x) <= 1e-9 * abs(x):
-            return Fraction(num, den)
-    return Fraction(x).limit_denominator(10**12)
-
-
-def identify(obs: list[Observation], rules: Sequence[str] = FAMILIES) -> Identification:
-    """For each rule, fit η by a log grid then golden-section search; rank by RMS log-ratio residual."""
-    sample = obs[:: max(1, len(obs) // 40)]
-    maps: dict[int, NumericGame] = {}
-    ranking: list[tuple[str, str, float]] = []
-    for rule in rules:
-        if rule == "proximal-point":
-            sample_r = sample[:: max(1, len(sample) // 10)]
+            solver_eta = step.solver_eta(declared, o.beta)
+        key = (id(o.game), o.c, o.beta)
+        if key not in maps:
+            maps[key] = ReferenceMap(o.game.contexts[o.c], _solver(declared, o.beta, solver_eta))
+        ctx = o.game.contexts[o.c]
+        ref = np.array([float(r) for r in ctx.reference])
+        expected = maps[key].exact(o.pi, o.t)
+        err_vec = np.abs(np.log(o.out) - expected)
+        tol = tolerance(o.pi, ref, float(o.beta), o.eta, o.game.n, o.u)
+        if o.stderr is not None:  # statistical: centred logs, z standard errors plus rounding
+            err_vec = np.abs((np.log(o.out) - np.mean(np.log(o.out))) - (expected - np.mean(expected)))
+            bound = z * o.stderr + tol
+            ratio = float(np.max(err_vec / bound))
+            err, tol = float(np.max(err_vec)), float(np.max(bound))
         else:
-            sample_r = sample
-        grid = [10 ** (-3 + 6 * i / 48) for i in range(49)]
-        values = [_residual(rule, g, sample_r, maps) for g in grid]
-        best = min(range(len(grid)), key=lambda i: values[i])
-        if not math.isfinite(values[best]):
-            continue
-        lo, hi = math.log(grid[max(best - 1, 0)]), math.log(grid[min(best + 1, len(grid) - 1)])
+            err = float(np.max(err_vec))
+            ratio = err / tol
+        report.checked_steps += 1
+        report.worst_ratio = max(report.worst_ratio, ratio)
+        if ratio > 1:
+            what = (f"the mean of {bat.opts.samples} calls departs from {declared}'s map beyond the "
+                    f"{bat.opts.confidence:.4g} confidence bound" if o.stderr is not None else
+                    f"π_(k+1) departs from {declared}'s map")
+            report.findings.append(Finding("conformance", True, f"{what} (max |log ratio| {err:.3g} > tolerance "
+                                           f"{tol:.3g})", o.spec, ctx.name, o.label, fraction_str(o.beta), err, tol))
+    return fitted
+
+
+def _fit_declared(declared: str, obs: list[Obs], beta: float) -> Fraction | None:
+    rep = {"extragradient": "nash-mp", "omd": "mmd"}.get(declared, declared)
+    eta = fit(rep, obs)
+    if not math.isfinite(eta) or eta <= 0:
+        return None
+    members = dict(equivalents(rep, eta, beta))
+    value = members.get(declared, eta)
+    short = nice(value)
+    return short if short.denominator <= 1000 else Fraction(value)
+
+
+def _in_own_terms(declared: str, fitted: dict[Fraction, Fraction]) -> str:
+    """Say which form of the step is constant across β (the candidate's own hyperparameter)."""
+    if not fitted:
+        return "no step fits"
+    etas = {b: float(e) for b, e in fitted.items()}
+    if declared == "extragradient":
+        etas = {b: e / (1 - e * float(b)) for b, e in etas.items()}
+    if declared == "omd":
+        etas = {b: e / (1 - e * float(b)) for b, e in etas.items()}
+    if len(etas) < 2:
+        return "fitted step"
+
+    def same(vals: list[float]) -> bool:
+        return max(vals) - min(vals) <= 1e-9 * max(abs(v) for v in vals)
+
+    if same([float(e) for e in fitted.values()]):
+        return f"constant {'η_e' if declared == 'extragradient' else 'η'} = {show(float(next(iter(fitted.values()))))}"
+    if same([e * float(b) for b, e in etas.items()]):
+        g = next(e * float(b) for b, e in etas.items())
+        return f"constant γ = ηβ = {show(g)} (the step scales as 1/β)"
+    if declared in ("nash-mp", "extragradient") and same([e / (1 + e * float(b)) for b, e in etas.items()]):
+        return f"constant EGPO η_e = {show(next(e / (1 + e * float(b)) for b, e in etas.items()))}"
+    return "the step depends on β"
+
+
+def _observations(observed: list[Observed]) -> dict[float, list[Obs]]:
+    by_beta: dict[float, list[Obs]] = {}
+    for o in observed:
+        ctx = o.game.contexts[o.c]
+        ref = np.array([float(r) for r in ctx.reference])
+        tol = tolerance(o.pi, ref, float(o.beta), o.eta, o.game.n, o.u)
+        if o.stderr is not None:
+            tol += _z(0.999, 1) * float(np.max(o.stderr))
+        by_beta.setdefault(float(o.beta), []).append(_to_obs(o, tol))
+    return by_beta
+
+
+def _diagnose(report: AuditReport, by_beta: dict[float, list[Obs]], declared: str, step: StepSpec,
+              float32: bool) -> None:
+    """Identification: a note when the declared rule conforms; otherwise the diagnosis (never both).
+
+    ``float32``: the failed steps are all within float32's tolerance (the float32-rounding diagnosis).
+    """
+    if not by_beta:
+        return
+    failed = any(f.failed and f.kind == "conformance" for f in report.findings)
+    fam = {"extragradient": "nash-mp", "omd": "mmd"}.get(declared, declared)
+    diagnoses: list[str] = []
+    if failed:
+        if fam in ("nash-mp", "mmd", "nash-md"):
+            diagnoses.append(f"{fam}/uniform-magnet")
+        if fam in ("nash-mp", "mmd"):
+            diagnoses.append(f"{fam}/decoupled")
+        diagnoses.append("policy-gradient")
+    schedule = step.kind == "schedule"
+    ident: Identified = identify(by_beta, diagnoses=diagnoses) if not schedule else Identified()
+    ordered = sorted(ident.table, key=lambda h: h.ratio)
+    ranking = [(f"{h.name} (β = {show(h.beta)})", h.short or h.param, h.ratio) for h in ordered]
+    explaining: list[Hypothesis] = []
+    for beta in sorted(by_beta):
+        here = [h for h in ordered if h.beta == beta and h.explains]
+        here.sort(key=lambda h: (h.name != fam, h.ratio))  # the declared class first when it explains
+        explaining.extend(here[:1])
+    if schedule and failed:
+        explaining = _schedule_multiplier(by_beta, ranking)
+        ranking.sort(key=lambda r: r[2])
+    summary = ""
+    if explaining and len(explaining) == len(by_beta):
+        names = sorted({h.name for h in explaining})
+        summary = _summary(explaining)
+        rule = " / ".join(names)
+        best = min(explaining, key=lambda h: h.ratio)
+        report.identification = Identification(rule, show(best.eta), best.residual, True, summary, ranking)
+    else:
+        top = ordered[0] if ordered else None
+        report.identification = Identification(top.name if top else "none", show(top.eta) if top else "-",
+                                                top.residual if top else math.inf, False, "", ranking)
+    if not failed:
+        if report.identification.explains:
+            report.findings.append(Finding("identification", False, f"the steps are {summary}"))
+        return
+    if float32:
+        report.findings.append(Finding(
+            "identification", True, "diagnosis: float32 rounding: the steps agree with the declared map within "
+            "float32's tolerance (64·n·2⁻²³·S) but not float64's, yet the data are float64: the candidate computes "
+            "in float32 somewhere; return float32 arrays or pass --precision float32 to audit it at that precision"))
+    elif report.identification.explains:
+        report.findings.append(Finding("identification", True, f"diagnosis: the steps are {summary}, not the "
+                                       f"declared {declared} with {step.describe()}"))
+    else:
+        close = f"{ranking[0][0]} with {ranking[0][1]} (worst error/tolerance {ranking[0][2]:.3g})" if ranking else "-"
+        report.findings.append(Finding("identification", True, "diagnosis: no known rule or named diagnosis explains "
+                                       f"the steps; closest: {close}"))
+
+
+def _summary(explaining: list[Hypothesis]) -> str:
+    """"nash-mp with η = 2 at every β, the same map as extragradient with η_e = 20/11 at β = 1/20, ..." """
+    first = explaining[0]
+    if len(explaining) == 1:
+        return f"{first.name} with {first.param}"
+    if all(h.name == first.name and h.param == first.param for h in explaining):
+        return f"{first.name} with {first.param} at every β"
+    if all(h.name == first.name and h.short == first.short for h in explaining):
+        text = f"{first.name} with {first.short} at every β"
+        base = first.name.rpartition(", ")[2]
+        others = [(equivalents(base, h.eta, h.beta)[1:], h.beta) for h in explaining] if base in MAPS else []
+        if others and all(o for o, _ in others):
+            other = others[0][0][0][0]
+            step = "η_e" if other == "extragradient" else "η"
+            text += f", the same map as {other} with " + ", ".join(
+                f"{step} = {show(o[0][1])} at β = {show(b)}" for o, b in others)
+        return text
+    return "; ".join(f"at β = {show(h.beta)}: {h.name} with {h.param}" for h in explaining)
+
+
+def _schedule_multiplier(by_beta: dict[float, list[Obs]], ranking: list[tuple[str, str, float]]) -> list[Hypothesis]:
+    """Nash-MD with η = c·η_t: fit the factor c (a step-size slip in the schedule)."""
+    out = []
+    for beta, obs in sorted(by_beta.items()):
+        def spread(logc: float, obs: list[Obs] = obs) -> float:
+            return rms(partial(_scaled_md, c=math.exp(logc)), obs)
+
+        grid = [math.log(1e-3) + math.log(1e6) * i / 60 for i in range(61)]
+        vals = [spread(g) for g in grid]
+        i = min(range(len(grid)), key=lambda j: vals[j])
+        a, b = grid[max(i - 1, 0)], grid[min(i + 1, 60)]
         phi = (math.sqrt(5) - 1) / 2
-        for _ in range(60):
-            a, b = hi - phi * (hi - lo), lo + phi * (hi - lo)
-            if _residual(rule, math.exp(a), sample_r, maps) < _residual(rule, math.exp(b), sample_r, maps):
-                hi = b
+        for _ in range(80):
+            x1, x2 = b - phi * (b - a), a + phi * (b - a)
+            if spread(x1) < spread(x2):
+                b = x2
             else:
-                lo = a
-        eta_fit = _nice(math.exp((lo + hi) / 2))
-        shown = fraction_str(eta_fit) if eta_fit.denominator <= 1000 else f"{float(eta_fit):.6g}"
-        ranking.append((rule, shown, _residual(rule, float(eta_fit), obs, maps)))
-    ranking.sort(key=lambda r: r[2])
-    if not ranking:
-        return Identification("none", "-", math.inf, False, [])
-    rule, eta_s, res = ranking[0]
-    worst_tol = max(tolerance(o.pi, np.array([float(r) for r in o.ctx.reference]), float(o.beta),
-                              float(Fraction(eta_s)), len(o.pi)) for o in obs)
-    return Identification(rule, eta_s, res, res <= worst_tol, ranking)
+                a = x1
+        c = float(nice(math.exp((a + b) / 2)))
+        h = hypothesis("nash-md", beta, f"η_t = {show(c)} × 2/(β(t+2)) (a factor {show(c)} on the schedule)",
+                       partial(_scaled_md, c=c), obs, c, f"η_t = {show(c)} × 2/(β(t+2))")
+        ranking.append((f"nash-md schedule (β = {show(beta)})", h.param, h.ratio))
+        if h.explains:
+            out.append(h)
+    return out
+
+
+def _scaled_md(o: Obs, c: float) -> F64:
+    return nash_md(o, min(c * o.eta, 1 / o.beta))
+
+
+def _float32_explains(report: AuditReport) -> bool:
+    fails = [f for f in report.findings if f.kind == "conformance" and f.failed]
+    return bool(fails) and all(f.error is not None and f.tolerance is not None
+                               and f.error <= f.tolerance * (U32 / U) for f in fails)
 
 
 # ------------------------------------------------------------------ claims on the trajectory
 
 
-def claims_on_trajectory(fn: Update, declared: str, eta: Fraction, beta: Fraction, game_spec: str,
-                         steps: int = 40, timeout: float = 10.0) -> list[Verdict]:
+def _claims(bat: _Battery, declared: str, step: StepSpec, solver_eta: Fraction | None, beta: Fraction,
+            game_spec: str, steps: int = 40) -> list[Verdict]:
     """The checker's applicable claims on the candidate's own trajectory from π_ref."""
+    if solver_eta is None and step.kind != "schedule":
+        return []
     game = load_game(game_spec)
-    solver = make_solver(declared, beta, eta)
-    policies: list[list[F64]] = []
+    solver = _solver(declared, beta, solver_eta)
     states = [np.array([float(r) for r in c.reference]) for c in game.contexts]
-    for k in range(steps + 1):
+    policies: list[list[F64]] = [[np.log(s) for s in states]]
+    n_findings = len(bat.report.findings)
+    for k in range(steps):
+        got = bat.call(game, game_spec, beta, _eta_passed(declared, step, beta, k), k, states, "claims trajectory",
+                       f"claims|{game_spec}")
+        if got is None:
+            del bat.report.findings[n_findings:]  # already reported by the battery
+            return []
+        states = got[0]
         policies.append([np.log(s) for s in states])
-        if k == steps:
-            break
-        nxt = []
-        for c, ctx in enumerate(game.contexts):
-            P = np.array([[float(p) for p in row] for row in ctx.preference])
-            ref = np.array([float(r) for r in ctx.reference])
-            step_out, _ = call_candidate(fn, states[c], P, ref, float(beta), float(eta), timeout)
-            if step_out is None:
-                return []
-            nxt.append(step_out)
-        states = nxt
     logs = [[[Fraction(float(x)) for x in lp] for lp in pol] for pol in policies]
     data = from_iterates(game, solver, logs, relative_error=U)
     out = []
@@ -391,82 +751,18 @@ def claims_on_trajectory(fn: Update, declared: str, eta: Fraction, beta: Fractio
             continue
         if any(s.has(L1_half) for s in claim.statements):
             continue  # needs the half step, which a one-call update does not expose
-        v = check_claim(claim, data)
-        out.append(v)
+        out.append(check_claim(claim, data))
     return out
 
 
-# ------------------------------------------------------------------ traces
-
-
-def audit_trace(data: object, declared: str, eta: Fraction | None = None) -> AuditReport:
-    """Audit a JSON trace: {"game": spec or object, "beta": "...", "eta": "...", "iterates": [...]}."""
-    from .games import game_from_dict
-    from .numbers import parse_positive, parse_rational
-
-    if not isinstance(data, dict):
-        raise InputError("a trace must be a JSON object")
-    for key in ("game", "beta", "iterates"):
-        if key not in data:
-            raise InputError(f"trace: missing '{key}'")
-    game = load_game(data["game"]) if isinstance(data["game"], str) else game_from_dict(data["game"], "trace")
-    beta = parse_positive(data["beta"], "trace beta")
-    if eta is None:
-        if "eta" not in data:
-            raise InputError("trace: give 'eta' in the file or --eta")
-        eta = parse_positive(data["eta"], "trace eta")
-    raw = data["iterates"]
-    if not isinstance(raw, list) or len(raw) < 2:
-        raise InputError("trace: 'iterates' must list at least two policies")
-    iterates: list[list[list[Fraction]]] = []
-    digits = 17
-    for k, it in enumerate(raw):
-        per_ctx = it if (isinstance(it, list) and it and isinstance(it[0], list)) else [it]
-        if len(per_ctx) != len(game.contexts):
-            raise InputError(f"trace: iterate {k} has {len(per_ctx)} contexts, the game has {len(game.contexts)}")
-        row = []
-        for c, vec in enumerate(per_ctx):
-            if not isinstance(vec, list) or len(vec) != game.n:
-                raise InputError(f"trace: iterate {k}, context {c}: expected {game.n} probabilities")
-            row.append([parse_rational(x, f"trace iterate {k}") for x in vec])
-            digits = min(digits, *(_significant(x) for x in vec))
-        iterates.append(row)
-    rel = max(U, 10.0 ** (-digits))
-    report = AuditReport(declared, eta, [beta], source="trace")
-    solver = make_solver(declared, beta, eta)
-    observations = []
-    for c, ctx in enumerate(game.contexts):
-        ref_map = ReferenceMap(ctx, solver)
-        ref = np.array([float(r) for r in ctx.reference])
-        for k in range(len(iterates) - 1):
-            pi = np.array([float(x) for x in iterates[k][c]])
-            out = np.array([float(x) for x in iterates[k + 1][c]])
-            if np.any(out <= 0) or abs(float(out.sum()) - 1) > 64 * game.n * rel:
-                report.findings.append(Finding("validation", True, f"iterate {k + 1} is not a distribution",
-                                               game.label, ctx.name, f"k={k}", fraction_str(beta)))
-                continue
-            report.checked_steps += 1
-            err = float(np.max(np.abs(np.log(out) - ref_map.exact(pi))))
-            tol = tolerance(pi, ref, float(beta), float(eta), game.n) * rel / U
-            report.worst_ratio = max(report.worst_ratio, err / tol)
-            observations.append(Observation(ctx, beta, pi, out))
-            if err > tol:
-                report.findings.append(Finding("conformance", True, f"step {k}→{k + 1} departs from {declared}'s "
-                                               f"map (max |log ratio| {err:.3g} > {tol:.3g})", game.label, ctx.name,
-                                               f"k={k}", fraction_str(beta), err, tol))
-    _finish(report, observations, declared, eta)
-    logs = [[[Fraction(math.log(float(x))) for x in vec] for vec in it] for it in iterates]
-    data_run = from_iterates(game, solver, logs, relative_error=rel)
-    for claim in builtin_catalogue():
-        if claim.applies_to(declared) and claim.kind not in ("existence", "dimension") and not any(
-                s.has(L1_half) for s in claim.statements):
-            report.claims.append(check_claim(claim, data_run))
-    return report
-
-
-def _significant(x: object) -> int:
-    text = str(x).lower().lstrip("+-")
-    mantissa = text.split("e")[0].replace(".", "").lstrip("0")
-    if "/" in text:
-        return 17
-    return max(1, len(mantissa))
+def claims_on_trajectory(fn: Update | str, declared: str, eta: Fraction, beta: Fraction, game_spec: str,
+                         steps: int = 40, timeout: float = 10.0) -> list[Verdict]:
+    """The checker's applicable claims on a candidate's own trajectory from π_ref (API)."""
+    report = AuditReport(declared, eta, [beta])
+    with Worker(fn, timeout) as worker:
+        bat = _Battery(worker, report, AuditOptions(timeout=timeout))
+        try:
+            return _claims(bat, declared, StepSpec("eta", eta), make_solver(declared, beta, eta).eta, beta,
+                           game_spec, steps)
+        except _Stop:
+            return []

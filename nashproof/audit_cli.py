@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import argparse
 import json
-from fractions import Fraction
-from pathlib import Path
+import math
 from typing import Any
 
-from .audit import (
-    DECLARABLE,
-    DEFAULT_BETAS,
-    AuditReport,
-    audit_trace,
-    audit_update,
-    load_update,
-)
+from .audit import DECLARABLE, DEFAULT_BETAS, AuditOptions, AuditReport, StepSpec, audit_update
+from .audit_trace import audit_trace, load_trace_file
 from .errors import InputError
 from .numbers import fraction_str, parse_positive
 from .report import table
-from .solvers import SOLVERS
 
 
 def _print(report: AuditReport) -> None:
-    verdict = "CONSISTENT" if report.consistent else "FLAGGED"
-    print(f"{verdict}: {report.source} declared as {report.declared} with η = {fraction_str(report.eta)}, "
-          f"β ∈ {{{', '.join(fraction_str(b) for b in report.betas)}}}; {report.checked_steps} steps compared, "
-          f"worst error/tolerance {report.worst_ratio:.3g}")
+    eta = report.step or (fraction_str(report.eta) if report.eta is not None else "")
+    print(f"{report.verdict}: {report.source} declared as {report.declared} with {eta}, "
+          f"β ∈ {{{', '.join(fraction_str(b) for b in report.betas)}}}, {report.precision}; "
+          f"{report.checked_steps} steps compared, worst error/tolerance {report.worst_ratio:.3g}")
+    if report.fitted:
+        print(f"fitted step: {report.fitted}")
+    if report.inconclusive:
+        print(f"inconclusive: {report.inconclusive}")
     first = next((f for f in report.findings if f.failed), None)
     if first is not None:
         where = ", ".join(x for x in (first.game, f"context {first.context}" if first.context else "",
@@ -34,25 +30,43 @@ def _print(report: AuditReport) -> None:
                                       f"β = {first.beta}" if first.beta else "") if x)
         print(f"first departure: [{first.kind}] {first.message}" + (f" ({where})" if where else ""))
     failed = [f for f in report.findings if f.failed]
-    kinds = sorted({f.kind for f in failed})
     if failed:
-        counts = ", ".join(f"{sum(f.kind == k for f in failed)} {k}" for k in kinds)
-        print(f"{len(failed)} failing finding(s): {counts}")
+        kinds = sorted({f.kind for f in failed})
+        print(f"{len(failed)} failing finding(s): " + ", ".join(f"{sum(f.kind == k for f in failed)} {k}"
+                                                                 for k in kinds))
     for f in failed:
-        if f.kind == "identification":
-            print(f"identified: {f.message}")
+        if f.kind == "identification" and f is not first:
+            print(f.message)
     ident = report.identification
-    if ident is not None:
-        print(f"\nidentification ({'explains the steps' if ident.explains else 'no rule explains the steps'}):")
-        print(table(["rule", "fitted η", "RMS log-ratio residual"],
-                    [[r, e, f"{x:.3g}"] for r, e, x in ident.ranking[:5]]))
+    if ident is not None and ident.ranking:
+        print("\nhypotheses tried (fitted step, worst error / tolerance at it; ≤ 4 explains the steps):")
+        rows = [[r, e, f"{x:.3g}"] for r, e, x in ident.ranking[:6]]
+        print(table(["hypothesis", "fitted step", "error/tol"], rows))
     if report.claims:
         print("\nclaims on its own trajectory:")
         print(table(["claim", "provenance", "verdict", "game", "first k", "note"],
-                    [[v.claim, v.provenance, v.status, v.game, str(v.first_k), v.note[:60]] for v in report.claims]))
+                    [[v.claim, v.provenance, v.status, v.game, "-" if v.first_k is None else str(v.first_k),
+                      v.note] for v in report.claims]))
     for f in report.findings:
         if not f.failed:
             print(f"note: [{f.kind}] {f.message}")
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    if not (math.isfinite(args.timeout) and 0.05 <= args.timeout <= 3600):
+        raise InputError(f"--timeout must be a number of seconds in [0.05, 3600], got {args.timeout}")
+    if not 1 <= args.steps <= 10_000:
+        raise InputError(f"--steps must be in [1, 10000], got {args.steps}")
+    if not 256 <= args.memory <= 1 << 20:
+        raise InputError(f"--memory must be in [256, 1048576] MB, got {args.memory}")
+    if not 0 <= args.samples <= 100_000 or args.samples == 1:
+        raise InputError(f"--samples must be 0 (exact mode) or in [2, 100000], got {args.samples}")
+    if not (math.isfinite(args.confidence) and 0.5 <= args.confidence < 1):
+        raise InputError(f"--confidence must be in [0.5, 1), got {args.confidence}")
+    if args.oracle == "sampled" and args.samples < 2:
+        raise InputError("--oracle sampled makes the candidate stochastic: give --samples R (R ≥ 2)")
+    if not 0 <= args.seed < 2**63:
+        raise InputError(f"--seed must be in [0, 2^63), got {args.seed}")
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -60,27 +74,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise InputError("give exactly one of --solver FILE:update or --trace FILE")
     if args.declared not in DECLARABLE:
         raise InputError(f"--declared must be one of {', '.join(DECLARABLE)}")
-    eta = parse_positive(args.eta, "--eta") if args.eta is not None else None
+    _check_options(args)
+    step = StepSpec.parse(args.eta, args.declared) if args.eta is not None else None
     if args.trace is not None:
-        try:
-            data = json.loads(Path(args.trace).read_text(encoding="utf-8"), parse_float=Fraction,
-                              parse_constant=lambda c: (_ for _ in ()).throw(InputError(f"{c} in trace")))
-        except FileNotFoundError:
-            raise InputError(f"trace not found: {args.trace}") from None
-        except (json.JSONDecodeError, ValueError) as exc:
-            raise InputError(f"{args.trace}: invalid JSON ({exc})") from None
-        report = audit_trace(data, args.declared, eta)
+        data = load_trace_file(args.trace)
+        report = audit_trace(data, args.declared, step, args.precision)
         report.source = args.trace
     else:
-        if args.timeout <= 0:
-            raise InputError("--timeout must be > 0")
-        if args.steps < 1:
-            raise InputError("--steps must be ≥ 1")
-        fn = load_update(args.solver)
         betas = [parse_positive(b, "--beta") for b in args.beta] if args.beta else list(DEFAULT_BETAS)
-        step = eta if eta is not None else SOLVERS[args.declared].default_eta(betas[0])
-        report = audit_update(fn, args.declared, step, betas, steps=args.steps, timeout=args.timeout,
-                              source=args.solver)
+        if step is not None and step.kind == "lr" and args.beta:
+            raise InputError("--eta lr=L,temp=T sets β = temp: drop --beta")
+        opts = AuditOptions(steps=args.steps, timeout=args.timeout, memory_mb=args.memory, seed=args.seed,
+                            samples=args.samples, confidence=args.confidence, sampled=args.oracle == "sampled",
+                            batched=args.batched, precision=args.precision)
+        report = audit_update(args.solver, args.declared, step, betas, source=args.solver, options=opts)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
@@ -88,14 +95,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-EPILOG = """exit codes: 0 consistent with the declaration, 1 flagged, 2 bad input.
-The candidate is update(pi, P, ref, beta, eta) -> pi_next on one context (numpy float64).
+EPILOG = """exit codes: 0 consistent with the declaration, 1 flagged, 2 bad input, 3 inconclusive (a trace whose
+digits cannot decide), 4 numerical failure. The candidate's own exit or output never sets the code.
+The candidate is update(pi, P, ref, beta, eta) -> pi_next on one context (numpy float64 in; float64 or
+float32 arrays, lists or torch tensors out); it may also take t= (step index) and state= (then it returns
+(pi_next, state)). It runs in a separate process with a time and memory limit.
+step forms (--eta): 2 | gamma=1/10 (γ = ηβ) | eta_e=1/2 (EGPO) | lr=1/5,temp=1/20 (MMD) | auto (fit it)
+  | schedule (nash-md's η_t = 2/(β(t+2)), the default for nash-md)
 examples:
   nashproof audit --solver my_impl.py:update --declared nash-mp --eta 2
-  nashproof audit --solver mypkg.trainer:nash_step --declared mmd --eta 1/5 --beta 1/20
+  nashproof audit --solver my_impl.py:update --declared mmd --eta auto
+  nashproof audit --solver mypkg.trainer:nash_step --declared mmd --eta lr=1/5,temp=1/20
+  nashproof audit --solver sampler.py:update --declared mmd --eta 1/5 --samples 200 --oracle sampled
   nashproof audit --trace run.json --declared nash-mp --json
 trace format: {"game": "cyclic:n=5,skew=1/3" or a game object, "beta": "1/10", "eta": "2",
-               "iterates": [[p0, p1, ...], ...]}   (one list per iterate; per context for several)
+               "iterates": [[p0, p1, ...], ...], "precision": "float32" (optional)}
+               (one list per iterate; one list per context for several contexts)
 """
 
 
@@ -104,10 +119,23 @@ def register(sub: Any) -> None:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--solver", metavar="FILE:update", help="path/to/file.py:update or package.module:update")
     p.add_argument("--trace", metavar="FILE", help="a JSON trace of iterates")
-    p.add_argument("--declared", required=True, help=f"one of: {', '.join(DECLARABLE)}")
-    p.add_argument("--eta", help="the declared step (extragradient: η_e); default: the solver's own")
+    p.add_argument("--declared", required=True, help=f"the rule it claims to be: {', '.join(DECLARABLE)}")
+    p.add_argument("--eta", help="the declared step, in any form listed below, or auto (default: the rule's own)")
     p.add_argument("--beta", action="append", help="β to test (repeatable; default 1/20 and 1/2)")
     p.add_argument("--steps", type=int, default=30, help="length of the candidate's own trajectory (default 30)")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per call (default 10)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per call; the worker is killed "
+                   "after it (default 10)")
+    p.add_argument("--memory", type=int, default=4096, help="memory limit of the worker process in MB (default 4096)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the worker's random, numpy and torch (default 0)")
+    p.add_argument("--samples", type=int, default=0, help="statistical mode for stochastic candidates: compare the "
+                   "mean of R calls with the exact step (default 0: exact mode, with a determinism check)")
+    p.add_argument("--confidence", type=float, default=0.999, help="confidence of the statistical mode, "
+                   "Bonferroni-corrected over every compared entry (default 0.999)")
+    p.add_argument("--oracle", choices=("exact", "sampled"), default="exact", help="sampled: pass a sampling "
+                   "oracle (compare(y, y2), compare_many) instead of P; needs --samples")
+    p.add_argument("--batched", action="store_true", help="call update once per game with arrays of shape "
+                   "(contexts, n) and P of shape (contexts, n, n)")
+    p.add_argument("--precision", choices=("auto", "float32", "float64"), default="auto",
+                   help="tolerance's precision; auto: from the output's dtype (a trace: from its values)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=cmd_audit)

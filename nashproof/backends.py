@@ -9,6 +9,7 @@ numbers for the mpmath backend); scalars are the backend's own number type. A ne
 from __future__ import annotations
 
 import math
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from fractions import Fraction
@@ -116,25 +117,39 @@ class Backend(ABC):
         return all(math.isfinite(float(x)) for x in v)
 
 
+#: The range of working precisions a user may ask for (decimal digits).
+MIN_DIGITS, MAX_DIGITS = 5, 100_000
+
+
 class MpmathBackend(Backend):
-    """The reference backend: mpmath at a user-chosen number of decimal digits."""
+    """The reference backend: mpmath at a user-chosen number of decimal digits.
+
+    ``internal``: a working precision chosen by the toolkit (e.g. D plus guard digits), which may
+    exceed the user range; only the lower limit applies.
+    """
 
     name = "mpmath"
 
-    def __init__(self, digits: int = 50) -> None:
-        if not 5 <= digits <= 100_000:
-            raise InputError(f"digits must lie in [5, 100000], got {digits}")
+    def __init__(self, digits: int = 50, internal: bool = False) -> None:
+        if not MIN_DIGITS <= digits <= (MAX_DIGITS if not internal else digits):
+            raise InputError(f"digits must lie in [{MIN_DIGITS}, {MAX_DIGITS}], got {digits}")
         self.digits = digits
         self.ctx = mpmath.MPContext()
         self.ctx.dps = digits
         self._exp = np.frompyfunc(self.ctx.exp, 1, 1)
         self._log = np.frompyfunc(self.ctx.log, 1, 1)
         self._expm1 = np.frompyfunc(self.ctx.expm1, 1, 1)
+        self._scalars: dict[Number | str, Scalar] = {}
 
     def scalar(self, x: Number | str) -> Scalar:
-        if isinstance(x, Fraction):
-            return self.ctx.mpf(x.numerator) / x.denominator
-        return self.ctx.mpf(x)
+        hit = self._scalars.get(x)
+        if hit is not None:
+            return hit
+        value = self.ctx.mpf(x.numerator) / x.denominator if isinstance(x, Fraction) else self.ctx.mpf(x)
+        if len(self._scalars) >= 4096:  # solvers ask for the same few constants (η, ηβ, 1 + ηβ) every step
+            self._scalars.clear()
+        self._scalars[x] = value
+        return value
 
     def vector(self, xs: Sequence[Number]) -> Vec:
         out = np.empty(len(xs), dtype=object)
@@ -198,7 +213,7 @@ class FloatBackend(Backend):
         return np.array([float(x) for x in xs], dtype=np.float64)
 
     def matrix(self, rows: Sequence[Sequence[Number]]) -> Vec:
-        return np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
+        return float_matrix(rows)
 
     def exp(self, v: Vec) -> Vec:
         with np.errstate(under="ignore"):
@@ -239,6 +254,36 @@ class FloatBackend(Backend):
         return bool(np.all(np.isfinite(v.astype(np.float64))))
 
 
+def float_matrix(rows: Sequence[Sequence[Number]]) -> Vec:
+    """The float64 matrix of exact entries, ``float(x)`` entry by entry, converted in one vectorised step.
+
+    Each distinct entry object is converted once (family games share a few Fraction objects, so an
+    n = 2048 matrix takes a handful of conversions), then spread by numpy indexing.
+    """
+    m, k = len(rows), len(rows[0]) if rows else 0
+    flat = [x for row in rows for x in row]
+    if len(flat) != m * k:
+        raise ValueError("a matrix needs rows of equal length")
+    if not flat:
+        return np.zeros((m, k), dtype=np.float64)
+    ids = np.fromiter(map(id, flat), dtype=np.int64, count=len(flat))
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    values = np.array([float(flat[i]) for i in first], dtype=np.float64)
+    out: Vec = values[inverse.reshape(-1)].reshape(m, k)
+    return out
+
+
+def blas_threads() -> int:
+    """BLAS threads for a command: ``NASHPROOF_BLAS_THREADS`` (a positive integer), else 1.
+
+    One by default, deliberately: the dense work here is matrix-vector products and n ≤ 2048 solves,
+    and on a loaded 2-core machine OpenBLAS's threads spin against each other (measured: the
+    float64 continuation at n = 128 about 300× slower, 50 Nash-MP steps at n = 2048 3–4× slower).
+    """
+    raw = os.environ.get("NASHPROOF_BLAS_THREADS", "1")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
 BACKENDS = ("mpmath", "float", "arb")
 
 
@@ -253,3 +298,8 @@ def make_backend(name: str = "mpmath", digits: int = 50) -> Backend:
 
         return BallBackend(digits)
     raise InputError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+
+
+def working_backend(digits: int) -> MpmathBackend:
+    """An mpmath backend at a precision the toolkit chose (D plus guard digits may exceed the user range)."""
+    return MpmathBackend(digits, internal=True)

@@ -39,6 +39,83 @@ MUNOS = "Munos et al. 2023, arXiv 2312.00886"
 STEP_OK = (eta / 2) ** 2 <= 1 + eta * beta
 CONTRACT = 1 / (1 + eta * beta)
 
+# ---- inexact and stochastic Nash-MP (issue 11; proofs in docs/proofs.md §9)
+from .claims import RKL, RKL0, Q_tot, RKL_next, Step_err, T_in, X_ctx, alpha, delta, lam, m_duels, n  # noqa: E402
+
+EB = eta * beta
+RHO = (1 + EB) ** R(-1, 2)  # √KL contracts by this per step
+
+
+def approx_step_error(d: sp.Expr) -> sp.Expr:
+    """e(δ): one step's additive error on √KL, (δ/(2√2))·(1 + η/(1+ηβ)) (half + full step)."""
+    return d * (1 + eta / (1 + EB)) / (2 * sp.sqrt(2))
+
+
+def approx_sqrt_floor(d: sp.Expr) -> sp.Expr:
+    """φ(δ) = e(δ)/(1 − (1+ηβ)^(−1/2)): the floor of √KL."""
+    return approx_step_error(d) / (1 - RHO)
+
+
+def approx_linear_step(d: sp.Expr) -> sp.Expr:
+    """c(δ) = δ(1 + η/(2(1+ηβ))): one step's additive error on KL (linear form)."""
+    return d * (1 + eta / (2 * (1 + EB)))
+
+
+def approx_linear_floor(d: sp.Expr) -> sp.Expr:
+    return approx_linear_step(d) * (1 + EB) / EB
+
+
+def approx_floor(d: sp.Expr) -> sp.Expr:
+    """The KL floor: min(φ(δ)², c(δ)(1+ηβ)/(ηβ))."""
+    return sp.Min(approx_sqrt_floor(d) ** 2, approx_linear_floor(d))
+
+
+#: Hoeffding + union bound over Q queries × n actions × X contexts: each step's span error at confidence 1 − α.
+DELTA_SAMPLED = 2 * eta / (1 + EB) * sp.sqrt(sp.log(2 * Q_tot * n * X_ctx / alpha) / (2 * m_duels))
+#: The inner loop (T natural-gradient steps of size λ) leaves a span error ≤ r·2η/((1+ηβ)(1−r)), r = (1−λ)^T.
+DELTA_INNER = (1 - lam) ** T_in * 2 * eta / ((1 + EB) * (1 - (1 - lam) ** T_in))
+
+
+def _approx_bound(d: sp.Expr) -> tuple[sp.Basic, ...]:
+    return (sp.Le(RKL, RHO**k * RKL0 + approx_sqrt_floor(d) * (1 - RHO**k)),
+            sp.Le(KL, (1 + EB) ** (-k) * KL0 + approx_linear_floor(d) * (1 - (1 + EB) ** (-k))))
+
+
+APPROX_DERIVATION = (
+    "Three-point identities of both steps with the exact half step h as comparison point: the half-step error "
+    "enters as η⟨π̃ − π*, A(ĥ − h)⟩ ≤ (η/2)‖π̃ − π*‖₁‖ĥ − h‖₁ with ‖ĥ − h‖₁ ≤ δ/2; the full-step error as "
+    "⟨π*, w⟩ with span(w) ≤ δ, ≤ δ√(KL/2) + δ²/8 (Hoeffding's lemma) or ≤ δ. Pinsker, then iterate.")
+APPROX_CLAIMS: list[Claim] = [
+    Claim("NMP-APPROX-STEP", "Inexact Nash-MP, one step: √KL_{k+1} ≤ (1+ηβ)^(−1/2)√KL_k + e(δ) and "
+          "KL_{k+1} ≤ KL_k/(1+ηβ) + c(δ)", "step", "kl",
+          (sp.Le(RKL_next, RHO * RKL + approx_step_error(delta)),
+           sp.Le(KL_next, KL / (1 + EB) + approx_linear_step(delta))),
+          (STEP_OK,), ("nash-mp-inexact", "nash-mp-pg"), "D", SPEC, APPROX_DERIVATION),
+    Claim("NMP-APPROX", "Inexact Nash-MP (per-step error δ) converges linearly to the floor "
+          "min(φ(δ)², c(δ)(1+ηβ)/(ηβ))", "bound", "kl", _approx_bound(delta), (STEP_OK,),
+          ("nash-mp-inexact", "nash-mp-pg"), "A existence, D statement and constants",
+          f"{PAPER} (existence); statement and constants {SPEC}", "Iterate NMP-APPROX-STEP."),
+    Claim("NMP-APPROX-HP", "Sampled Nash-MP (m duels per action): with probability ≥ 1 − α, NMP-APPROX holds "
+          "with δ = 2η/(1+ηβ)·√(log(2QnX/α)/(2m)) (plus the inner-loop δ)", "probability", "kl",
+          _approx_bound(delta + DELTA_SAMPLED), (STEP_OK,), ("nash-mp-sampled", "nash-mp-pg-sampled"), "D", SPEC,
+          "Hoeffding per action and query, union bound over the Q·n·X estimates of the horizon: ‖ĝ − Pσ‖_∞ ≤ τ, "
+          "so each step's span error is ≤ 2ητ/(1+ηβ); then NMP-APPROX on that event."),
+    Claim("SAMPLED-STEP-ERR", "Sampled Nash-MP: with probability ≥ 1 − α every step's span error is ≤ "
+          "2η/(1+ηβ)·√(log(2QnX/α)/(2m))", "probability", "step_err", (sp.Le(Step_err, DELTA_SAMPLED),), (),
+          ("nash-mp-sampled",), "D", SPEC,
+          "Hoeffding per estimate, union bound over the Q·n·X estimates; a step from ĝ differs from the exact one "
+          "by η(ĝ − Pσ)/(1+ηβ) plus a constant in log space. Nearly tight per estimate: a claim with too few "
+          "duels for its confidence fails here first."),
+    Claim("INNER-ERR", "Inner loop: T natural-gradient steps leave a span error ≤ (1−λ)^T·2η/((1+ηβ)(1−(1−λ)^T))",
+          "bound", "step_err", (sp.Le(Step_err, DELTA_INNER),), (), ("nash-mp-pg",), "D", SPEC,
+          "The inner update contracts log π − log π⁺ by (1−λ) in span; the start's span is ≤ 2η/(1+ηβ) + δ."),
+    Claim("INNER-ERR-HP", "Inner loop from sampled preferences: with probability ≥ 1 − α the span error is ≤ "
+          "δ_T + 2η/(1+ηβ)·√(log(2QnX/α)/(2m))", "probability", "step_err",
+          (sp.Le(Step_err, DELTA_INNER + DELTA_SAMPLED),), (), ("nash-mp-pg-sampled",), "D", SPEC,
+          "As INNER-ERR, plus the sampled field's error averaged by the inner contraction."),
+]
+# ---- end inexact
+
 BUILTIN: list[Claim] = [
     Claim("NMP-KL-STEP", "Nash-MP contracts KL(π*‖π_k) by 1/(1+ηβ) per iteration", "step", "kl",
           (sp.Le(KL_next, KL * CONTRACT),), (STEP_OK,), ("nash-mp",), "D", SPEC,
@@ -79,8 +156,7 @@ BUILTIN: list[Claim] = [
           (sp.Le(Expl_0, Expl + beta * sp.log(1 / min_ref)),), (), ("*",), "D", SPEC,
           "For the best pure response y: P(y ≻ π) − ½ ≤ max_π' J_β(π', π) − ½ + β KL(δ_y‖ref) − β KL(π‖ref) "
           "≤ Expl_β(π) + β log(1/min π_ref)."),
-    Claim("NMP-APPROX", "Inexact Nash-MP (stochastic policy gradient) converges linearly to a floor", "existence",
-          "kl", (), (), ("nash-mp",), "A existence", PAPER, "The theorem's statement is unknown: not checkable."),
+    *APPROX_CLAIMS,
     Claim("NMP-DIM", "Nash-MP's rate and constant do not depend on the number of actions n", "dimension", "kl",
           (sp.Le(KL, (1 + eta * beta) ** (-k) * KL0),), (STEP_OK,), ("nash-mp",), "A", PAPER,
           "Checked over a family at n = 2, 4, …, 256: the normalised contraction must not grow with n.",

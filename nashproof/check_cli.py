@@ -25,7 +25,8 @@ CERTIFIED_NOTE = ("Certified (default): every number is a ball (python-flint arb
                   "represented points (π ∝ exp(mid log π_k), one exact step each); the others on the exact trajectory.")
 PRECISION_NOTE = ("Error estimates come from precision doubling: every metric is computed at D and at D+G digits; "
                   "the error is twice their difference plus 100·n·10^(−D)·scale. A verdict is pass or violated only "
-                  "when the margin exceeds the propagated error; otherwise it is inconclusive. Not a certified "
+                  "when the margin exceeds the propagated error; otherwise it is inconclusive, or equality when the "
+                  "two sides are equal (proved, or numerically: the gap shrinks with precision). Not a certified "
                   "enclosure. With until_floor (default), iterates whose metric has < 9 correct digits are not "
                   "evaluated; the range evaluated is reported.")
 
@@ -103,7 +104,7 @@ def _summary(verdicts: Sequence[Verdict], cat: Catalogue) -> list[dict[str, Any]
         vs = [v for v in verdicts if v.claim == cid]
         tight = [float(v.tightness) for v in vs if v.tightness not in (None, "nan") and v.kind != "dimension"]
         counts = {s: sum(1 for v in vs if v.outcome == s) for s in
-                  ("pass", "violated", "inconclusive", "not-applicable", "expected")}
+                  ("pass", "equality", "violated", "inconclusive", "not-applicable", "expected")}
         out.append({"claim": cid, "provenance": cat.get(cid).provenance, "kind": cat.get(cid).kind, **counts,
                     "worst_tightness": max(tight) if tight else None, "method": _methods(vs),
                     "slower_rate_flags": sum(1 for v in vs if v.slower)})
@@ -132,12 +133,12 @@ def _junit(path: str, verdicts: Sequence[Verdict], elapsed: float) -> None:
 
 def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, code: int) -> None:
     summary = _summary(verdicts, cat)
-    rows = [[s["claim"], s["provenance"], str(s["pass"]), str(s["violated"]), str(s["inconclusive"]),
-             str(s["not-applicable"]), str(s["expected"]),
+    rows = [[s["claim"], s["provenance"], str(s["pass"]), str(s["equality"]), str(s["violated"]),
+             str(s["inconclusive"]), str(s["not-applicable"]), str(s["expected"]),
              f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-", s["method"]] for s in summary]
-    print(table(["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "max obs/bound",
-                 "method"], rows))
-    notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive") or v.slower
+    print(table(["claim", "provenance", "pass", "equal", "violated", "inconclusive", "n/a", "expected",
+                 "max obs/bound", "method"], rows))
+    notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive", "equality") or v.slower
                or (len(verdicts) <= 20 and v.failed_hypothesis is not None)]
     if notable:
         print()
@@ -164,6 +165,16 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
     print(f"\n{len(verdicts)} verdicts in {elapsed:.1f} s; exit code {code}. {_note(verdicts)}")
 
 
+def _inexact_options(args: argparse.Namespace) -> dict[str, Any]:
+    """--confidence and --runs of the single-shot form (probability claims of sampled solvers, issue 11)."""
+    from .inexact import check_confidence
+
+    if args.runs < 0:
+        raise InputError(f"--runs must be ≥ 0, got {args.runs}")
+    return {"confidence": check_confidence(args.confidence) if args.confidence is not None else None,
+            "runs": args.runs}
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     cat = _catalogue(args.claims_module or [])
     tasks: list[Task] = []
@@ -181,7 +192,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.steps < 1:
             raise InputError(f"--steps must be ≥ 1, got {args.steps}")
         tasks.append(Task(args.game, beta, args.solver, parse_eta(args.eta, beta), args.steps, args.digits, claims,
-                          args.ignore_hypotheses, not args.strict_floor, method=args.method))
+                          args.ignore_hypotheses, not args.strict_floor, method=args.method,
+                          **_inexact_options(args)))
         suites.append("single-shot")
     else:
         if args.claim or args.eta:
@@ -254,9 +266,10 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
     summary = _summary(verdicts, cat)
     sections = [("Summary", f"<p>Suites: {', '.join(suites)}. {len(verdicts)} verdicts in {elapsed:.1f} s; "
                  f"exit code {code}.</p><p>{_note(verdicts)}</p>" + html_table(
-                     ["claim", "provenance", "pass", "violated", "inconclusive", "n/a", "expected", "max obs/bound",
-                      "method"],
-                     [[s["claim"], s["provenance"], str(s["pass"]), str(s["violated"]), str(s["inconclusive"]),
+                     ["claim", "provenance", "pass", "equal", "violated", "inconclusive", "n/a", "expected",
+                      "max obs/bound", "method"],
+                     [[s["claim"], s["provenance"], str(s["pass"]), str(s["equality"]), str(s["violated"]),
+                       str(s["inconclusive"]),
                        str(s["not-applicable"]), str(s["expected"]),
                        f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-", s["method"]]
                       for s in summary]))]
@@ -289,7 +302,7 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
     return path
 
 
-CHECK_EPILOG = """exit codes: 0 all pass or not-applicable (or as the suite expects), 1 a violation,
+CHECK_EPILOG = """exit codes: 0 all pass, equality or not-applicable (or as the suite expects), 1 a violation,
             3 inconclusive only (rounding could decide: raise --digits), 2 bad input.
 examples:
   nashproof check                                   # the default suite (checks/default.toml)
@@ -324,6 +337,9 @@ def register(sub: Any) -> None:
     p.add_argument("--method", choices=("certified", "estimated"), default="certified",
                    help="certified: ball arithmetic, verdicts for every point of the balls (default); estimated: "
                         "precision doubling on mpmath (and float64 screening for NMP-DIM from n = 64)")
+    p.add_argument("--confidence", help="probability claims (sampled solvers): the claim's 1 − α (default 0.95)")
+    p.add_argument("--runs", type=int, default=0,
+                   help="probability claims: seeded runs R (default: enough for 0 failures to show rate ≤ α)")
     p.add_argument("--strict-floor", action="store_true",
                    help="also evaluate iterates below the rounding floor (they come out inconclusive)")
     p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")

@@ -31,6 +31,17 @@ KL_ref_star = sp.Symbol("KL(pi*||ref)", nonnegative=True)
 P_ref_star = sp.Symbol("P(ref>pi*)", nonnegative=True)
 min_ref = sp.Symbol("min_ref", positive=True)
 K_eps = sp.Symbol("K_epsilon", nonnegative=True)  # first k with KL_k ≤ ε
+# ---- inexact and stochastic Nash-MP (issue 11)
+delta = sp.Symbol("delta", nonnegative=True)  # per-step error bound, span of log-policies
+m_duels = sp.Symbol("m", positive=True)  # duels per action and query
+alpha = sp.Symbol("alpha", positive=True)  # failure probability of a high-probability claim
+Q_tot = sp.Symbol("Q", positive=True)  # queries over the whole horizon (union bound)
+X_ctx = sp.Symbol("X", positive=True)  # number of contexts
+T_in = sp.Symbol("T", positive=True)  # inner policy-gradient steps per proximal step
+lam = sp.Symbol("lam", positive=True)  # inner step λ (logits move by λ/(1+ηβ) × gradient)
+RKL, RKL_next, RKL0 = sp.symbols("RKL_k RKL_{k+1} RKL_0", nonnegative=True)  # √KL
+Step_err = sp.Symbol("err_k", nonnegative=True)  # measured per-step error
+# ---- end inexact
 
 #: What each symbol means, and the name of the value the checker substitutes for it.
 SYMBOLS: dict[sp.Symbol, tuple[str, str]] = {
@@ -57,6 +68,19 @@ SYMBOLS: dict[sp.Symbol, tuple[str, str]] = {
     K_eps: ("k_eps", "first k with KL_k ≤ ε (measured)"),
     eps: ("eps", "accuracy target ε"),
     C: ("C", "unknown constant of a rate claim"),
+    # ---- inexact and stochastic Nash-MP (issue 11)
+    delta: ("delta", "per-step error bound δ: span(log π̂ − log π) of every returned step (solver's guarantee)"),
+    m_duels: ("m", "duels per action and query (sampled preferences)"),
+    alpha: ("alpha", "failure probability α of a high-probability claim (confidence 1 − α)"),
+    Q_tot: ("Q", "preference queries over the whole horizon (for the union bound)"),
+    X_ctx: ("contexts", "number of contexts"),
+    T_in: ("T", "inner policy-gradient steps per proximal step"),
+    lam: ("lam", "inner step λ of the policy-gradient loop"),
+    RKL: ("rootkl", "√KL(π*‖π_k), with KL ρ-averaged"),
+    RKL_next: ("rootkl@next", "√KL(π*‖π_{k+1})"),
+    RKL0: ("rootkl@0", "√KL(π*‖π_0)"),
+    Step_err: ("step_err", "measured span error of iteration k's returned steps against the exact steps"),
+    # ---- end inexact
 }
 
 KINDS = {
@@ -67,6 +91,7 @@ KINDS = {
     "rate": "geometric rate with an unknown constant: fitted, not bounded",
     "dimension": "rate and constant do not grow with n: checked over a family of sizes",
     "existence": "existence only: no checkable statement is known",
+    "probability": "holds with probability ≥ 1 − α over the seed: checked over R seeded runs (Clopper–Pearson)",
 }
 
 TAGS = {

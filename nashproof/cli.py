@@ -8,13 +8,15 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from .backends import BACKENDS, Backend, make_backend
+from threadpoolctl import threadpool_limits
+
+from .backends import BACKENDS, Backend, blas_threads, make_backend
 from .equilibrium import solve_equilibrium, von_neumann_winner
 from .errors import EXIT_BAD_INPUT, InputError, NashproofError
 from .families import FAMILIES, load_game
-from .metrics import evaluate
+from .metrics import evaluate, rounding_floor, shown
 from .numbers import fraction_str, parse_positive, parse_rational
-from .numeric import NumericGame
+from .numeric import numeric_game
 from .report import Progress, table
 from .solvers import SOLVERS, make_solver, run
 
@@ -117,27 +119,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     eq = solve_equilibrium(game, beta, b)
     with Progress(args.steps, solver.name) as bar:
         traj = run(game, solver, args.steps, b, on_step=bar.update)
-    ng = NumericGame(game, b)
+    ng = numeric_game(game, b)
     bs = b.scalar(beta)
     rows = [evaluate(ng, p, eq.logpi, bs) for p in traj.policies]
     d = min(args.digits, 12) if not args.json else b.digits
+    floors = [rounding_floor(ng, p, eq.logpi, bs) for p in traj.policies]
     if args.json:
         _emit({
             "game": game.label, "solver": solver.name, "parameters": solver.describe(),
             "beta": fraction_str(beta), "eta": fraction_str(solver.eta), "digits": b.digits, "backend": b.name,
             "equilibrium": eq.certificate.as_dict(b),
+            "nonnegative_metrics": "a metric ≥ 0 in exact arithmetic that rounding made negative is shown as 0 "
+                                   "here (as '< floor' in the table)",
             "iterations": [
-                {"k": k, "queries": q, **{name: _fmt(b, m.get(name), d) for name in RUN_JSON}}
-                for k, (q, m) in enumerate(zip(traj.queries, rows))
+                {"k": k, "queries": q, **{name: shown(ng, name, m.get(name), f, d)[1] for name in RUN_JSON}}
+                for k, (q, m, f) in enumerate(zip(traj.queries, rows, floors))
             ],
         })
         return 0
     print(f"{solver.describe()} on {game.label} ({game.n} actions, {len(game.contexts)} context(s)), "
           f"{b.name} at {b.digits} digits")
     headers = ["k", "queries", "KL(π*‖π_k)", "KL(π_k‖π*)", "Expl_β", "span"]
-    body = [[str(k), str(q), *(_fmt(b, m.get(c), d) for c in RUN_COLUMNS)]
-            for k, (q, m) in enumerate(zip(traj.queries, rows))]
+    body = [[str(k), str(q), *(shown(ng, c, m.get(c), f, d)[0] for c in RUN_COLUMNS)]
+            for k, (q, m, f) in enumerate(zip(traj.queries, rows, floors))]
     print(table(headers, body))
+    if any(cell.startswith("<") for row in body for cell in row):
+        print("'< x': ≥ 0 in exact arithmetic, computed below 0 within the rounding floor x")
     return 0
 
 
@@ -215,7 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return EXIT_BAD_INPUT
         handler: Handler = args.handler
-        return handler(args)
+        with threadpool_limits(blas_threads()):
+            return handler(args)
     except NashproofError as exc:
         print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
         return exc.exit_code

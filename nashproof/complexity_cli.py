@@ -109,12 +109,15 @@ def cmd_complexity(args: argparse.Namespace) -> int:
     with Progress(len(pairs), "complexity") as bar:
         for i, (b, e) in enumerate(pairs):
             kl0_value = game_kl0(game, b) if game is not None and args.metric == "kl" else None
-            res = complexity(b, e, metric=args.metric, eta=args.eta, kl0=args.kl0, actions=args.actions,
+            res = complexity(b, e, metric=args.metric, eta=args.eta, kl0=args.kl0,
                              min_ref=game.min_reference() if game is not None else None,
-                             constant=args.constant, kl0_value=kl0_value)
+                             constant=args.constant, kl0_value=kl0_value,
+                             **{"actions": args.actions, **_inexact_kwargs(args, game)})
             if game is not None and args.metric == "kl":
                 with mpmath.workdps(30):
                     measure(game, res, args.max_steps, max(30, int(-mpmath.log10(float(e))) + 25))
+                if res.inexact is not None:
+                    measure_inexact(game, res, args)
             results.append(res)
             bar.update(i + 1)
     if args.plot:
@@ -135,7 +138,81 @@ def cmd_complexity(args: argparse.Namespace) -> int:
         print()
         for name, r in first.methods.items():
             print(f"{name}: {r.formula}" + (f"   [{'; '.join(r.assumptions)}]" if r.assumptions else f"   {r.note}"))
+    for res in results:
+        if res.inexact is not None:
+            print_inexact(res)
     return 0
+
+
+# ---- inexact and sampled Nash-MP (issue 11): --delta / --samples-per-query
+
+
+def _inexact_kwargs(args: argparse.Namespace, game: Game | None) -> dict[str, Any]:
+    from .inexact import check_confidence, check_delta, check_m, check_seed
+
+    if args.delta is None and args.samples_per_query is None:
+        if args.confidence is not None:
+            raise InputError("--confidence goes with --samples-per-query")
+        return {}
+    if args.delta is not None and args.samples_per_query is not None:
+        raise InputError("give --delta or --samples-per-query, not both")
+    check_seed(args.seed)
+    out: dict[str, Any] = {"confidence": check_confidence(args.confidence or "0.95")}
+    if args.delta is not None:
+        out["delta"] = check_delta(args.delta)
+    else:
+        out["samples_per_query"] = check_m(args.samples_per_query)
+    if game is not None:
+        out["contexts"] = len(game.contexts)
+        if args.actions is None:
+            out["actions"] = game.n
+    return out
+
+
+def measure_inexact(game: Game, res: Complexity, args: argparse.Namespace) -> None:
+    """Run the adversarial (δ) or sampled (m, seed) solver on the game: first k with KL ≤ ε, and its duels."""
+    from .backends import make_backend
+
+    r = res.inexact
+    assert r is not None
+    spec = (f"nash-mp-inexact:delta={r.delta},perturb=adversarial" if r.model == "deterministic"
+            else f"nash-mp-sampled:m={r.m},seed={args.seed}")
+    solver = make_solver(spec, res.beta, r.eta)
+    b = make_backend("float" if game.n >= 64 or r.model == "sampled" else "mpmath", 30)
+    eq = solve_equilibrium(game, res.beta, b)
+    ng = NumericGame(game, b)
+    cap = min(args.max_steps, r.iterations if r.iterations is not None else args.max_steps)
+    traj = run(game, solver, cap, b)
+    target = b.scalar(res.eps)
+    hit = next((t for t, lp in enumerate(traj.policies)
+                if ng.average([kl(ng, eq.logpi[c], lp[c]) for c in range(ng.k)]) <= target), None)
+    r.measured_iterations = hit
+    r.measured_samples = traj.samples[hit] if hit is not None and r.model == "sampled" else None
+    if hit is None:
+        r.note = (r.note + f" measured: not reached within {cap} steps").strip()
+
+
+def print_inexact(res: Complexity) -> None:
+    r = res.inexact
+    assert r is not None
+    what = (f"per-step error δ = {r.delta} (span of log-policies)" if r.model == "deterministic"
+            else f"m = {r.m} duels per action and query, confidence {r.confidence}: per-step δ = {r.delta}")
+    print(f"\ninexact Nash-MP ({r.claim}), β = {fraction_str(r.beta)}, η = {fraction_str(r.eta)}, n = {r.actions}, "
+          f"KL₀ = {r.kl0}: {what}")
+    print(f"  floor: {r.floor}" + ("" if r.reachable else f"  > ε = {fraction_str(r.eps)}: ε is NOT reachable"))
+    if r.reachable:
+        print(f"  iterations: {r.iterations}; queries: {r.queries}"
+              + (f"; total samples (duels): {r.samples}" if r.samples is not None else ""))
+    if r.measured_iterations is not None or (r.model == "deterministic" and r.note.startswith(" measured")):
+        print(f"  measured on the game: first k with KL ≤ ε = {r.measured_iterations}"
+              + (f", duels {r.measured_samples}" if r.measured_samples is not None else ""))
+    if r.best_m is not None:
+        print(f"  m minimising total samples for ε: m = {r.best_m} ({r.best_iterations} iterations, "
+              f"{r.best_samples} duels); local exponent in n: {r.n_exponent} (n log n: near-linear)")
+    if r.note:
+        print(f"  note: {r.note.strip()}")
+    print(f"  {r.formula}")
+# ---- end inexact
 
 
 EPILOG = """examples:
@@ -144,6 +221,8 @@ EPILOG = """examples:
   nashproof complexity --beta 1/20 --eps 1e-10 --game cyclic:n=5,skew=1/3     # with measured evidence
   nashproof complexity --metric unregularized --eps 1e-2 --actions 10
   nashproof complexity --beta 1/100 --eps 1e-4 --json
+  nashproof complexity --beta 1 --eps 1e-3 --delta 1e-3 --game cyclic:n=5,skew=1/3   # inexact, measured
+  nashproof complexity --beta 1 --eps 1e-2 --samples-per-query 1000 --actions 8      # sampled, best m
 """
 
 
@@ -160,6 +239,10 @@ def register(sub: Any) -> None:
     p.add_argument("--constant", default="1", help="the unknown constant C of rate claims (default 1)")
     p.add_argument("--max-steps", type=int, default=3000, help="cap on measured runs (default 3000)")
     p.add_argument("--plot", metavar="FILE", help="write a log–log plot of queries (PNG or SVG)")
+    p.add_argument("--delta", help="inexact Nash-MP: per-step error δ ≥ 0 (span of log-policies)")
+    p.add_argument("--samples-per-query", type=int, metavar="M", help="sampled Nash-MP: duels per action and query")
+    p.add_argument("--confidence", help="sampled: the claim's confidence 1 − α (default 0.95)")
+    p.add_argument("--seed", default="0", help="sampled: seed of the measured run with --game (default 0)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_complexity)
 

@@ -14,18 +14,42 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from .backends import Backend, FloatBackend, MpmathBackend, Scalar, Vec, make_backend
+from .backends import Backend, FloatBackend, MpmathBackend, Scalar, Vec, working_backend
 from .errors import SolverError
 from .games import Context, Game
 from .numbers import check_beta
-from .numeric import LogPolicy, NumericGame
+from .numeric import LogPolicy, numeric_game
+
+#: BLAS threads for the equilibrium's dense float64 solves. One: on a loaded machine OpenBLAS's
+#: threads spin against each other (the continuation at n = 128 was about 100× slower with two).
+BLAS_THREADS = 1
+#: Trial steps of the damped Newton's line search before it gives up (the step shrinks ×½ each time).
+MAX_HALVINGS = 40
+#: Iterations of the simplified Newton polish (each gains about as many digits as float64 has).
+MAX_POLISH = 400
+
+
+def tolerance(b: Backend, n: int, scale: Scalar) -> float:
+    """The residual a Newton solve aims at: 64·n·ε, times scale/1000 when the scale 1/β exceeds 1000.
+
+    F involves scale·Pπ, whose rounding is about ε·scale: at β = 1e-9 no solve gets below ~1e-7·ε·10⁹.
+    """
+    return float(b.eps) * 64 * n * max(1.0, abs(float(scale)) / 1000)
+
+
+def _float_tolerance(scale: float) -> tuple[float, float]:
+    """(target, acceptance) of a float64 continuation stage at this scale: 1e-13 and 1e-10, or the
+    rounding of scale·Pπ (about ε·scale) when that is larger."""
+    eps = float(np.finfo(np.float64).eps)
+    return max(1e-13, 16 * eps * scale), max(1e-10, 1e3 * eps * scale)
 
 
 def _residual(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec) -> tuple[Vec, Vec, Vec]:
     """F(x), π = eˣ and s = softmax(base + scale·Pπ)."""
     pi = b.exp(x)
-    z = base + scale * (P @ pi)
+    z = base + (P @ pi) * scale
     target = b.log_normalize(z)
     return x - target, pi, b.exp(target)
 
@@ -39,48 +63,114 @@ def softmax_fixed_point(
 ) -> tuple[Vec, float, float]:
     """Solve x = normalize(base + scale·P eˣ) by damped Newton from ``x0``.
 
-    Returns (x, final residual ‖F‖∞, size of the last Newton step). The residual is measured in
-    log-probabilities, so it is a relative accuracy of π. Trial steps that overflow in float64 are
-    rejected by the line search (their residual is not finite), silently.
+    Returns (x, final residual ‖F‖∞, size of the last Newton step, 0 when none was needed). The
+    residual is measured in log-probabilities, so it is a relative accuracy of π. Trial steps that
+    overflow in float64 are rejected by the line search (their residual is not finite), silently;
+    if no trial step has a finite residual, :class:`SolverError`.
     """
     with np.errstate(all="ignore"):
         return _newton(b, P, base, scale, x0, tol, max_iter)
 
 
+def _jacobian(b: Backend, P: Vec, scale: Scalar, pi: Vec, s: Vec) -> Vec:
+    """J = I − (I − 1 sᵀ) · scale · P · diag(π), the Jacobian of F at x = log π."""
+    n = len(pi)
+    M = (P * pi[np.newaxis, :]) * scale
+    J: Vec = -(M - np.outer(b.vector([1] * n), s @ M))
+    for i in range(n):
+        J[i, i] = J[i, i] + 1
+    return J
+
+
 def _newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: float | None,
             max_iter: int) -> tuple[Vec, float, float]:
     n = len(x0)
-    eye = b.matrix([[1 if i == j else 0 for j in range(n)] for i in range(n)])
-    ones = b.vector([1] * n)
-    tol_v = tol if tol is not None else float(b.eps) * 64 * n
+    tol_v = tol if tol is not None else tolerance(b, n, scale)
     x = b.log_normalize(x0)
     F, pi, s = _residual(b, P, base, scale, x)
     fnorm = _norm(F)
-    step = float("inf")
+    if not math.isfinite(fnorm):
+        raise SolverError("equilibrium Newton: the residual at the starting point is not finite "
+                          "(a probability underflows or overflows at this precision)")
+    step = 0.0
     for _ in range(max_iter):
         if fnorm <= tol_v:
             break
-        # J = I − (I − 1 sᵀ) · scale · P · diag(π)
-        M = scale * (P * pi[np.newaxis, :])
-        J = eye - (M - np.outer(ones, s @ M))
         try:
-            delta = b.solve(J, -F)
+            delta = b.solve(_jacobian(b, P, scale, pi, s), -F)
         except (ZeroDivisionError, np.linalg.LinAlgError):
             raise SolverError("singular Jacobian in the equilibrium Newton solve") from None
-        alpha = 1.0
-        while True:
-            # No renormalisation here: it would leave the Newton direction; F = 0 forces Σ eˣ = 1.
-            x_new = x + b.scalar(alpha) * delta
-            F_new, pi_new, s_new = _residual(b, P, base, scale, x_new)
-            new_norm = _norm(F_new)
-            if new_norm < (1 - alpha / 4) * fnorm or new_norm <= tol_v or (alpha < 1e-6 and math.isfinite(new_norm)):
-                break
-            alpha /= 2
+        x_new, F_new, pi_new, s_new, new_norm = _line_search(b, P, base, scale, x, delta, fnorm, tol_v)
         step = _norm(x_new - x)
         x, F, pi, s, fnorm = x_new, F_new, pi_new, s_new, new_norm
         if step <= tol_v:
             break
     return b.log_normalize(x), fnorm, step
+
+
+def _line_search(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, delta: Vec, fnorm: float,
+                 tol: float) -> tuple[Vec, Vec, Vec, Vec, float]:
+    """Halve the Newton step until the residual decreases enough (at most ``MAX_HALVINGS`` times).
+
+    No renormalisation of the trial point: it would leave the Newton direction; F = 0 forces Σ eˣ = 1.
+    """
+    alpha = 1.0
+    for _ in range(MAX_HALVINGS):
+        x_new = x + delta * b.scalar(alpha)
+        F_new, pi_new, s_new = _residual(b, P, base, scale, x_new)
+        new_norm = _norm(F_new)
+        if new_norm < (1 - alpha / 4) * fnorm or new_norm <= tol or (alpha < 1e-6 and math.isfinite(new_norm)):
+            return x_new, F_new, pi_new, s_new, new_norm
+        alpha /= 2
+    raise SolverError(f"equilibrium Newton: no step of the line search has a finite residual after "
+                      f"{MAX_HALVINGS} halvings (the iterate under- or overflows at this precision)")
+
+
+def polish(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec, tol: float | None = None) -> tuple[Vec, float, float]:
+    """Bring a float64 solution ``x0`` of x = normalize(base + scale·P eˣ) to the precision of ``b``.
+
+    A simplified Newton: the float64 Jacobian at ``x0`` is inverted once, and each step applies it
+    to the residual computed in ``b`` (scaled, so any precision stays within float64's range). Each
+    step costs O(n²) and gains about as many digits as float64 resolves the Jacobian's inverse.
+    Falls back to the full damped Newton in ``b`` when the iteration does not contract.
+    """
+    n = len(x0)
+    tol_v = tol if tol is not None else tolerance(b, n, scale)
+    fb = FloatBackend()
+    xf = fb.log_normalize(np.asarray(x0, dtype=np.float64))
+    with np.errstate(all="ignore"):
+        _, pif, sf = _residual(fb, fb.convert(P), fb.convert(base), np.float64(float(scale)), xf)
+        try:
+            inverse = np.linalg.inv(_jacobian(fb, fb.convert(P), np.float64(float(scale)), pif, sf))
+        except np.linalg.LinAlgError:
+            inverse = None
+    x = b.log_normalize(b.convert(xf))
+    if inverse is not None and np.all(np.isfinite(inverse)):
+        done = _simplified_newton(b, P, base, scale, x, inverse, tol_v)
+        if done is not None:
+            return done
+    return softmax_fixed_point(b, P, base, scale, x, tol)
+
+
+def _simplified_newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, inverse: Vec,
+                       tol: float) -> tuple[Vec, float, float] | None:
+    """x ← x − J⁻¹F(x) with a fixed float64 J⁻¹; None when the residual stops shrinking ×10 per step."""
+    F, _, _ = _residual(b, P, base, scale, x)
+    fnorm, step = _norm(F), 0.0
+    for _ in range(MAX_POLISH):
+        if fnorm <= tol:
+            return b.log_normalize(x), fnorm, step
+        if not math.isfinite(fnorm):
+            return None
+        size = max(abs(t) for t in F)
+        delta = b.convert(inverse @ np.array([float(t / size) for t in F], dtype=np.float64)) * size
+        x = x - delta
+        F, _, _ = _residual(b, P, base, scale, x)
+        new_norm, step = _norm(F), _norm(delta)
+        if not new_norm <= fnorm / 10 and new_norm > tol:
+            return None
+        fnorm = new_norm
+    return None
 
 
 def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> tuple[Vec, float, float]:
@@ -94,11 +184,15 @@ def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> 
         assert isinstance(b, BallBackend)
         return enclose_proximal(b, P, base, scale, x0)
     fb = FloatBackend()
-    xf, _, _ = softmax_fixed_point(fb, fb.convert(P), fb.convert(base), np.float64(float(scale)),
-                                   fb.convert(x0), tol=1e-13, max_iter=100)
-    start = b.convert(xf) if b.is_finite(b.convert(xf)) else x0
-    x, res, step = softmax_fixed_point(b, P, base, scale, start)
-    if not res <= float(b.eps) * 1e6 * len(x0):
+    with threadpool_limits(BLAS_THREADS):
+        xf, _, _ = softmax_fixed_point(fb, fb.convert(P), fb.convert(base), np.float64(float(scale)),
+                                       fb.convert(x0), tol=1e-13, max_iter=100)
+        if isinstance(b, FloatBackend) or not fb.is_finite(xf):
+            start = x0 if not fb.is_finite(xf) else b.convert(xf)
+            x, res, step = softmax_fixed_point(b, P, base, scale, start)
+        else:
+            x, res, step = polish(b, P, base, scale, xf)
+    if not res <= tolerance(b, len(x0), scale) * 1e6 / 64:
         raise SolverError(f"Newton solve of a proximal fixed point did not converge (residual {res:.2e})")
     return x, res, step
 
@@ -116,8 +210,12 @@ def _float_solve(P: Vec, logref: Vec, inv_beta: float) -> Vec:
     growth = 1.5
     while scale < inv_beta:
         target = min(inv_beta, scale * growth)
-        y, res, _ = softmax_fixed_point(fb, P, logref, np.float64(target), x, tol=1e-13, max_iter=60)
-        if res <= 1e-10:
+        aim, accept = _float_tolerance(target)
+        try:
+            y, res, _ = softmax_fixed_point(fb, P, logref, np.float64(target), x, tol=aim, max_iter=60)
+        except SolverError:
+            res = math.inf
+        if res <= accept:
             x, scale, growth = y, target, min(2.0, 1 + (growth - 1) * 1.5)
         else:
             growth = 1 + (growth - 1) / 2
@@ -135,13 +233,19 @@ class Certificate:
     last_step: float
     exploitability: Scalar
     correct_digits: int
+    exploitability_rounding: float = 0.0  # estimate of the rounding in ``exploitability``
 
     def as_dict(self, b: Backend) -> dict[str, object]:
+        """Exploitability is ≥ 0 in exact arithmetic: a value that rounding made negative (within
+        ``exploitability_rounding``) is shown as 0."""
+        expl = self.exploitability
+        clamp = expl < 0 and -expl <= self.exploitability_rounding
         return {
             "working_digits": self.digits,
             "fixed_point_residual": f"{self.residual:.3e}",
             "last_newton_step": f"{self.last_step:.3e}",
-            "exploitability": b.to_str(self.exploitability, 20),
+            "exploitability": "0" if clamp else b.to_str(expl, 20),
+            "exploitability_rounding": f"{self.exploitability_rounding:.1e}",
             "estimated_correct_digits": self.correct_digits,
         }
 
@@ -188,29 +292,31 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
     check_beta(beta)
     if backend.certified:
         return certified_equilibrium(game, beta, backend)
-    from .metrics import exploitability  # local import: metrics needs this module's types
+    from .metrics import exploitability, rounding_floor  # local import: metrics needs this module's types
 
     fb = FloatBackend()
-    work: Backend = make_backend("mpmath", backend.digits + guard) if isinstance(backend, MpmathBackend) else fb
-    ng = NumericGame(game, work)
-    ngf = NumericGame(game, fb)
+    work: Backend = working_backend(backend.digits + guard) if isinstance(backend, MpmathBackend) else fb
+    ng = numeric_game(game, work)
+    ngf = numeric_game(game, fb)
     inv_beta = 1 / beta
     logs: list[Vec] = []
     worst_res, worst_step = 0.0, 0.0
     for c in range(ng.k):
-        x = _float_solve(ngf.P[c], ngf.logref[c], float(inv_beta))
-        if work is not fb:
-            x = work.convert(x)
-        x, res, step = softmax_fixed_point(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
-        tol = float(work.eps) * 1e6 * game.n
-        if not res <= tol:
+        with threadpool_limits(BLAS_THREADS):
+            x = _float_solve(ngf.P[c], ngf.logref[c], float(inv_beta))
+            if work is fb:
+                x, res, step = softmax_fixed_point(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
+            else:
+                x, res, step = polish(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
+        if not res <= tolerance(work, game.n, inv_beta) * 1e6 / 64:
             raise SolverError(f"equilibrium Newton did not converge in context {c} (residual {res:.2e})")
         worst_res, worst_step = max(worst_res, res), max(worst_step, step)
         logs.append(x)
     expl = ng.average([exploitability(ng, c, logs[c], work.scalar(beta)) for c in range(ng.k)])
     err = max(worst_res, float(work.eps))
     correct = int(min(backend.digits, -np.log10(err) - 2)) if err > 0 else backend.digits
-    cert = Certificate(work.digits, worst_res, worst_step, expl, correct)
+    floor = rounding_floor(ng, logs, logs, work.scalar(beta))
+    cert = Certificate(work.digits, worst_res, worst_step, expl, correct, floor)
     out = [backend.convert(x) for x in logs]
     return Equilibrium(beta, backend, out, cert)
 
@@ -222,13 +328,14 @@ def certified_equilibrium(game: Game, beta: Fraction, backend: Backend) -> Equil
 
     logs, bits = certified_policy(game, beta, backend.digits)
     work = BallBackend(backend.digits, bits)
-    ng = NumericGame(game, work)
+    ng = numeric_game(game, work)
     expl = ng.average([exploitability(ng, c, logs[c], work.scalar(beta)) for c in range(ng.k)])
     rel = max(radius(x) for x in (t for lp in logs for t in lp))
     probs = [work.exp(lp) for lp in logs]
     max_rad = max(radius(p) for pc in probs for p in pc)
     digits = int(-math.log10(rel)) if rel > 0 else backend.digits
-    cert = BallCertificate(int(bits * math.log10(2)), rel, 0.0, expl, min(digits, backend.digits), bits, max_rad)
+    cert = BallCertificate(int(bits * math.log10(2)), rel, 0.0, expl, min(digits, backend.digits),
+                           bits=bits, max_radius=max_rad)
     return Equilibrium(beta, work, logs, cert, certified=True)
 
 

@@ -70,10 +70,19 @@ def _bradley_terry(scores: list[Fraction]) -> Matrix:
 def _random(n: int, seed: int, denominator: int) -> Matrix:
     rng = random.Random(seed)
     P = [[HALF] * n for _ in range(n)]
+    # randrange(d + 1) draws exactly what randint(0, d) draws; each value's Fraction is built once.
+    if denominator <= 4096:
+        values = [Fraction(k, denominator) for k in range(denominator + 1)]
+        complements = [1 - v for v in values]
     for i in range(n):
+        row = P[i]
         for j in range(i + 1, n):
-            p = Fraction(rng.randint(0, denominator), denominator)
-            P[i][j], P[j][i] = p, 1 - p
+            k = rng.randrange(denominator + 1)
+            if denominator <= 4096:
+                row[j], P[j][i] = values[k], complements[k]
+            else:
+                p = Fraction(k, denominator)
+                row[j], P[j][i] = p, 1 - p
     return tuple(tuple(r) for r in P)
 
 

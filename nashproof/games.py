@@ -78,17 +78,19 @@ def validate_context(ctx: Context, n: int, multi: bool = False) -> None:
     for i, row in enumerate(P):
         if len(row) != n:
             raise InputError(f"{w}preference row {i} has {len(row)} entries, expected {n}")
+    # Integer comparisons on numerator and denominator (exact, and fast for large n).
     for i in range(n):
-        for j in range(n):
-            p = P[i][j]
-            if not 0 <= p <= 1:
+        for j, p in enumerate(P[i]):
+            if not 0 <= p.numerator <= p.denominator:
                 raise InputError(f"{w}preference[{i}][{j}] = {fraction_str(p)} is outside [0, 1]")
     for i in range(n):
         if P[i][i] != HALF:
             raise InputError(f"{w}preference[{i}][{i}] = {fraction_str(P[i][i])}, the diagonal must be 1/2")
     for i in range(n):
+        row = P[i]
         for j in range(i + 1, n):
-            if P[i][j] + P[j][i] != 1:
+            a, b = row[j], P[j][i]
+            if a.numerator * b.denominator + b.numerator * a.denominator != a.denominator * b.denominator:
                 raise InputError(
                     f"{w}preference[{i}][{j}] + preference[{j}][{i}] = "
                     f"{fraction_str(P[i][j] + P[j][i])}, must be 1 (P + Pᵀ = 1)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -12,6 +14,8 @@ from .games import Game
 
 #: A policy: one vector of normalised log-probabilities per context.
 LogPolicy = list[Vec]
+#: How many queried vectors a NumericGame remembers π and Pπ of (two per context and Nash-MP step).
+PRODUCTS_KEPT = 4096
 
 
 @dataclass
@@ -24,12 +28,16 @@ class NumericGame:
     ref: list[Vec] = field(init=False)
     logref: list[Vec] = field(init=False)
     weights: list[Scalar] = field(init=False)
+    #: π = exp(log π) and Pπ of recently queried vectors (keyed by the vector's id; the vector is kept),
+    #: so the metrics of an iterate reuse what the iteration computed.
+    products: OrderedDict[int, tuple[Vec, Vec, Vec]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         b = self.backend
+        self.products = OrderedDict()
         self.P = [b.matrix(c.preference) for c in self.game.contexts]
         self.ref = [b.vector(c.reference) for c in self.game.contexts]
-        self.logref = [b.log(r) for r in self.ref]
+        self.logref = [_log_reference(b, c.reference, r) for c, r in zip(self.game.contexts, self.ref)]
         self.weights = [b.scalar(c.weight) for c in self.game.contexts]
 
     @property
@@ -46,6 +54,18 @@ class NumericGame:
         for w, v in zip(self.weights, values):
             total = total + w * v
         return total
+
+    def field_of(self, c: int, logpi: Vec) -> tuple[Vec, Vec]:
+        """π = exp(log π) and Pπ in context c, computed once per vector and remembered."""
+        hit = self.products.get(id(logpi))
+        if hit is not None and hit[0] is logpi:
+            return hit[1], hit[2]
+        pi = self.backend.exp(logpi)
+        out = self.P[c] @ pi
+        self.products[id(logpi)] = (logpi, pi, out)
+        while len(self.products) > PRODUCTS_KEPT:
+            self.products.popitem(last=False)
+        return pi, out
 
     def probs(self, logpi: LogPolicy) -> list[Vec]:
         return [self.backend.exp(lp) for lp in logpi]
@@ -64,16 +84,47 @@ class NumericGame:
         return out
 
 
+def _log_reference(b: Backend, exact: Sequence[Fraction], ref: Vec) -> Vec:
+    """log π_ref; an entry that underflows the backend (e.g. 1e-330 in float64) keeps a finite log."""
+    out = b.log(ref)
+    if b.is_finite(out):
+        return out
+    fixed = [math.log(x.numerator) - math.log(x.denominator) for x in exact]
+    return b.vector([fixed[i] if not math.isfinite(float(v)) else v for i, v in enumerate(out)])
+
+
+_CACHE: OrderedDict[tuple[int, int], tuple[Game, Backend, NumericGame]] = OrderedDict()
+
+
+def numeric_game(game: Game, backend: Backend) -> NumericGame:
+    """``NumericGame(game, backend)``, built once per (game, backend) and reused (a few are kept).
+
+    Every float backend shares one entry per game: converting a large exact game is the costly
+    part of float screening. The cache holds the game and backend, so their ids stay unique.
+    """
+    key = (id(game), -1 if backend.name == "float" else id(backend))
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is game:
+        _CACHE.move_to_end(key)
+        return hit[2]
+    ng = NumericGame(game, backend)
+    _CACHE[key] = (game, backend, ng)
+    while len(_CACHE) > 4:
+        _CACHE.popitem(last=False)
+    return ng
+
+
 class Oracle:
     """Preference queries: one query returns P(y ≻ σ | x) for every y and x, for one opponent σ."""
 
     def __init__(self, ng: NumericGame) -> None:
         self.ng = ng
         self.count = 0
+        self.samples = 0  # individual duels, for sampled oracles (nashproof.inexact)
 
     def query(self, logsigma: LogPolicy) -> list[Vec]:
         self.count += 1
-        return [P @ self.ng.backend.exp(ls) for P, ls in zip(self.ng.P, logsigma)]
+        return [self.ng.field_of(c, ls)[1] for c, ls in enumerate(logsigma)]
 
 
 def check_log_policy(ng: NumericGame, logpi: LogPolicy, who: str) -> None:
@@ -86,6 +137,6 @@ def check_log_policy(ng: NumericGame, logpi: LogPolicy, who: str) -> None:
             raise SolverError(f"{who} returned a policy of shape {getattr(lp, 'shape', '?')} in context {c}")
         if not b.is_finite(lp):
             raise SolverError(f"{who} returned a non-finite or zero probability in context {c}")
-        total = sum(b.exp(lp))
+        total = sum(ng.field_of(c, lp)[0])  # π and Pπ are kept for the next query and the metrics
         if abs(total - 1) > 1000 * b.eps * ng.n:
             raise SolverError(f"{who} returned probabilities summing to {b.to_str(total, 8)} in context {c}")

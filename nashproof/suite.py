@@ -47,6 +47,8 @@ class Task:
     source: str = ""
     block: int = 0
     slow: bool = False
+    confidence: Fraction | None = None  # inexact solvers: a probability claim's 1 − α (default 95/100)
+    runs: int = 0  # inexact solvers: seeded runs R for probability claims (0: enough for the confidence)
     method: str = "certified"  # certified (balls) or estimated (precision doubling)
 
     @property
@@ -105,7 +107,7 @@ MAX_SIZES = 64
 
 _TOP_KEYS = {"name", "description", "claim_modules", "steps", "digits", "until_floor", "slow", "run", "dimension"}
 _RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect",
-             "slow"}
+             "slow", "confidence", "runs"}
 _DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim", "slow"}
 _SOLVER_KEYS = {"name", "eta"}
 
@@ -202,7 +204,7 @@ def _solvers(block: dict[str, object], where: str) -> list[tuple[str, object]]:
             name, eta = _str(item.get("name"), w, "name"), item.get("eta")
         else:
             name, eta = _str(item, where, f"solvers[{i}]"), None
-        if name not in SOLVERS:
+        if name.partition(":")[0] not in SOLVERS:  # inexact solvers: name:key=value,... (nashproof.inexact)
             raise InputError(f"{w}: unknown solver {name!r}; choose from {', '.join(SOLVERS)}")
         out.append((name, eta))
     return out
@@ -263,8 +265,10 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
             beta = check_beta(parse_positive(beta_raw, f"{where} beta"))
             for game in games:
                 for name, eta_raw in solvers:
-                    suite.tasks.append(Task(game, beta, name, parse_eta(eta_raw, beta), steps, digits, claims,
-                                            ignore, floor, expect, str(p), i + 1, slow))
+                    eta = parse_eta(eta_raw, beta)
+                    confidence, runs = _inexact_options(block, where, name, beta, eta)
+                    suite.tasks.append(Task(game, beta, name, eta, steps, digits, claims,
+                                            ignore, floor, expect, str(p), i + 1, slow, confidence, runs))
     for i, raw in enumerate(_blocks(data, "dimension", p.name)):
         where = f"{p.name} dimension #{i + 1}"
         unknown = set(raw) - _DIM_KEYS
@@ -290,13 +294,36 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
     return suite
 
 
+def _inexact_options(block: dict[str, object], where: str, solver: str, beta: Fraction,
+                     eta: Fraction | None) -> tuple[Fraction | None, int]:
+    """Validate an inexact solver spec at load time; read ``confidence`` and ``runs`` (issue 11)."""
+    from .inexact import check_confidence
+
+    if ":" in solver:
+        make_solver(solver, beta, eta)
+    confidence = check_confidence(str(block["confidence"])) if "confidence" in block else None
+    runs = block.get("runs", 0)
+    if not isinstance(runs, int) or isinstance(runs, bool) or not 0 <= runs <= 10_000:
+        raise InputError(f"{where}: 'runs' must be an integer in [0, 10000]")
+    return confidence, runs
+
+
 def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | None = None) -> list[Verdict]:
     """Check every claim of a task; verdicts carry the declared expectation, if any."""
+    from .inexact_check import is_inexact, run_inexact_task
+
     game = load_game(task.game)
     solver = make_solver(task.solver, task.beta, task.eta)
+    expect = dict(task.expect)
+    if is_inexact(solver):  # inexact and sampled solvers: statistical verdicts for probability claims
+        verdicts = run_inexact_task(task.game, solver, [catalogue.get(c) for c in task.claims],  # type: ignore[arg-type]
+                                    task.steps, task.digits, task.confidence, task.runs, task.ignore_hypotheses,
+                                    task.until_floor)
+        for v in verdicts:
+            v.expected = expect.get(v.claim)
+        return verdicts
     certified = task.method == "certified"
     data = collect(game, solver, task.steps, task.digits, backend="arb" if certified else "mpmath", on_step=on_step)
-    expect = dict(task.expect)
     out = []
     for cid in task.claims:
         v = check_claim(catalogue.get(cid), data, task.ignore_hypotheses, task.until_floor)

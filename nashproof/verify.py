@@ -9,6 +9,7 @@ would settle it. This is an estimate by precision doubling, not a certified encl
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,13 +21,13 @@ import numpy as np
 import sympy as sp
 from sympy.printing.lambdarepr import LambdaPrinter
 
-from .backends import make_backend
+from .backends import Backend, make_backend, working_backend
 from .balls import LOG2_10, BallBackend, CertificationError, bits_for, radius, to_arb, to_mpf, upper
 from .claims import SYMBOLS, Claim, hypotheses_hold
 from .equilibrium import solve_equilibrium
 from .errors import InputError, SolverError
 from .games import HALF, Game
-from .metrics import evaluate, kl
+from .metrics import Reference, evaluate, kl
 from .numbers import fraction_str
 from .numeric import LogPolicy, NumericGame
 from .solvers import NashMD, Solver, run
@@ -34,7 +35,10 @@ from .solvers import NashMD, Solver, run
 mp = mpmath.mp
 Series = dict[str, list[mpmath.mpf]]
 
-STATUSES = ("pass", "violated", "inconclusive", "not-applicable")
+#: ``equality``: the claim holds, with its two sides equal at some point, either proved (an exact
+#: identity of the game) or numerically (the gap is within the rounding at D + G digits and shrinks
+#: with precision). Exit code 0, like ``pass``.
+STATUSES = ("pass", "equality", "violated", "inconclusive", "not-applicable")
 
 
 def eta_bar(beta: Fraction) -> float:
@@ -53,7 +57,12 @@ def eta_bar_below(beta: Fraction, digits: int = 12) -> Fraction:
 
 @dataclass
 class RunData:
-    """Every metric of a trajectory, at D + G digits, with an error estimate for each value."""
+    """Every metric of a trajectory, at D + G digits, with an error estimate for each value.
+
+    ``lows`` holds the same series at D digits (empty when only one precision was run); the
+    checker uses them to tell an identity (a gap that shrinks with precision) from a gap that
+    rounding hides.
+    """
 
     game: Game
     solver: Solver
@@ -66,20 +75,25 @@ class RunData:
     statics: dict[str, mpmath.mpf]
     exact_equilibrium: bool = False
     backend_name: str = "mpmath"
+    static_errors: dict[str, mpmath.mpf] = field(default_factory=dict)
+    lows: Series = field(default_factory=dict)
+    static_lows: dict[str, mpmath.mpf] = field(default_factory=dict)
     method: str = "estimated"  # certified (balls) | estimated (precision doubling) | screened (float64)
     balls: BallRun | None = None
 
-    def at(self, k: int) -> tuple[dict[str, mpmath.mpf], dict[str, mpmath.mpf], dict[str, tuple[str, int]]]:
+    def at(self, k: int, low: bool = False) -> tuple[dict[str, mpmath.mpf], dict[str, mpmath.mpf],
+                                                    dict[str, tuple[str, int]]]:
         """Values, errors and identities of every symbol at iterate k (``@next``: k+1, ``@0``: 0).
 
         The identity (metric, index) lets the checker see that, e.g., KL_k and KL_0 at k = 0 are one
-        number, so their rounding errors cancel instead of adding up.
+        number, so their rounding errors cancel instead of adding up. ``low``: the values at D digits.
         """
-        vals: dict[str, mpmath.mpf] = dict(self.statics)
-        errs: dict[str, mpmath.mpf] = {key: mp.zero for key in self.statics}
+        statics, values = (self.static_lows, self.lows) if low else (self.statics, self.values)
+        vals: dict[str, mpmath.mpf] = dict(statics)
+        errs: dict[str, mpmath.mpf] = {key: self.static_errors.get(key, mp.zero) for key in statics}
         ident: dict[str, tuple[str, int]] = {}
         last = len(self.values["kl"]) - 1
-        for name, series in self.values.items():
+        for name, series in values.items():
             for suffix, t in (("", k), ("@0", 0), ("@next", k + 1)):
                 if t <= last:
                     vals[name + suffix], errs[name + suffix] = series[t], self.errors[name][t]
@@ -88,6 +102,10 @@ class RunData:
         vals["eta"] = mp.mpf(self.solver.eta_at(k).numerator) / self.solver.eta_at(k).denominator
         errs["eta"] = mp.zero
         return vals, errs, ident
+
+    @property
+    def has_lows(self) -> bool:
+        return bool(self.lows)
 
 
 def _mpf(x: Fraction) -> mpmath.mpf:
@@ -116,13 +134,15 @@ def _series(ng: NumericGame, star: LogPolicy, beta: Fraction, policies: list[Log
     series: Series = {name: [] for name in (*_METRICS, "l1_half")}
     scale: list[float] = []
     star_scale = max(abs(float(x)) for s in star for x in s)
+    ref = Reference(ng, star)
+    bb = b.scalar(beta)
     for t, lp in enumerate(policies):
-        m = evaluate(ng, lp, star, b.scalar(beta))
+        m = evaluate(ng, lp, ref, bb)
         for name in _METRICS:
             series[name].append(mp.mpf(m.get(name)))
         half = halves[t] if t < len(halves) else None
         l1h = mp.zero if half is None else mp.mpf(
-            max(sum(abs(v) for v in b.exp(h) - b.exp(s)) for h, s in zip(half, star)))
+            max(sum(abs(v) for v in ng.field_of(c, h)[0] - s) for c, (h, s) in enumerate(zip(half, ref.probs))))
         series["l1_half"].append(l1h)
         scale.append(1 + max(abs(float(x)) for lp_c in lp for x in lp_c) + star_scale)
     return series, scale
@@ -142,62 +162,119 @@ def _statics(game: Game, solver: Solver, ng: NumericGame, star: LogPolicy, exact
     }
 
 
+#: Statics computed from π* (the others are exact).
+_COMPUTED_STATICS = ("kl_ref_star", "p_ref_star")
+
+
 def _pi_ref_is_equilibrium(game: Game) -> bool:
-    """Exact test: Pπ_ref constant in every context means π* = π_ref (and every solver stays there)."""
-    return all(len({sum((p * r for p, r in zip(row, c.reference)), Fraction(0)) for row in c.preference}) == 1
-               for c in game.contexts)
+    """Exact test: Pπ_ref constant in every context means π* = π_ref (and every solver stays there).
+
+    In integers over common denominators, stopping at the first row that differs.
+    """
+    for c in game.contexts:
+        den = math.lcm(*{x.denominator for row in c.preference for x in row})
+        ref_den = math.lcm(*{r.denominator for r in c.reference})
+        ref = [r.numerator * (ref_den // r.denominator) for r in c.reference]
+        first = None
+        for row in c.preference:
+            value = sum(x.numerator * (den // x.denominator) * r for x, r in zip(row, ref))
+            if first is None:
+                first = value
+            elif value != first:
+                return False
+    return True
+
+
+@dataclass
+class _Measured:
+    """One precision's metrics: the series, each iterate's scale and the statics."""
+
+    series: Series
+    scale: list[float]
+    statics: dict[str, mpmath.mpf]
+
+
+def _measure(game: Game, solver: Solver, steps: int, b: Backend, exact: bool,
+             on_step: Callable[[int], None] | None) -> _Measured:
+    eq = solve_equilibrium(game, solver.beta, b)
+    traj = run(game, solver, steps, b, on_step=on_step)
+    ng = NumericGame(game, b)
+    series, scale = _series(ng, eq.logpi, solver.beta, traj.policies, traj.halves)
+    return _Measured(series, scale, _statics(game, solver, ng, eq.logpi, exact))
+
+
+def _doubling_errors(lo: Series, hi: Series, floor: mpmath.mpf, scale: Sequence[float]) -> Series:
+    """Twice the difference between the two precisions plus the rounding floor, per value."""
+    return {name: [2 * abs(lo[name][t] - v) + floor * scale[t] * (1 + abs(v)) for t, v in enumerate(vals)]
+            for name, vals in hi.items()}
+
+
+def _static_errors(lo: dict[str, mpmath.mpf], hi: dict[str, mpmath.mpf], floor: mpmath.mpf,
+                   scale: float) -> dict[str, mpmath.mpf]:
+    """Errors of the statics computed from π* (KL(π*‖π_ref), P(π_ref ≻ π*)); the others are exact."""
+    return {name: 2 * abs(lo[name] - hi[name]) + floor * scale * (1 + abs(hi[name])) for name in _COMPUTED_STATICS}
 
 
 def _collect(game: Game, solver: Solver, steps: int, digits: int, g: int, backend: str,
              on_step: Callable[[int], None] | None) -> RunData:
-    exact = _pi_ref_is_equilibrium(game)
-    runs: list[tuple[Series, list[float]]] = []
+    # A perturbed or sampled solver (nashproof.inexact) leaves π_ref even when π_ref = π*.
+    exact = _pi_ref_is_equilibrium(game) and not getattr(solver, "perturbed", False)
     precisions = [make_backend(backend, digits)]
     if backend != "float":
-        precisions.append(make_backend("mpmath", digits + g))
-    for idx, b in enumerate(precisions):
-        eq = solve_equilibrium(game, solver.beta, b)
-        traj = run(game, solver, steps, b, on_step=on_step if idx == 0 else None)
-        ng = NumericGame(game, b)
-        runs.append(_series(ng, eq.logpi, solver.beta, traj.policies, traj.halves))
-    (lo, scale), (hi, _) = runs[0], runs[-1]
+        precisions.append(working_backend(digits + g))
+    runs = [_measure(game, solver, steps, b, exact, on_step if idx == 0 else None) for idx, b in enumerate(precisions)]
+    lo, hi = runs[0], runs[-1]
     floor = (100 * game.n * _mpf(Fraction(1, 10**digits)) if backend != "float"
              else mp.mpf(2.0**-52) * 1000 * game.n)
-    errors: Series = {}
-    for name in hi:
-        errors[name] = [2 * (abs(lo[name][t] - v) if len(runs) > 1 else mp.zero) + floor * scale[t] * (1 + abs(v))
-                        for t, v in enumerate(hi[name])]
+    values = hi.series
+    errors = _doubling_errors(lo.series, values, floor, lo.scale)
+    static_errors = _static_errors(lo.statics, hi.statics, floor, lo.scale[0])
+    lows = lo.series if len(runs) > 1 else {}
     if exact:  # π_ref is the equilibrium exactly: every solver stays at π_ref, every metric is exactly 0
-        for name in hi:
-            hi[name] = [mp.zero] * len(hi[name])
-            errors[name] = [mp.zero] * len(hi[name])
-    statics = _statics(game, solver, ng, eq.logpi, exact)
-    hi["N"] = [mp.mpf(t * solver.queries_per_step) for t in range(steps + 1)]
+        for series in (values, errors, lows):
+            for name in series:
+                series[name] = [mp.zero] * len(series[name])
+        static_errors = {}
+    values["N"] = [mp.mpf(t * solver.queries_per_step) for t in range(steps + 1)]
     errors["N"] = [mp.zero] * (steps + 1)
-    return RunData(game, solver, solver.beta, digits, g, steps, hi, errors, statics, exact, backend,
+    if lows:
+        lows["N"] = values["N"]
+    return RunData(game, solver, solver.beta, digits, g, steps, values, errors, hi.statics, exact, backend,
+                   static_errors, lows, lo.statics if lows else {},
                    "screened" if backend == "float" else "estimated")
 
 
 def from_iterates(game: Game, solver: Solver, policies: Sequence[Sequence[Sequence[Fraction]]],
                   relative_error: float, digits: int = 40) -> RunData:
-    """Metrics of someone else's iterates π_0..π_K, given as exact log-probabilities per context.
+    """Metrics of someone else's iterates π_0..π_K, given as exact probabilities per context.
 
-    The iterates are taken as given; their own rounding (``relative_error`` per entry, e.g. 2⁻⁵² for
-    float64) sets each metric's error: 100·n·relative_error·scale·(1 + |value|).
+    The iterates are taken as given. Each metric's error is that of our own arithmetic (the metrics
+    and π* computed at ``digits`` and ``digits`` + 10: twice their difference) plus that of the
+    iterates' own rounding (``relative_error`` per entry, e.g. 2⁻⁵² for float64):
+    100·n·relative_error·scale·(1 + |value|).
     """
-    with mpmath.workdps(digits + 10):
-        b = make_backend("mpmath", digits)
-        eq = solve_equilibrium(game, solver.beta, b)
-        ng = NumericGame(game, b)
-        logs = [[b.log_normalize(b.vector(c)) for c in pol] for pol in policies]
-        series, scale = _series(ng, eq.logpi, solver.beta, logs, [])
+    guard = 10
+    with mpmath.workdps(digits + guard + 5):
+        measured = [_measure_given(game, solver, policies, working_backend(d)) for d in (digits, digits + guard)]
+        (lo, hi) = measured
         floor = 100 * game.n * mp.mpf(relative_error)
-        errors = {name: [floor * scale[t] * (1 + abs(v)) for t, v in enumerate(vals)] for name, vals in series.items()}
+        errors = _doubling_errors(lo.series, hi.series, floor, lo.scale)
+        static_errors = _static_errors(lo.statics, hi.statics, 100 * game.n * mp.mpf(10) ** -digits, lo.scale[0])
         steps = len(policies) - 1
-        series["N"] = [mp.mpf(t * solver.queries_per_step) for t in range(steps + 1)]
+        values = hi.series
+        values["N"] = [mp.mpf(t * solver.queries_per_step) for t in range(steps + 1)]
         errors["N"] = [mp.zero] * (steps + 1)
-        return RunData(game, solver, solver.beta, digits, 10, steps, series, errors,
-                       _statics(game, solver, ng, eq.logpi, False), False, "given iterates")
+        return RunData(game, solver, solver.beta, digits, guard, steps, values, errors, hi.statics, False,
+                       "given iterates", static_errors)
+
+
+def _measure_given(game: Game, solver: Solver, policies: Sequence[Sequence[Sequence[Fraction]]],
+                   b: Backend) -> _Measured:
+    eq = solve_equilibrium(game, solver.beta, b)
+    ng = NumericGame(game, b)
+    logs = [[b.log_normalize(b.vector(c)) for c in pol] for pol in policies]
+    series, scale = _series(ng, eq.logpi, solver.beta, logs, [])
+    return _Measured(series, scale, _statics(game, solver, ng, eq.logpi, False))
 
 
 # ------------------------------------------------------------------ verdicts
@@ -266,7 +343,9 @@ class _Compiled:
     grads: list[tuple[str, Callable[..., mpmath.mpf]]]
 
 
+@functools.lru_cache(maxsize=512)
 def _compile(rel: sp.Basic) -> _Compiled:
+    """lhs, rhs and the gradient of rhs − lhs as mpmath functions: built once per statement."""
     if not isinstance(rel, (sp.LessThan, sp.StrictLessThan)):
         raise InputError(f"claim statements must be ≤ relations, got {sp.sstr(rel)}")
     lhs, rhs = rel.lhs, rel.rhs
@@ -287,9 +366,8 @@ def _args(vals: dict[str, mpmath.mpf]) -> list[mpmath.mpf]:
 
 def _floor_index(data: RunData, metric: str, last: int) -> int:
     """Last k ≤ ``last`` before the metric has fewer than 9 correct digits (0 values are exact)."""
-    values, errors = data.values[metric], data.errors[metric]
     for t in range(last + 1):
-        if values[t] != 0 and errors[t] > values[t] * mp.mpf("1e-9"):
+        if not _above_floor(data, metric, t):
             return t - 1
     return last
 
@@ -348,46 +426,156 @@ def _points(claim: Claim, data: RunData, until_floor: bool) -> tuple[list[int], 
 
 def _check_inequalities(claim: Claim, data: RunData, v: Verdict, until_floor: bool, eps_grid: int) -> Verdict:
     compiled = [_compile(s) for s in claim.statements]
+    identities = [_proved_identity(s, data.game) for s in claim.statements]
     points, cut = _points(claim, data, until_floor)
-    worst_ratio = None
-    undecided: list[tuple[int, mpmath.mpf, mpmath.mpf]] = []
-    evaluations: list[_Point] = []
     if claim.kind == "hitting":
         evaluations = _hitting_points(data, claim, eps_grid)
     else:
-        for t in points:
-            evaluations.append((t, *data.at(t)))
+        evaluations = [(t, *data.at(t)) for t in points]
+    tally = _Tally()
     for t, vals, errs, ident in evaluations:
         args = _args(vals)
-        for comp in compiled:
-            lhs, rhs = comp.lhs(*args), comp.rhs(*args)
-            gap = rhs - lhs
-            prop = _propagate(comp, args, errs, ident)
-            err = prop + (abs(lhs) + abs(rhs)) * mp.eps * 16
-            if rhs > 0 and lhs >= 0 and not (gap == 0 and prop == 0):  # skip identities such as KL_0 ≤ KL_0
-                ratio = lhs / rhs
-                worst_ratio = ratio if worst_ratio is None or ratio > worst_ratio else worst_ratio
-            if gap + err < 0:
+        low = (lambda t=t: _args(data.at(t, low=True)[0])) if data.has_lows and claim.kind != "hitting" else None
+        for comp, identity in zip(compiled, identities):
+            p = _point(comp, args, errs, ident, low, data.guard, identity is not None)
+            tally.add(t, p)
+            if p.status == "violated":
                 v.status, v.first_k = "violated", t
-                v.observed, v.bound, v.margin, v.error = _s(lhs, 12), _s(rhs, 12), _s(gap), _s(err, 3)
+                v.observed, v.bound, v.margin, v.error = _s(p.lhs, 12), _s(p.rhs, 12), _s(p.gap), _s(p.err, 3)
                 if claim.kind == "hitting":
                     v.note = (v.note + f" at ε = {_s(vals['eps'])}").strip()
-                v.tightness = _s(worst_ratio) if worst_ratio is not None else None
+                v.tightness = tally.tightness()
                 v.evaluated = _range_text(claim, evaluations, cut)
                 return v
-            if gap - err < 0 and not (gap >= 0 and prop == 0):
-                undecided.append((t, gap, err))
-    v.tightness = _s(worst_ratio) if worst_ratio is not None else None
+            if p.status == "equal" and identity is not None:
+                tally.proved = identity
+    v.tightness = tally.tightness()
     v.evaluated = _range_text(claim, evaluations, cut)
     if data.exact_equilibrium:
         v.note = (v.note + " π_ref is the equilibrium exactly (Pπ_ref constant): every metric is exactly 0").strip()
-    if undecided:
-        t, gap, err = undecided[0]
+    return _conclude(claim, data, v, tally, bool(evaluations))
+
+
+@dataclass
+class _PointResult:
+    status: str  # pass, violated, undecided, equal
+    lhs: mpmath.mpf
+    rhs: mpmath.mpf
+    gap: mpmath.mpf
+    err: mpmath.mpf
+    prop: mpmath.mpf
+
+
+def _point(comp: _Compiled, args: list[mpmath.mpf], errs: dict[str, mpmath.mpf], ident: dict[str, tuple[str, int]],
+           low: Callable[[], list[mpmath.mpf]] | None, guard: int, identity: bool) -> _PointResult:
+    """One statement at one point: pass or violated only when the margin exceeds the error."""
+    lhs, rhs = comp.lhs(*args), comp.rhs(*args)
+    gap = rhs - lhs
+    prop = _propagate(comp, args, errs, ident)
+    err = prop + (abs(lhs) + abs(rhs)) * mp.eps * 16
+    if gap + err < 0:
+        status = "violated"
+    elif gap - err >= 0 or (gap >= 0 and prop == 0):
+        status = "pass"
+    elif identity or (low is not None and _gap_shrinks(comp, low(), gap, err, guard)):
+        status = "equal"
+    else:
+        status = "undecided"
+    return _PointResult(status, lhs, rhs, gap, err, prop)
+
+
+def _gap_shrinks(comp: _Compiled, low_args: list[mpmath.mpf], gap: mpmath.mpf, err: mpmath.mpf, guard: int) -> bool:
+    """An identity's signature: the gap at D digits is within the error, and at D + G digits it is
+    within the rounding of D + G digits (the error scaled by 10^(2−G)), i.e. it shrank with precision."""
+    gap_low = comp.rhs(*low_args) - comp.lhs(*low_args)
+    return bool(abs(gap_low) <= err and abs(gap) <= err * mp.mpf(10) ** (2 - guard))
+
+
+@dataclass
+class _Tally:
+    """What the points of one claim gave: the worst ratio, undecided points, points of equality."""
+
+    worst_ratio: mpmath.mpf | None = None
+    undecided: list[tuple[int, mpmath.mpf, mpmath.mpf]] = field(default_factory=list)
+    equal: list[int] = field(default_factory=list)
+    proved: str = ""
+
+    def add(self, t: int, p: _PointResult) -> None:
+        if p.rhs > 0 and p.lhs >= 0 and not (p.gap == 0 and p.prop == 0):  # skip identities such as KL_0 ≤ KL_0
+            ratio = p.lhs / p.rhs
+            self.worst_ratio = ratio if self.worst_ratio is None or ratio > self.worst_ratio else self.worst_ratio
+        if p.status == "undecided":
+            self.undecided.append((t, p.gap, p.err))
+        elif p.status == "equal":
+            self.equal.append(t)
+
+    def tightness(self) -> str | None:
+        return _s(self.worst_ratio) if self.worst_ratio is not None else None
+
+
+def _conclude(claim: Claim, data: RunData, v: Verdict, tally: _Tally, evaluated: bool) -> Verdict:
+    """The verdict of a claim with no certain violation: pass, equality or inconclusive."""
+    if not evaluated:
+        if claim.kind == "hitting" and data.exact_equilibrium:
+            v.note = (v.note + " KL_0 = 0 exactly: K_ε = 0 for every ε").strip()
+            return v
+        v.status = "inconclusive"
+        if claim.kind == "hitting" and _above_floor(data, claim.metric, 0):
+            v.note = (v.note + " nothing evaluated: the first target ε = KL_0/√10 is not reached within the "
+                      "run; rerun with more --steps").strip()
+        else:
+            v.needed_digits = _digits_for_floor(data, claim.metric)
+            v.note = (v.note + " nothing evaluated: no iterate clears the rounding floor; rerun with "
+                      f"--digits {v.needed_digits}").strip()
+    elif tally.undecided:
+        t, gap, err = tally.undecided[0]
         v.status, v.first_k, v.margin, v.error = "inconclusive", t, _s(gap), _s(err, 3)
         need = data.digits + (int(mp.ceil(mp.log10(err / abs(gap)))) if gap != 0 else data.digits) + 5
         v.needed_digits = need
-        v.note = (v.note + f" {len(undecided)} point(s) inside the rounding error; rerun with --digits {need}").strip()
+        v.note = (v.note + f" {len(tally.undecided)} point(s) inside the rounding error; "
+                  f"rerun with --digits {need}").strip()
+    elif tally.equal:
+        v.status, v.first_k = "equality", tally.equal[0]
+        why = (f"proved: {tally.proved}" if tally.proved else
+               f"numerically: the gap is within the rounding at {data.digits + data.guard} digits and shrank "
+               f"with precision from {data.digits} digits, as an identity's does (evidence, not a proof)")
+        v.note = (v.note + f" {len(tally.equal)} point(s) hold with equality, {why}").strip()
     return v
+
+
+def _above_floor(data: RunData, metric: str, t: int) -> bool:
+    value, error = data.values[metric][t], data.errors[metric][t]
+    return bool(value == 0 or error <= value * mp.mpf("1e-9"))
+
+
+def _digits_for_floor(data: RunData, metric: str) -> int:
+    """Digits that would bring the first iterate below the floor (the one that cut the evaluation
+    short) to 9 correct digits, plus 5."""
+    t = next((t for t in range(len(data.values[metric])) if not _above_floor(data, metric, t)), 0)
+    value, error = abs(data.values[metric][t]), data.errors[metric][t]
+    if value == 0 or error == 0:
+        return 2 * data.digits
+    return data.digits + max(1, int(mp.ceil(mp.log10(error / value)))) + 9 + 5
+
+
+def _proved_identity(statement: sp.Basic, game: Game) -> str | None:
+    """Why ``statement`` holds with equality at every π on this game, when that is proved exactly."""
+    from .claims import Expl, KL_rev, beta
+
+    if statement == sp.Le(beta * KL_rev, Expl) and _field_gaps_constant(game):
+        return ("in every context P(e_i − e_1) is a constant vector (e.g. 2 actions), so Pπ − Pπ* is "
+                "constant, D_F(Pπ, Pπ*) = 0 and Expl_β(π) = β KL(π‖π*) exactly (docs/proofs.md §4.2)")
+    return None
+
+
+def _field_gaps_constant(game: Game) -> bool:
+    """Exact test: A δ ∈ span(1) for every δ with Σδ = 0, i.e. every column difference of P is constant."""
+    for c in game.contexts:
+        P = c.preference
+        for i in range(1, c.n):
+            if len({row[i] - row[0] for row in P}) != 1:
+                return False
+    return True
 
 
 def _propagate(comp: _Compiled, args: list[mpmath.mpf], errs: dict[str, mpmath.mpf],
@@ -477,11 +665,59 @@ class DimensionRow:
     worst_step_ratio: str
     constant: str
     fitted_rate: str
+    points: int = 0
+    exact: bool = False  # π_ref is the equilibrium: KL is exactly 0 at every iterate
+
+
+@dataclass
+class _Bounds:
+    """The largest normalised ratio at one size: midpoint, and the ends of its error interval."""
+
+    mid: mpmath.mpf
+    low: mpmath.mpf
+    high: mpmath.mpf
+    points: int
+
+
+def _ratio_bounds(pairs: list[tuple[mpmath.mpf, mpmath.mpf, mpmath.mpf, mpmath.mpf, mpmath.mpf]]) -> _Bounds:
+    """max over (a, ea, b, eb, c) of a/(c·b): its value and interval when a, b are known to ± ea, eb."""
+    if not pairs:
+        return _Bounds(mp.zero, mp.zero, mp.zero, 0)
+    mids = [a / (c * b) for a, _, b, _, c in pairs]
+    lows = [(a - ea) / (c * (b + eb)) for a, ea, b, eb, c in pairs]
+    highs = [(a + ea) / (c * (b - eb)) for a, ea, b, eb, c in pairs]
+    return _Bounds(max(mids), max(lows), max(highs), len(pairs))
+
+
+def _dimension_bounds(data: RunData, rho: mpmath.mpf) -> tuple[_Bounds, _Bounds, mpmath.mpf]:
+    """Step ratio KL_{k+1}/(ρ KL_k) and constant KL_k/(ρ^k KL_0) with intervals, and the fitted rate.
+
+    Only iterates whose KL has 3 correct digits enter (the others are below the rounding floor).
+    """
+    kl_series, errs = data.values["kl"], data.errors["kl"]
+    steps = len(kl_series) - 1
+    ok = [t for t in range(steps + 1) if kl_series[t] > 0 and errs[t] < kl_series[t] * mp.mpf("1e-3")]
+    reliable = set(ok)
+    step = _ratio_bounds([(kl_series[t + 1], errs[t + 1], kl_series[t], errs[t], rho) for t in ok
+                          if t + 1 in reliable])
+    # The constant at k = 0 is exactly 1 (the same number on both sides); k ≥ 1 carries both errors.
+    const = _ratio_bounds([(kl_series[t], errs[t], kl_series[0], errs[0], rho**t) for t in ok if t > 0]) \
+        if 0 in reliable else _Bounds(mp.zero, mp.zero, mp.zero, 0)
+    if 0 in reliable:
+        one = mp.one
+        const = _Bounds(max(const.mid, one), max(const.low, one), max(const.high, one), const.points + 1)
+    pts = [(t, kl_series[t]) for t in ok]
+    fitted = mp.exp((mp.log(pts[-1][1]) - mp.log(pts[0][1])) / (pts[-1][0] - pts[0][0])) if len(pts) > 1 else mp.nan
+    return step, const, fitted
 
 
 def check_dimension(claim: Claim, family: str, sizes: list[int], beta: Fraction, eta: Fraction, steps: int,
                     digits: int = 30, float_from: int = 64, on_size: Callable[[int], None] | None = None) -> Verdict:
-    """NMP-DIM: the same family at several n; the normalised contraction and constant must stay ≤ 1."""
+    """NMP-DIM: the same family at several n; the normalised contraction and constant must stay ≤ 1.
+
+    Like every verdict, a violation must be certain (the lower end of a ratio's error interval above
+    1) and a pass too (every upper end ≤ 1, with at least one step evaluated at every size).
+    """
     from .families import load_game
     from .solvers import NashMP
 
@@ -498,35 +734,39 @@ def check_dimension(claim: Claim, family: str, sizes: list[int], beta: Fraction,
         return v
     rho = 1 / (1 + _mpf(eta) * _mpf(beta))
     rows: list[DimensionRow] = []
-    worst = mp.zero
+    bounds: list[_Bounds] = []
     for size in sizes:
         game = load_game(family.replace("{n}", str(size)))
         backend = "float" if size >= float_from else "mpmath"
         data = collect(game, solver, steps, digits, backend=backend)
-        kl_series, errs = data.values["kl"], data.errors["kl"]
-        reliable = [t for t in range(steps + 1) if errs[t] < kl_series[t] * mp.mpf("1e-3")]
-        ratios = [(kl_series[t + 1] + errs[t + 1]) / (rho * (kl_series[t] - errs[t]))
-                  for t in reliable if t + 1 in reliable]
-        step_ratio = max(ratios) if ratios else mp.zero
-        const = max((kl_series[t] / (rho**t * kl_series[0]) for t in range(steps + 1)
-                     if errs[t] < kl_series[t] * mp.mpf("1e-3")), default=mp.zero) if kl_series[0] > 0 else mp.zero
-        pts = [(t, m) for t, m in enumerate(kl_series) if m > 0 and errs[t] < m * mp.mpf("1e-3")]
-        fitted = mp.exp((mp.log(pts[-1][1]) - mp.log(pts[0][1])) / (pts[-1][0] - pts[0][0])) if len(pts) > 1 else mp.nan
-        rows.append(DimensionRow(size, backend, _s(step_ratio), _s(const), _s(fitted / rho)))
-        worst = max(worst, step_ratio, const)
+        step, const, fitted = _dimension_bounds(data, rho)
+        rows.append(DimensionRow(size, backend, _s(step.mid), _s(const.mid), _s(fitted / rho), step.points,
+                                 data.exact_equilibrium))
+        bounds += [step, const]
         if on_size is not None:
             on_size(size)
     v.extra["sizes"] = [r.__dict__ for r in rows]
-    v.tightness = _s(worst)
+    v.tightness = _s(max(b.mid for b in bounds))
     v.evaluated = f"n = {', '.join(str(s) for s in sizes)}; float64 screening for n ≥ {float_from}"
-    if worst > 1:
+    return _dimension_verdict(v, rows, bounds)
+
+
+def _dimension_verdict(v: Verdict, rows: list[DimensionRow], bounds: list[_Bounds]) -> Verdict:
+    highest = max(b.high for b in bounds)
+    if max(b.low for b in bounds) > 1:
         v.status = "violated"
-        v.note = "a normalised contraction or constant exceeds 1 at some n"
+        v.note = (f"a normalised contraction or constant exceeds 1 at some n beyond its error "
+                  f"(interval up to {_s(highest)})")
+    elif highest > 1 or any(r.points == 0 and not r.exact for r in rows):
+        v.status = "inconclusive"
+        empty = [str(r.n) for r in rows if r.points == 0 and not r.exact]
+        v.note = (f"no step above the rounding floor at n = {', '.join(empty)}" if empty else
+                  f"a ratio's error interval reaches {_s(highest)} > 1: rounding cannot decide it; raise the digits")
     else:
         growth = [mp.mpf(r.fitted_rate) for r in rows if r.fitted_rate != "nan"]
         trend = bool(growth) and growth[-1] > growth[0] * mp.mpf("1.05")
         v.note = "normalised fitted rate grows with n (all still within the bound)" if trend else (
-            "normalised step ratio and constant ≤ 1 at every n")
+            "normalised step ratio and constant ≤ 1 at every n, error intervals included")
     return v
 
 

@@ -1158,11 +1158,15 @@ def audit_walkthrough() -> list[Cell]:
 
 # --------------------------------------------------------------------------------------------- main
 
+sys.path.insert(0, str(HERE))
+from nb05_inexact import inexact_nash_mp  # noqa: E402
+
 NOTEBOOKS = {
     "1": ("01_quickstart.ipynb", quickstart),
     "2": ("02_nash_mp_vs_baselines.ipynb", baselines),
     "3": ("03_complexity_explorer.ipynb", complexity_explorer),
     "4": ("04_audit_walkthrough.ipynb", audit_walkthrough),
+    "5": ("05_inexact_nash_mp.ipynb", inexact_nash_mp),  # cells in nb05_inexact.py (issue 11)
 }
 
 

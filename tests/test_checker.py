@@ -227,3 +227,101 @@ def test_dimension_family_small() -> None:
     sizes = v.extra["sizes"]
     assert isinstance(sizes, list) and [row["backend"] for row in sizes] == ["mpmath"] * 3 + ["float"]
     assert all(float(row["worst_step_ratio"]) <= 1 for row in sizes)
+
+
+# ------------------------------------------------------------------ verdict bugs (issues 9 and 13)
+
+
+@pytest.mark.parametrize("digits", [5, 12])
+def test_nothing_evaluated_is_never_a_pass(digits: int) -> None:
+    """A grossly false bound and a step claim off by ×10: below the floor at every iterate, so
+    inconclusive with a precision to rerun at; at that precision both are violated."""
+    from nashproof.claims import Expl, KL_next, KL_rev
+
+    false = Claim("FALSE-EXPL", "false", "bound", "exploitability", (sp.Le(Expl, beta * KL_rev / 2),), (), ("*",),
+                  "E", "test")
+    step10 = Claim("STEP-10", "off by 10", "step", "kl", (sp.Le(KL_next, KL / (10 * (1 + eta * beta))),), (),
+                   ("*",), "E", "test")
+    game, solver = load_game("cyclic:n=5,skew=1/3"), NashMP(Fraction(1, 10), Fraction(2))
+    data = collect(game, solver, 10, digits)
+    verdicts = [check_claim(c, data) for c in (false, step10)]
+    assert [v.status for v in verdicts] == ["inconclusive", "inconclusive"]
+    assert all("nothing evaluated" in v.note and v.needed_digits for v in verdicts)
+    rerun = collect(game, solver, 10, max(v.needed_digits or 0 for v in verdicts))
+    assert [check_claim(c, rerun).status for c in (false, step10)] == ["violated", "violated"]
+
+
+def _kl_run(ratio: float, rel_err: float, steps: int = 12) -> object:
+    """A stand-in run whose KL contracts by exactly ``ratio``·ρ per step, each value known to ± rel_err."""
+    from types import SimpleNamespace
+
+    rho = 1 / (1 + mpmath.mpf(2) / 10)
+    kl = [(rho * mpmath.mpf(ratio)) ** t for t in range(steps + 1)]
+    return SimpleNamespace(values={"kl": kl}, errors={"kl": [x * mpmath.mpf(rel_err) for x in kl]}), rho
+
+
+@pytest.mark.parametrize("ratio, rel_err, status", [
+    (0.99986, 5e-4, "inconclusive"),  # issue 9: the raw ratio is < 1, only the error interval reaches 1.0009
+    (1.01, 1e-4, "violated"),  # every point of the interval is > 1
+    (0.99, 1e-6, "pass"),
+])
+def test_dimension_verdict_is_certain_both_ways(ratio: float, rel_err: float, status: str) -> None:
+    from nashproof.verify import DimensionRow, Verdict, _dimension_bounds, _dimension_verdict
+
+    data, rho = _kl_run(ratio, rel_err)
+    step, const, _ = _dimension_bounds(data, rho)  # type: ignore[arg-type]
+    # Independent: the largest step ratio and its interval ends, by hand.
+    assert abs(float(step.mid) - ratio) < 1e-12
+    assert abs(float(step.high) - ratio * (1 + rel_err) / (1 - rel_err)) < 1e-12
+    assert abs(float(step.low) - ratio * (1 - rel_err) / (1 + rel_err)) < 1e-12
+    row = DimensionRow(8, "mpmath", "", "", "1", step.points)
+    v = _dimension_verdict(Verdict("NMP-DIM", "pass", "A", "dimension"), [row], [step, const])
+    assert v.status == status
+
+
+def test_static_quantities_carry_a_real_error() -> None:
+    """KL(π*‖π_ref) and P(π_ref ≻ π*) at 20 digits: a nonzero error that covers the 60-digit value."""
+    game, solver = load_game("random:n=5,seed=0"), NashMP(Fraction(1, 10), Fraction(2))
+    low, ref = collect(game, solver, 2, digits=20), collect(game, solver, 2, digits=60)
+    with mpmath.workdps(80):
+        for name in ("kl_ref_star", "p_ref_star"):
+            err = low.static_errors[name]
+            assert 0 < err < mpmath.mpf("1e-15")
+            assert abs(low.statics[name] - ref.statics[name]) <= err
+            assert low.at(0)[1][name] == err
+
+
+def test_two_action_sandwich_lower_side_is_a_proved_equality(capsys: pytest.CaptureFixture[str]) -> None:
+    """On 2 actions Aδ is constant, so Expl_β(π) = β KL(π‖π*) exactly: status equality, exit 0."""
+    from nashproof.verify import _field_gaps_constant
+
+    assert _field_gaps_constant(load_game("bradley-terry:scores=1+3"))
+    assert not _field_gaps_constant(load_game("cyclic:n=3,skew=1/2"))
+    code, out, _ = run_cli(capsys, "check", "--game", "bradley-terry:scores=1+3", "--solver", "nash-mp", "--beta",
+                           "1/10", "--claim", "EXPL-SANDWICH", "--steps", "20", "--json")
+    v = json.loads(out)["verdicts"][0]
+    assert code == 0 and v["status"] == "equality" and "proved" in v["note"], v
+    # Independent check of the identity: Expl_β(π_k) − β KL(π_k‖π*) vanishes to the working precision.
+    data = collect(load_game("bradley-terry:scores=1+3"), NashMP(Fraction(1, 10)), 5, 40)
+    assert data.values["kl"][0] > mpmath.mpf("1e-3")  # a real trajectory, not π_ref = π*
+    with mpmath.workdps(60):
+        for t in range(6):
+            gap = data.values["exploitability"][t] - data.values["kl_reverse"][t] / 10
+            assert abs(gap) < mpmath.mpf("1e-38")
+
+
+def test_numerical_equality_needs_the_gap_to_shrink_with_precision() -> None:
+    """Transitive game at β = 1/1000: the lower side is tight to ~1e-217, equal at every feasible
+    precision (equality, numerically); the same claim shifted by 10^-(D+G/2) is resolvable at D + G
+    digits, so it must not be called equality."""
+    from nashproof.claims import Expl, KL_rev
+
+    game, solver = load_game("transitive:n=4"), NashMP(Fraction(1, 1000), Fraction(2))
+    data = collect(game, solver, 5, 30, guard=20)
+    lower = Claim("LOWER", "sandwich lower side", "bound", "exploitability", (sp.Le(beta * KL_rev, Expl),), (),
+                  ("*",), "D", "test")
+    v = check_claim(lower, data)
+    assert v.status == "equality" and "numerically" in v.note, v
+    shifted = Claim("SHIFTED", "lower side minus a resolvable margin", "bound", "exploitability",
+                    (sp.Le(beta * KL_rev + sp.Rational(1, 10**40), Expl),), (), ("*",), "E", "test")
+    assert check_claim(shifted, data).status == "inconclusive"

@@ -411,3 +411,107 @@ def test_small_beta_continuation_converges(seed: int) -> None:
     pi = b.exp(eq.logpi[0])
     target = b.log_normalize(ng.logref[0] + (ng.P[0] @ pi) * 1000)  # π ∝ π_ref exp(Pπ/β), checked directly
     assert max(abs(float(t)) for t in target - eq.logpi[0]) < 1e-35
+
+
+# ------------------------------------------------------------- issue 13/14: robustness and speed paths
+
+
+def test_simplified_newton_polish_agrees_with_findroot_at_100_digits() -> None:
+    """The O(n²) polish (float64 Jacobian inverse, multiprecision residuals) against mpmath.findroot."""
+    game = build_family("random:n=12,seed=4,skew=1/2")
+    eq = solve_equilibrium(game, F(1, 20), MpmathBackend(100))
+    ctx = game.contexts[0]
+    ref = equilibrium_mp(ctx.preference, ctx.reference, F(1, 20), 100)
+    assert max(abs(p - r) for p, r in zip(eq.probs()[0], ref, strict=True)) < 1e-98
+    assert eq.certificate.correct_digits == 100 and 0 <= eq.certificate.last_step < 1e-20
+
+
+def test_line_search_is_bounded_on_a_nan_residual() -> None:
+    """A NaN residual once made the line search loop forever; now it fails with a SolverError."""
+    from nashproof.equilibrium import softmax_fixed_point
+    from nashproof.errors import SolverError
+
+    fb = FloatBackend()
+    P = np.array([[0.5, 1.0], [0.0, 0.5]])
+    with pytest.raises(SolverError, match="not finite"):
+        softmax_fixed_point(fb, P, np.array([np.nan, 0.0]), np.float64(10), np.array([-1.0, -1.0]))
+
+
+@pytest.mark.parametrize("backend", ["float", "mpmath"])
+def test_reference_entry_below_float_range(backend: str) -> None:
+    """π_ref entry 1e-330 (below float64's range) once hung both backends; log π_ref stays finite."""
+    from nashproof.backends import make_backend
+    from nashproof.games import single
+
+    tiny = F(1, 10**330)
+    game = single([[F(1, 2), F(1), F(0)], [F(0), F(1, 2), F(1)], [F(1), F(0), F(1, 2)]],
+                  [F(1, 2), F(1, 2) - tiny, tiny])
+    eq = solve_equilibrium(game, F(1, 10), make_backend(backend, 30))
+    assert all(np.isfinite(float(x)) for x in eq.logpi[0])
+    # Independent: π ∝ π_ref exp(Pπ/β) in exact-enough arithmetic, checked at 60 digits.
+    b = MpmathBackend(60)
+    pi = b.exp(b.convert(eq.logpi[0]))
+    ng = NumericGame(game, b)
+    target = b.log_normalize(ng.logref[0] + (ng.P[0] @ pi) * 10)
+    assert max(abs(float(t)) for t in target - b.convert(eq.logpi[0])) < (1e-10 if backend == "float" else 1e-25)
+
+
+@pytest.mark.parametrize("spec, beta", [("rps:skew=1/2", F(1, 10**9)), ("cyclic:n=5,skew=1/3", F(1, 10**7)),
+                                        ("random:n=6,seed=1", F(1, 10**9))])
+def test_documented_small_beta_end_holds(spec: str, beta: Fraction) -> None:
+    """β down to 1e-9 (the documented range) once stalled at 1/β ≈ 4e6: π* is near the exact
+    von Neumann winner and is a fixed point to the working precision."""
+    game = build_family(spec)
+    b = MpmathBackend(20)
+    eq = solve_equilibrium(game, beta, b)
+    probs = eq.probs()[0]
+    w = von_neumann_winner(game.contexts[0])
+    assert sum(abs(float(p) - float(x)) for p, x in zip(probs, w, strict=True)) < 1e-5
+    assert eq.certificate.correct_digits == 20 and np.isfinite(eq.certificate.last_step)
+
+
+def test_digits_range_is_the_users_and_guard_digits_may_exceed_it() -> None:
+    from nashproof.backends import make_backend, working_backend
+
+    assert make_backend("mpmath", 100_000).digits == 100_000
+    assert working_backend(150_000).digits == 150_000  # D + G for D = 100000
+    with pytest.raises(InputError, match="got 100001"):
+        make_backend("mpmath", 100_001)
+
+
+def test_float_matrix_is_float_of_each_fraction() -> None:
+    from nashproof.backends import float_matrix
+
+    rng = random.Random(5)
+    rows = [[F(rng.randint(0, 10**6), rng.randint(1, 10**6)) for _ in range(7)] for _ in range(5)]
+    assert np.array_equal(float_matrix(rows), float_matrix_reference(rows))
+    huge = [[F(1, 3**60), F(2**70 + 1, 2**71)], [F(0), F(1)]]  # beyond 2⁵³
+    assert np.array_equal(float_matrix(huge), float_matrix_reference(huge))
+    third = F(1, 3)  # one object shared by many entries, as in family games, next to equal copies
+    shared = [[third, F(1, 3), F(2, 3)], [third, third, F(1, 2)]]
+    assert np.array_equal(float_matrix(shared), float_matrix_reference(shared))
+
+
+def float_matrix_reference(rows: Any) -> np.ndarray:
+    return np.array([[float(x) for x in row] for row in rows])
+
+
+def test_nonnegative_metric_shown_without_a_minus_sign() -> None:
+    from nashproof.metrics import shown
+
+    ng = NumericGame(build_family("rps"), FloatBackend())
+    assert shown(ng, "kl", np.float64(-8.5e-22), 1e-13, 12) == ("< 1.0e-13", "0")
+    assert shown(ng, "kl", np.float64(3e-20), 1e-13, 12)[1] == "3e-20"
+    assert shown(ng, "kl", np.float64(-1e-3), 1e-13, 12)[0].startswith("-")  # beyond rounding: shown as is
+    assert shown(ng, "exploitability_unreg", np.float64(-1e-20), 1e-13, 12)[1] == "0"
+
+
+def test_numeric_game_is_built_once_per_game_and_backend() -> None:
+    from nashproof.numeric import numeric_game
+
+    game, other = build_family("random:n=20,seed=1"), build_family("random:n=20,seed=2")
+    a = numeric_game(game, FloatBackend())
+    assert numeric_game(game, FloatBackend()) is a and numeric_game(other, FloatBackend()) is not a
+    mp1, mp2 = MpmathBackend(20), MpmathBackend(20)
+    assert numeric_game(game, mp1) is numeric_game(game, mp1) is not numeric_game(game, mp2)
+    assert np.array_equal(a.P[0], float_matrix_reference(game.contexts[0].preference))

@@ -1,0 +1,358 @@
+"""Identification for the audit: which rule, at which step, explains observed steps (float64).
+
+Each hypothesis is a map from log π_k to log π_{k+1} on one context with one parameter (or two,
+for the decoupled mixture), fitted by least squares on the centred log-ratios: the one-step rules
+are linear in their parameter after a change of variable (MMD: w = ηβ/(1+ηβ), proximal point: the
+same with the observed output inside the field), the two-step ones are fitted by a short
+fixed-point iteration on that linear problem. Rules that coincide at a fixed β are one
+*equivalence class* (spec conventions, derived [D]):
+
+* extragradient (EGPO) at η_e is Nash-MP at η = η_e/(1 − η_eβ), both ways;
+* online mirror descent at η, (1 − ηβ) log π + ηβ log π_ref + ηPπ, is MMD at η/(1 − ηβ).
+
+Only class representatives are fitted; the other members are reported with their own step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import partial
+
+import numpy as np
+import numpy.typing as npt
+
+from .numbers import fraction_str
+
+F64 = npt.NDArray[np.float64]
+
+
+def lognorm(z: F64) -> F64:
+    m = float(np.max(z))
+    return z - (m + math.log(float(np.sum(np.exp(z - m)))))
+
+
+def centred(z: F64) -> F64:
+    return z - float(np.mean(z))
+
+
+@dataclass
+class Obs:
+    """One observed step on one context: log π_k, the candidate's log π_{k+1}, the context's data."""
+
+    logpi: F64
+    logout: F64
+    P: F64
+    logref: F64
+    beta: float
+    eta: float  # the step the candidate was handed (η_t for a schedule)
+    tol: float  # conformance tolerance of this step
+
+    def pi(self) -> F64:
+        return np.exp(self.logpi)
+
+
+# ------------------------------------------------------------------ the maps
+
+
+def _prox(lp: F64, lr: F64, fld: F64, eta: float, beta: float) -> F64:
+    return lognorm((lp + eta * beta * lr + eta * fld) / (1 + eta * beta))
+
+
+def nash_mp(o: Obs, eta: float, lr: F64 | None = None) -> F64:
+    lr = o.logref if lr is None else lr
+    half = _prox(o.logpi, lr, o.P @ o.pi(), eta, o.beta)
+    return _prox(o.logpi, lr, o.P @ np.exp(half), eta, o.beta)
+
+
+def mmd(o: Obs, eta: float, lr: F64 | None = None) -> F64:
+    return _prox(o.logpi, o.logref if lr is None else lr, o.P @ o.pi(), eta, o.beta)
+
+
+def nash_md(o: Obs, eta: float, lr: F64 | None = None) -> F64:
+    w = eta * o.beta
+    mu = lognorm((1 - w) * o.logpi + w * (o.logref if lr is None else lr))
+    return lognorm(mu + eta * (o.P @ np.exp(mu)))
+
+
+def mwu(o: Obs, eta: float, lr: F64 | None = None) -> F64:
+    return lognorm(o.logpi + eta * (o.P @ o.pi()))
+
+
+def proximal_point(o: Obs, eta: float, lr: F64 | None = None) -> F64:
+    lr = o.logref if lr is None else lr
+    x = o.logpi.copy()
+    c = eta / (1 + eta * o.beta)
+    damp = 1.0 / (1.0 + c)  # damped fixed-point iteration; contraction for c·‖P‖ < 1 + c
+    for _ in range(400):
+        nxt = _prox(o.logpi, lr, o.P @ np.exp(x), eta, o.beta)
+        step = damp * (nxt - x)
+        x = lognorm(x + step)
+        if float(np.max(np.abs(step))) < 1e-15:
+            break
+    return x
+
+
+def policy_gradient(o: Obs, eta: float, lr: F64 | None = None) -> F64:
+    """Softmax policy gradient on the regularized objective: logits += η π ⊙ (g − ⟨π, g⟩)."""
+    p = o.pi()
+    g = o.P @ p - o.beta * (o.logpi - (o.logref if lr is None else lr))
+    return lognorm(o.logpi + eta * p * (g - float(p @ g)))
+
+
+MAPS: dict[str, Callable[..., F64]] = {
+    "nash-mp": nash_mp, "mmd": mmd, "nash-md": nash_md, "proximal-point": proximal_point, "mwu": mwu,
+    "policy-gradient": policy_gradient,
+}
+
+
+def equivalents(rule: str, eta: float, beta: float) -> list[tuple[str, float]]:
+    """The class of (rule, η) at β: the members that are the same map."""
+    if rule in ("nash-mp", "extragradient"):
+        e = eta if rule == "nash-mp" else eta / (1 - eta * beta)
+        return [("nash-mp", e), ("extragradient", e / (1 + e * beta))]
+    if rule in ("mmd", "omd"):
+        e = eta if rule == "mmd" else eta / (1 - eta * beta)
+        return [("mmd", e), ("omd", e / (1 + e * beta))]
+    return [(rule, eta)]
+
+
+def representative(rule: str, eta: float, beta: float) -> tuple[str, float]:
+    return equivalents(rule, eta, beta)[0]
+
+
+# ------------------------------------------------------------------ fitting
+
+
+def _ls(ys: list[F64], xs: list[F64]) -> float:
+    """argmin_θ Σ ‖centred(y) − θ·centred(x)‖²."""
+    num = sum(float(centred(y) @ centred(x)) for y, x in zip(ys, xs))
+    den = sum(float(centred(x) @ centred(x)) for x in xs)
+    return num / den if den > 0 else math.nan
+
+
+def _w_to_eta(w: float, beta: float) -> float:
+    return w / (beta * (1 - w)) if 0 < w < 1 else math.nan
+
+
+def fit(rule: str, obs: Sequence[Obs], lr_uniform: bool = False) -> float:
+    """Least-squares step of ``rule`` on observations at one β (NaN when the rule cannot fit)."""
+    beta = obs[0].beta
+    lrs = [np.full_like(o.logref, -math.log(len(o.logref))) if lr_uniform else o.logref for o in obs]
+    dy = [o.logout - o.logpi for o in obs]
+    if rule == "mwu":
+        return _ls(dy, [o.P @ o.pi() for o in obs])
+    if rule == "policy-gradient":
+        feats = []
+        for o, lr in zip(obs, lrs):
+            p = o.pi()
+            g = o.P @ p - beta * (o.logpi - lr)
+            feats.append(p * (g - float(p @ g)))
+        return _ls(dy, feats)
+    if rule == "mmd":
+        return _w_to_eta(_ls(dy, [(lr - o.logpi) + (o.P @ o.pi()) / beta for o, lr in zip(obs, lrs)]), beta)
+    if rule == "proximal-point":
+        return _w_to_eta(_ls(dy, [(lr - o.logpi) + (o.P @ np.exp(o.logout)) / beta for o, lr in zip(obs, lrs)]),
+                         beta)
+    eta = fit("mmd", obs, lr_uniform) if rule == "nash-mp" else 1 / beta / 2
+    for _ in range(12):
+        if not math.isfinite(eta) or eta <= 0:
+            return math.nan
+        if rule == "nash-mp":
+            feats = [(lr - o.logpi) + (o.P @ np.exp(_prox(o.logpi, lr, o.P @ o.pi(), eta, beta))) / beta
+                     for o, lr in zip(obs, lrs)]
+            new = _w_to_eta(_ls(dy, feats), beta)
+        else:  # nash-md: log π' − log π = η[β(log ref − log π) + P π^μ] + c, with π^μ from the current η
+            feats = []
+            for o, lr in zip(obs, lrs):
+                w = min(eta * beta, 1.0)
+                mu = lognorm((1 - w) * o.logpi + w * lr)
+                feats.append(beta * (lr - o.logpi) + o.P @ np.exp(mu))
+            new = _ls(dy, feats)
+        if not math.isfinite(new) or abs(new - eta) <= 1e-15 * abs(eta):
+            eta = new
+            break
+        eta = new
+    if rule == "nash-md" and math.isfinite(eta) and eta * beta > 1:
+        return math.nan
+    return eta
+
+
+def fit_mixture(obs: Sequence[Obs], two_step: bool) -> tuple[float, float]:
+    """(w, a) with log π' = (1 − w) log π + w log π_ref + a·field: a decoupled from w (a ≠ w/β)."""
+    dy = [centred(o.logout - o.logpi) for o in obs]
+    w, a = 0.5, 1.0
+    for _ in range(12 if two_step else 1):
+        f1, f2 = [], []
+        for o in obs:
+            opp = o.pi()
+            if two_step:
+                opp = np.exp(lognorm((1 - w) * o.logpi + w * o.logref + a * (o.P @ o.pi())))
+            f1.append(centred(o.logref - o.logpi))
+            f2.append(centred(o.P @ opp))
+        A = np.array([[sum(float(x @ y) for x, y in zip(f1, f1)), sum(float(x @ y) for x, y in zip(f1, f2))],
+                      [sum(float(x @ y) for x, y in zip(f2, f1)), sum(float(x @ y) for x, y in zip(f2, f2))]])
+        b = np.array([sum(float(x @ y) for x, y in zip(f1, dy)), sum(float(x @ y) for x, y in zip(f2, dy))])
+        try:
+            w, a = (float(v) for v in np.linalg.solve(A, b))
+        except np.linalg.LinAlgError:
+            return math.nan, math.nan
+    return w, a
+
+
+def mixture_map(o: Obs, w: float, a: float, two_step: bool) -> F64:
+    opp = o.pi()
+    if two_step:
+        opp = np.exp(lognorm((1 - w) * o.logpi + w * o.logref + a * (o.P @ opp)))
+    return lognorm((1 - w) * o.logpi + w * o.logref + a * (o.P @ opp))
+
+
+def worst_ratio(pred: Callable[[Obs], F64], obs: Sequence[Obs]) -> float:
+    """max over observations of max|log π' − prediction| / tolerance."""
+    worst = 0.0
+    for o in obs:
+        try:
+            p = pred(o)
+        except (FloatingPointError, ValueError, OverflowError):
+            return math.inf
+        if not np.all(np.isfinite(p)):
+            return math.inf
+        worst = max(worst, float(np.max(np.abs(o.logout - p))) / o.tol)
+    return worst
+
+
+def rms(pred: Callable[[Obs], F64], obs: Sequence[Obs]) -> float:
+    total = 0.0
+    for o in obs:
+        p = pred(o)
+        if not np.all(np.isfinite(p)):
+            return math.inf
+        total += float(np.mean((o.logout - p) ** 2))
+    return math.sqrt(total / max(len(obs), 1))
+
+
+# ------------------------------------------------------------------ reporting
+
+
+def nice(x: float, rel: float = 1e-9) -> Fraction:
+    """A short rational within ``rel`` (relative) of x, else x itself as a Fraction."""
+    if not math.isfinite(x):
+        raise ValueError("nice() needs a finite number")
+    for den in range(1, 1001):
+        num = round(x * den)
+        if num > 0 and abs(num / den - x) <= rel * abs(x):
+            return Fraction(num, den)
+    return Fraction(x)
+
+
+def show(x: float, rel: float = 1e-9) -> str:
+    if not math.isfinite(x) or x <= 0:
+        return f"{x:.6g}"
+    f = nice(x, rel)
+    return fraction_str(f) if f.denominator <= 1000 else f"{x:.6g}"
+
+
+def step_forms(rule: str, eta: float, beta: float) -> str:
+    """A step in every form a candidate may use: canonical η, γ = ηβ, EGPO's η_e, MMD's (lr, temp)."""
+    if rule in ("nash-mp", "extragradient"):
+        (_, e), (_, ee) = equivalents(rule, eta, beta)
+        return f"η = {show(e)} (γ = ηβ = {show(e * beta)}; the same map as extragradient with η_e = {show(ee)})"
+    if rule in ("mmd", "omd"):
+        (_, e), (_, eo) = equivalents(rule, eta, beta)
+        return f"η = {show(e)} (MMD lr = {show(e)}, temp = {show(beta)}; the same map as omd with η = {show(eo)})"
+    return f"η = {show(eta)}"
+
+
+@dataclass
+class Hypothesis:
+    """One fitted hypothesis at one β."""
+
+    name: str  # a rule, or a named diagnosis
+    beta: float
+    param: str  # the fitted step, in words
+    ratio: float  # worst error / tolerance at the fitted step
+    residual: float  # RMS log-ratio
+    eta: float = math.nan
+    short: str = ""  # the fitted step in a few words (tables)
+
+    @property
+    def explains(self) -> bool:
+        return self.ratio <= 4.0  # the fit itself costs a little accuracy
+
+
+@dataclass
+class Identified:
+    best: list[Hypothesis] = field(default_factory=list)  # per β: the best hypothesis
+    table: list[Hypothesis] = field(default_factory=list)  # every hypothesis tried, per β
+
+
+def hypothesis(name: str, beta: float, param: str, pred: Callable[[Obs], F64], obs: Sequence[Obs],
+               eta: float, short: str = "") -> Hypothesis:
+    return Hypothesis(name, beta, param, worst_ratio(pred, obs), rms(pred, obs), eta,
+                      short or (f"η = {show(eta)}" if name in MAPS else param))
+
+
+RULES = ("nash-mp", "mmd", "nash-md", "proximal-point", "mwu")
+
+
+def identify(obs_by_beta: dict[float, list[Obs]], rules: Sequence[str] = RULES,
+             diagnoses: Sequence[str] = ()) -> Identified:
+    """Fit every rule (and the requested diagnoses) at each β; rank by worst error/tolerance."""
+    result = Identified()
+    for beta, obs in sorted(obs_by_beta.items()):
+        sample = list(obs[:: max(1, len(obs) // 30)])
+        hyps: list[Hypothesis] = []
+        for rule in rules:
+            sub = sample[:: max(1, len(sample) // 12)] if rule == "proximal-point" else sample
+            eta = fit(rule, sub)
+            if not math.isfinite(eta) or eta <= 0:
+                continue
+            rel = max(1e-9, 10 * float(np.median([o.tol for o in sub])))  # the fit is as good as the data
+            eta = float(nice(eta, rel)) if nice(eta, rel).denominator <= 1000 else eta
+            hyps.append(hypothesis(rule, beta, step_forms(rule, eta, beta), partial(MAPS[rule], eta=eta), sub, eta))
+        for diag in diagnoses:
+            h = _diagnosis(diag, sample, beta)
+            if h is not None:
+                hyps.append(h)
+        hyps.sort(key=lambda h: h.ratio)
+        result.table.extend(hyps)
+        if hyps:
+            result.best.append(hyps[0])
+    return result
+
+
+def _diagnosis(name: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
+    rule, _, variant = name.partition("/")
+    if variant == "uniform-magnet":
+        eta = fit(rule, obs, lr_uniform=True)
+        if not math.isfinite(eta) or eta <= 0:
+            return None
+        fn = MAPS[rule]
+
+        def pred(o: Obs) -> F64:
+            return fn(o, eta, np.full_like(o.logref, -math.log(len(o.logref))))
+
+        return hypothesis(f"π_ref ignored (uniform magnet), {rule}", beta, step_forms(rule, eta, beta), pred, obs,
+                          eta, f"η = {show(eta)}")
+    if variant == "decoupled":
+        two = rule in ("nash-mp", "extragradient")
+        w, a = fit_mixture(obs, two)
+        if not (math.isfinite(w) and math.isfinite(a)):
+            return None
+        coupled = w / (beta * (1 - w)) if 0 < w < 1 else math.nan
+        eta_a = a / (1 - w) if w < 1 else math.nan
+        param = (f"weight on π_ref w = {w:.6g} (the step η = {eta_a:.6g} would need w = "
+                 f"{eta_a * beta / (1 + eta_a * beta):.6g}; w alone means η = {coupled:.6g})")
+        return hypothesis(f"mixture weight decoupled from the step ({'two' if two else 'one'}-step)", beta, param,
+                          partial(mixture_map, w=w, a=a, two_step=two), obs, eta_a,
+                          f"w = {show(w, 1e-6)}, η = {show(eta_a, 1e-6)}")
+    if name == "policy-gradient":
+        eta = fit("policy-gradient", obs)
+        if not math.isfinite(eta):
+            return None
+        return hypothesis("a policy-gradient step (softmax logits) in place of a mirror step", beta,
+                          f"learning rate {show(eta, 1e-6)}", partial(policy_gradient, eta=eta), obs, eta,
+                          f"learning rate {show(eta, 1e-6)}")
+    return None
