@@ -1073,6 +1073,9 @@ def check_certified(claim: Claim, data: RunData, v: Verdict, until_floor: bool, 
                 points, cut = points[: stop + 1], stop
         evaluations = [(t, *_ball_at(data, t, data.balls.series)) for t in points]
     undecided: list[tuple[int, Any]] = []
+    equal: list[int] = []
+    proved = ""
+    identities = {rel: _proved_identity(rel, data.game) for rel in claim.statements}
     worst_ratio: Any = None
     for t, vals, _ident in evaluations:
         args = [vals.get(name, None) for name in _NAMES]
@@ -1099,7 +1102,12 @@ def check_certified(claim: Claim, data: RunData, v: Verdict, until_floor: bool, 
                 v.evaluated = _ball_range_text(claim, evaluations, cut, step)
                 return v
             if not gap >= 0:
-                undecided.append((t, gap))
+                identity = identities[rel]
+                if identity is not None:  # equality proved exactly; the balls straddle 0 around it
+                    equal.append(t)
+                    proved = identity
+                else:
+                    undecided.append((t, gap))
     v.tightness = _ball_s(worst_ratio) if worst_ratio is not None else None
     v.evaluated = _ball_range_text(claim, evaluations, cut, step)
     if data.exact_equilibrium:
@@ -1122,6 +1130,9 @@ def check_certified(claim: Claim, data: RunData, v: Verdict, until_floor: bool, 
         v.needed_digits = min(data.digits + max(extra, 5), MAX_RETRY_DIGITS)
         v.note = (v.note + f" {len(undecided)} point(s) where the balls straddle the bound; "
                   f"rerun with --digits {v.needed_digits}").strip()
+    elif equal:
+        v.status, v.first_k = "equality", equal[0]
+        v.note = (v.note + f" {len(equal)} point(s) hold with equality, proved: {proved}").strip()
     return v
 
 
