@@ -96,6 +96,15 @@ def _ufloat(x: arb) -> float:
     return f if arb(f) >= x else math.nextafter(f, math.inf)
 
 
+def log2_radius(x: Scalar) -> float:
+    """log₂ of the ball's radius (−inf for an exact number); no float underflow at any precision."""
+    r = to_arb(x).rad()
+    if r.is_zero():
+        return -math.inf
+    man, exp = r.mid().man_exp()
+    return math.log2(int(man)) + int(exp)
+
+
 def radius(x: Scalar) -> float:
     """An upper bound on the ball's radius, as a float."""
     return _ufloat(to_arb(x).rad())
@@ -581,12 +590,13 @@ def certified_policy(game: Any, beta: Fraction, digits: int) -> tuple[list[Vec],
             Pm = cast(BallMatrix, ng.P[c])
             Pf = float_matrix(game.contexts[c].preference)
             out.append(enclose_fixed_point(Pm.arb_mat(), Pf, ng.logref[c], scale, starts[c], bits))
-        worst = max(_ufloat(t.rad()) for K in out for t in K)  # log-radius = relative radius of π
-        if worst <= 10.0 ** (-digits) or bits >= MAX_BITS:
-            if worst > 10.0 ** (-digits):
-                raise CertificationError(f"π*_β: relative radius {worst:.1e} > 1e-{digits} at {bits} bits")
+        # log-radius = relative radius of π; compared in log₂ (no underflow at any precision)
+        worst = max(log2_radius(t) for K in out for t in K)
+        if worst <= -digits * LOG2_10 or bits >= MAX_BITS:
+            if worst > -digits * LOG2_10:
+                raise CertificationError(f"π*_β: relative radius 2^{worst:.0f} > 1e-{digits} at {bits} bits")
             return out, bits
-        bits = min(MAX_BITS, bits + max(64, int(math.log2(worst * 10.0**digits) + 32)))
+        bits = min(MAX_BITS, bits + max(64, int(worst + digits * LOG2_10) + 32))
 
 
 def enclose_proximal(b: BallBackend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> tuple[Vec, float, float]:

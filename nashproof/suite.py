@@ -335,7 +335,7 @@ def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | 
 
 
 def retry_certified(task: Task, game: Game, solver: Solver, catalogue: Catalogue, verdicts: list[Verdict],
-                    rounds: int = 2) -> list[Verdict]:
+                    rounds: int = 3) -> list[Verdict]:
     """Re-run at the precision an inconclusive certified verdict asks for (up to MAX_RETRY_DIGITS)."""
     digits = task.digits
     for _ in range(rounds):

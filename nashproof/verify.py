@@ -22,7 +22,17 @@ import sympy as sp
 from sympy.printing.lambdarepr import LambdaPrinter
 
 from .backends import Backend, make_backend, working_backend
-from .balls import LOG2_10, BallBackend, CertificationError, bits_for, radius, to_arb, to_mpf, upper
+from .balls import (
+    LOG2_10,
+    BallBackend,
+    CertificationError,
+    bits_for,
+    log2_radius,
+    radius,
+    to_arb,
+    to_mpf,
+    upper,
+)
 from .claims import SYMBOLS, Claim, hypotheses_hold
 from .equilibrium import solve_equilibrium
 from .errors import InputError, SolverError
@@ -992,10 +1002,10 @@ def collect_certified(game: Game, solver: Solver, steps: int, digits: int = 50,
                 raise CertificationError(f"{exc}; radii not closed within {max_bits} bits") from None
             bits, on_step = min(max_bits, 2 * bits), None
             continue
-        width = max(radius(x) for lp in traj.policies for c in lp for x in c)
-        if width <= 10.0 ** (-digits) or bits >= max_bits:
+        width = max(log2_radius(x) for lp in traj.policies for c in lp for x in c)  # log₂ of the widest
+        if width <= -digits * LOG2_10 or bits >= max_bits:
             break
-        bits = min(max_bits, bits + math.ceil(math.log2(width * 10.0**digits)) + 32)
+        bits = min(max_bits, bits + math.ceil(width + digits * LOG2_10) + 32)
         on_step = None
     ng = NumericGame(game, b)
     series = _ball_series(ng, eq.logpi, solver.beta, traj.policies, traj.halves)
@@ -1095,7 +1105,7 @@ def check_certified(claim: Claim, data: RunData, v: Verdict, until_floor: bool, 
             if gap < 0:
                 v.status, v.first_k = "violated", t
                 v.observed, v.bound = _ball_s(lhs, 12), _ball_s(rhs, 12)
-                v.margin, v.error = _ball_s(gap), f"{radius(gap):.3g}"
+                v.margin, v.error = _ball_s(gap), _rad_s(gap)
                 if claim.kind == "hitting":
                     v.note = (v.note + f" at ε = {_ball_s(vals['eps'])}").strip()
                 v.tightness = _ball_s(worst_ratio) if worst_ratio is not None else None
@@ -1122,11 +1132,11 @@ def check_certified(claim: Claim, data: RunData, v: Verdict, until_floor: bool, 
         return v
     if undecided:
         t, gap = undecided[0]
-        v.status, v.first_k, v.margin, v.error = "inconclusive", t, _ball_s(gap), f"{radius(gap):.3g}"
+        v.status, v.first_k, v.margin, v.error = "inconclusive", t, _ball_s(gap), _rad_s(gap)
         extra = 0
-        for _, g in undecided:
-            mid = abs(float(g.mid()))
-            extra = max(extra, math.ceil(math.log10(radius(g) / mid)) + 5 if mid > 0 else data.digits)
+        for _, g in undecided:  # the balls' width over the gap's size; a gap inside its own radius: double
+            lg_mid, lg_rad = _log2_abs_mid(g), log2_radius(g)
+            extra = max(extra, math.ceil((lg_rad - lg_mid) / LOG2_10) + 5 if lg_mid > lg_rad else data.digits)
         v.needed_digits = min(data.digits + max(extra, 5), MAX_RETRY_DIGITS)
         v.note = (v.note + f" {len(undecided)} point(s) where the balls straddle the bound; "
                   f"rerun with --digits {v.needed_digits}").strip()
@@ -1143,6 +1153,19 @@ def _ball_floor(data: RunData, claim: Claim) -> int:
     for name in names & set(_METRICS):
         stop = min(stop, _floor_index(data, name, data.steps))
     return stop
+
+
+def _rad_s(x: Any) -> str:
+    """The ball's radius, printed rounded up (3 digits)."""
+    return str(to_arb(x).rad().upper().str(3, radius=False))
+
+
+def _log2_abs_mid(x: Any) -> float:
+    m = to_arb(x).mid()
+    if m.is_zero():
+        return -math.inf
+    man, exp = m.man_exp()
+    return math.log2(abs(int(man))) + int(exp)
 
 
 def _ball_s(x: Any, d: int = 6) -> str:
