@@ -105,24 +105,54 @@ def log2_radius(x: Scalar) -> float:
     return math.log2(int(man)) + int(exp)
 
 
+def log2_abs(x: Scalar) -> float:
+    """log₂ |mid(x)| (−inf at 0), without float underflow."""
+    m = to_arb(x).mid()
+    if m.is_zero():
+        return -math.inf
+    man, exp = m.man_exp()
+    return math.log2(abs(int(man))) + int(exp)
+
+
+def widest_radius(xs: Sequence[Scalar]) -> arb:
+    """The largest radius, as an exact upper bound (no float underflow)."""
+    return _max_exact([to_arb(x).rad().upper() for x in xs])
+
+
 def radius(x: Scalar) -> float:
     """An upper bound on the ball's radius, as a float."""
     return _ufloat(to_arb(x).rad())
 
 
-def printed_radius(x: Scalar, text: str) -> float:
-    """A float ≥ the distance from the decimal ``text`` (x's printed value) to every point of the ball x."""
+def printed_radius(x: Scalar, text: str) -> arb:
+    """An exact upper bound on the distance from the decimal ``text`` (x's printed value) to every point of x."""
     with precision(max(ctx.prec, 64) + 64):
-        return upper(abs(to_arb(Fraction(text)) - to_arb(x)))
+        return abs(to_arb(Fraction(text)) - to_arb(x)).upper()
 
 
-def up_str(x: float, digits: int = 3) -> str:
-    """x in scientific notation, rounded up (a printed radius must not shrink)."""
-    s = f"{x:.{digits - 1}e}"
-    while Fraction(s) < Fraction(x):
-        x = float(s) * (1 + 10.0 ** (1 - digits))
-        s = f"{x:.{digits - 1}e}"
-    return s
+def up_str(x: float | arb, digits: int = 3) -> str:
+    """x ≥ 0 in scientific notation with ``digits`` digits, rounded up (a printed radius must not shrink).
+
+    Exact: the bound is converted to a rational and rounded up in integer arithmetic, at any size.
+    """
+    if isinstance(x, arb):
+        man, exp = x.upper().mid().man_exp() if not x.is_exact() else x.mid().man_exp()
+        q = Fraction(int(man)) * Fraction(2) ** int(exp)
+    else:
+        q = Fraction(x)
+    if q <= 0:
+        return "0"
+    e = len(str(q.numerator // q.denominator)) - 1 if q >= 1 else -len(str(q.denominator // q.numerator))
+    while Fraction(10) ** e > q:
+        e -= 1
+    while Fraction(10) ** (e + 1) <= q:
+        e += 1
+    unit = Fraction(10) ** (e - digits + 1)
+    m = -((-q) // unit)  # ceil
+    if m >= 10**digits:
+        m, e = -((-m) // 10), e + 1
+    text = str(m)
+    return f"{text[0]}.{text[1:]}e{e:+03d}" if digits > 1 else f"{text}e{e:+03d}"
 
 
 def vec(xs: Sequence[arb] | list[object]) -> Vec:
@@ -435,6 +465,8 @@ def _inverse_jacobian(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x: Vec, bits: 
 
 
 _U = 2.0**-53  # unit roundoff of float64
+#: Above this precision the float64 Krawczyk bounds (an absolute underflow term ~2^-1000) are too wide.
+FLOAT_KRAWCZYK_BITS = 900
 _TINY = 2.0**-1021  # covers underflow of one operation, with margin
 
 
@@ -483,6 +515,15 @@ def _krawczyk_spread_float(Pf: Vec, C: Vec, scale: arb, X: Vec, s_balls: Sequenc
     return S
 
 
+def _max_exact(xs: Sequence[arb]) -> arb:
+    """The largest of exact numbers (balls of radius 0), compared exactly."""
+    out = xs[0]
+    for x in xs[1:]:
+        if x > out:
+            out = x
+    return out
+
+
 def arf_up(x: float) -> arb:
     """An exact ball radius ≥ x (x is a float, exactly representable)."""
     return arb(float(x)) if math.isfinite(x) else arb("inf")
@@ -528,42 +569,46 @@ def enclose_fixed_point(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x0: Vec, bit
     with precision(bits):
         x = vec([arb(float(t)) for t in x0])
         C, C_np = _inverse_jacobian(P, Pf, base, scale, x, 53)
-        target = 2.0 ** (-bits + 8)
-        prev = math.inf
+        # magnitudes as exact balls (upper bounds): floats would underflow beyond ~1000 bits
+        scale_x = 1 + _max_exact([t.abs_upper() for t in x])
+        target = arb(2) ** (-bits + 8) * scale_x
+        prev: arb | None = None
         upgraded = False
         for _ in range(max_iter):
             d = vec((C * _col(_ball_residual(P, base, scale, x))).entries())
-            dmax = max(abs(float(t.mid())) + float(t.rad()) for t in d)
+            dmax = _max_exact([t.abs_upper() for t in d])
             x = vec([(a - b).mid() for a, b in zip(x, d)])
-            if dmax <= target * (1 + max(abs(float(t)) for t in x)):
+            if dmax <= target:
                 break
-            if dmax > prev / 8:  # at the rounding level (stop), or too slow (a better inverse, once)
-                if upgraded or dmax < 2.0 ** (-bits / 2):
+            if prev is not None and dmax * 8 > prev:  # at the rounding level (stop), or too slow (a better C, once)
+                if upgraded or dmax < arb(2) ** (-bits // 2):
                     break
                 C, C_np = _inverse_jacobian(P, Pf, base, scale, x, min(bits, 256))
                 upgraded = True
             prev = dmax
         F = _ball_residual(P, base, scale, x)
         d = vec((C * _col(F)).entries())
-        r = 2 * max(abs(float(t.mid())) + float(t.rad()) for t in d) + 2.0 ** (-bits + 4) * (
-            1 + max(abs(float(t)) for t in x))
+        r = (2 * _max_exact([t.abs_upper() for t in d]) + arb(2) ** (-bits + 4) * scale_x).upper()
         low = min(bits, 128)
         eye: arb_mat | None = None
         for attempt in range(8):
             with precision(low):
                 X = vec([arb(t, r) for t in x])
-                if C_np is not None and attempt < 4:  # float64 products with rigorous error bounds
-                    spread = [arb(0, arf_up(t)) for t in _krawczyk_spread_float(Pf, C_np, scale, X,
-                                                                                 _softmax_balls(P, base, scale, X), r)]
+                if C_np is not None and attempt < 4 and bits <= FLOAT_KRAWCZYK_BITS:  # float64, rigorous bounds
+                    spread = [arb(0, arf_up(t)) for t in _krawczyk_spread_float(
+                        Pf, C_np, scale, X, _softmax_balls(P, base, scale, X), _ufloat(r))]
                 else:  # all in balls (slower: the products run in arb_mat)
                     eye = eye if eye is not None else arb_mat([[int(i == j) for j in range(n)] for i in range(n)])
                     M = eye - C * _ball_jacobian(P, base, scale, X)
                     spread = (M * arb_mat(n, 1, [arb(0, r)] * n)).entries()
             K = vec([a - b + c for a, b, c in zip(x, d, spread)])
-            widest = max(_ufloat((k - t).abs_upper()) for k, t in zip(K, x))
-            if widest < r and all(k.is_finite() for k in K):
-                return K
-            r = max(2 * r, 2 * widest) if math.isfinite(widest) else 16 * r
+            if all(k.is_finite() for k in K):
+                widest = _max_exact([(k - t).abs_upper() for k, t in zip(K, x)])
+                if widest < r:
+                    return K
+                r = _max_exact([2 * r, 2 * widest]).upper()
+            else:
+                r = (16 * r).upper()
     raise CertificationError(f"Krawczyk test failed at {bits} bits (n = {n}): no certificate for the fixed point")
 
 
@@ -581,6 +626,7 @@ def certified_policy(game: Any, beta: Fraction, digits: int) -> tuple[list[Vec],
     for c in game.contexts:
         Pf = float_matrix(c.preference)
         starts.append(float_equilibrium(Pf, np.log(np.array([float(r) for r in c.reference])), float(inv_beta)))
+    previous = math.inf
     while True:
         b = BallBackend(digits, bits)
         ng = NumericGame(game, b)
@@ -592,10 +638,11 @@ def certified_policy(game: Any, beta: Fraction, digits: int) -> tuple[list[Vec],
             out.append(enclose_fixed_point(Pm.arb_mat(), Pf, ng.logref[c], scale, starts[c], bits))
         # log-radius = relative radius of π; compared in log₂ (no underflow at any precision)
         worst = max(log2_radius(t) for K in out for t in K)
-        if worst <= -digits * LOG2_10 or bits >= MAX_BITS:
+        if worst <= -digits * LOG2_10 or bits >= MAX_BITS or worst > previous - 16:
             if worst > -digits * LOG2_10:
                 raise CertificationError(f"π*_β: relative radius 2^{worst:.0f} > 1e-{digits} at {bits} bits")
             return out, bits
+        previous = worst
         bits = min(MAX_BITS, bits + max(64, int(worst + digits * LOG2_10) + 32))
 
 

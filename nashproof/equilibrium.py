@@ -252,10 +252,14 @@ class Certificate:
 
 @dataclass(frozen=True)
 class BallCertificate(Certificate):
-    """A proof: a Krawczyk test shows the unique equilibrium lies in the returned balls."""
+    """A proof: a Krawczyk test shows the unique equilibrium lies in the returned balls.
+
+    ``rel_radius`` and ``max_radius`` are exact upper bounds (balls of radius 0), printed rounded up.
+    """
 
     bits: int = 0
-    max_radius: float = 0.0
+    rel_radius: Scalar = None
+    max_radius: Scalar = None
 
     def as_dict(self, b: Backend) -> dict[str, object]:
         from .balls import up_str
@@ -265,10 +269,10 @@ class BallCertificate(Certificate):
             "statement": "the unique π*_β lies in the returned balls (Krawczyk test, log-probabilities)",
             "working_bits": self.bits,
             "working_digits": self.digits,
-            "max_relative_radius": up_str(self.residual, 4),
+            "max_relative_radius": up_str(self.rel_radius, 4),
             "max_radius": up_str(self.max_radius, 4),
             "exploitability": b.to_str(self.exploitability, 20),
-            "exploitability_radius": up_str(b.upper(abs(self.exploitability - b.mid(self.exploitability))), 4),
+            "exploitability_radius": up_str(self.exploitability.rad(), 4),
             "certified_digits": self.correct_digits,
         }
 
@@ -323,19 +327,18 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
 
 def certified_equilibrium(game: Game, beta: Fraction, backend: Backend) -> Equilibrium:
     """π*_β enclosed in balls with a Krawczyk certificate (``backend`` is the ball backend)."""
-    from .balls import BallBackend, certified_policy, radius
+    from .balls import LOG2_10, BallBackend, certified_policy, log2_abs, widest_radius
     from .metrics import exploitability
 
     logs, bits = certified_policy(game, beta, backend.digits)
     work = BallBackend(backend.digits, bits)
     ng = numeric_game(game, work)
     expl = ng.average([exploitability(ng, c, logs[c], work.scalar(beta)) for c in range(ng.k)])
-    rel = max(radius(x) for x in (t for lp in logs for t in lp))
+    rel = widest_radius([t for lp in logs for t in lp])  # the radius of log π is π's relative radius
     probs = [work.exp(lp) for lp in logs]
-    max_rad = max(radius(p) for pc in probs for p in pc)
-    digits = int(-math.log10(rel)) if rel > 0 else backend.digits
-    cert = BallCertificate(int(bits * math.log10(2)), rel, 0.0, expl, min(digits, backend.digits),
-                           bits=bits, max_radius=max_rad)
+    digits = int(-log2_abs(rel) / LOG2_10) if not rel.is_zero() else backend.digits
+    cert = BallCertificate(int(bits * math.log10(2)), 0.0, 0.0, expl, min(digits, backend.digits), bits=bits,
+                           rel_radius=rel, max_radius=widest_radius([p for pc in probs for p in pc]))
     return Equilibrium(beta, work, logs, cert, certified=True)
 
 

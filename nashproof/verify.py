@@ -27,6 +27,7 @@ from .balls import (
     BallBackend,
     CertificationError,
     bits_for,
+    log2_abs,
     log2_radius,
     radius,
     to_arb,
@@ -1015,7 +1016,7 @@ def collect_certified(game: Game, solver: Solver, steps: int, digits: int = 50,
     series["N"] = [arb(t * solver.queries_per_step) for t in range(steps + 1)]
     with mpmath.workdps(digits + 20):
         values = {name: [to_mpf(x) for x in vals] for name, vals in series.items()}
-        errors = {name: [mp.mpf(radius(x)) for x in vals] for name, vals in series.items()}
+        errors = {name: [to_mpf(x.rad()) for x in vals] for name, vals in series.items()}  # exact, no underflow
         static_mid = {name: to_mpf(x) for name, x in statics.items()}
     data = RunData(game, solver, solver.beta, digits, 0, steps, values, errors, static_mid, exact, "arb")
     data.method = "certified"
@@ -1135,7 +1136,7 @@ def check_certified(claim: Claim, data: RunData, v: Verdict, until_floor: bool, 
         v.status, v.first_k, v.margin, v.error = "inconclusive", t, _ball_s(gap), _rad_s(gap)
         extra = 0
         for _, g in undecided:  # the balls' width over the gap's size; a gap inside its own radius: double
-            lg_mid, lg_rad = _log2_abs_mid(g), log2_radius(g)
+            lg_mid, lg_rad = log2_abs(g), log2_radius(g)
             extra = max(extra, math.ceil((lg_rad - lg_mid) / LOG2_10) + 5 if lg_mid > lg_rad else data.digits)
         v.needed_digits = min(data.digits + max(extra, 5), MAX_RETRY_DIGITS)
         v.note = (v.note + f" {len(undecided)} point(s) where the balls straddle the bound; "
@@ -1158,14 +1159,6 @@ def _ball_floor(data: RunData, claim: Claim) -> int:
 def _rad_s(x: Any) -> str:
     """The ball's radius, printed rounded up (3 digits)."""
     return str(to_arb(x).rad().upper().str(3, radius=False))
-
-
-def _log2_abs_mid(x: Any) -> float:
-    m = to_arb(x).mid()
-    if m.is_zero():
-        return -math.inf
-    man, exp = m.man_exp()
-    return math.log2(abs(int(man))) + int(exp)
 
 
 def _ball_s(x: Any, d: int = 6) -> str:
