@@ -29,7 +29,6 @@ from .balls import (
     bits_for,
     log2_abs,
     log2_radius,
-    radius,
     to_arb,
     to_mpf,
     upper,
