@@ -259,3 +259,43 @@ def test_backend_precision_is_restored_after_a_scoped_block() -> None:
         assert ctx.prec == 300
     assert ctx.prec == before
     assert KL.is_nonnegative  # the symbols the certified printer reads keep their assumptions
+
+
+def test_float_krawczyk_bound_covers_sampled_points() -> None:
+    """The float64 bound on (I − C·J(y))(y − x̃) holds at sampled y of the box, computed in mpmath."""
+    game = load_game("random:n=6,seed=1,skew=1/2")
+    ctx_ = game.contexts[0]
+    beta = F(1, 10)
+    Pf = balls.float_matrix(ctx_.preference)
+    logref = np.log(np.array([float(r) for r in ctx_.reference]))
+    xt = balls.float_equilibrium(Pf, logref, 10.0)
+    with balls.precision(128):
+        b = BallBackend(30, 128)
+        P = b.matrix(ctx_.preference).arb_mat()
+        base = b.log(b.vector(ctx_.reference))
+        scale = to_arb(1 / beta)
+        x = balls.vec([arb(float(t)) for t in xt])
+        _, C = balls._inverse_jacobian(P, Pf, base, scale, x, 53)
+        assert C is not None
+        r = 1e-6
+        X = balls.vec([arb(float(t), r) for t in xt])
+        S = balls._krawczyk_spread_float(Pf, C, scale, X, balls._softmax_balls(P, base, scale, X), r)
+    assert np.all(S < r)  # a contraction: the test can succeed
+    M = mp_ctx(50)
+    rng = random.Random(1)
+    Pm = [mpv(M, row) for row in ctx_.preference]
+    lref = [M.log(v) for v in mpv(M, ctx_.reference)]
+    for _ in range(20):
+        y = [M.mpf(float(t)) + M.mpf(rng.uniform(-r, r)) for t in xt]
+        pi = [M.exp(t) for t in y]
+        z = [lr + 10 * M.fsum(p * q for p, q in zip(row, pi)) for lr, row in zip(lref, Pm)]
+        mx = max(z)
+        e = [M.exp(t - mx) for t in z]
+        s = [t / M.fsum(e) for t in e]
+        A = [[10 * Pm[i][j] * pi[j] for j in range(6)] for i in range(6)]
+        g = [M.fsum(s[i] * A[i][j] for i in range(6)) for j in range(6)]
+        J = [[(1 if i == j else 0) - A[i][j] + g[j] for j in range(6)] for i in range(6)]
+        CJ = [[M.fsum(M.mpf(C[i][k]) * J[k][j] for k in range(6)) for j in range(6)] for i in range(6)]
+        v = [M.fsum(((1 if i == j else 0) - CJ[i][j]) * (y[j] - M.mpf(float(xt[j]))) for j in range(6))
+             for i in range(6)]
+        assert all(abs(v[i]) <= S[i] for i in range(6))
