@@ -201,17 +201,10 @@ def _backend_step(game: Game, backend: Backend, repeat_state: dict[str, Any]) ->
 
 
 def _certified_run(game: Game, steps: int) -> None:
-    from .metrics import evaluate
-    from .numeric import NumericGame
-    from .verify import trajectory_bits
+    """π*, the trajectory and every metric of every iterate, in balls (what a certified check collects)."""
+    from .verify import collect_certified
 
-    b = BallBackend(30, trajectory_bits(30, steps))
-    eq = solve_equilibrium(game, BETA, BallBackend(30, b.bits))
-    b.activate()
-    traj = run(game, NashMP(BETA), steps, b)
-    ng = NumericGame(game, b)
-    for lp in traj.policies:
-        evaluate(ng, lp, eq.logpi, b.scalar(BETA))
+    collect_certified(game, NashMP(BETA), steps, 30)
 
 
 def ball_rows(quick: bool) -> list[dict[str, str]]:

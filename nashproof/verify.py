@@ -26,6 +26,7 @@ from .balls import (
     LOG2_10,
     BallBackend,
     CertificationError,
+    batch_fields,
     bits_for,
     log2_abs,
     log2_radius,
@@ -943,7 +944,10 @@ def _ball_series(ng: NumericGame, star: LogPolicy, beta: Fraction, policies: lis
 
     b = ng.backend
     out: dict[str, list[Any]] = {name: [] for name in (*_METRICS, "l1_half")}
+    fields = [batch_fields(b, ng.P[c], [lp[c] for lp in policies]) for c in range(ng.k)]
     for t, lp in enumerate(policies):
+        for c in range(ng.k):  # P·π_t of every iterate came from one matrix product: hand them to the metrics
+            ng.products[id(lp[c])] = (lp[c], *fields[c][t])
         m = evaluate(ng, lp, star, b.scalar(beta))
         for name in _METRICS:
             out[name].append(to_arb(m.get(name)))
