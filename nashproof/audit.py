@@ -18,6 +18,7 @@ comparison uses the log-ratio max_y |log π_cand(y) − log π_map(y)|, a relati
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import statistics
@@ -50,7 +51,7 @@ from .claims import L1_half, builtin_catalogue
 from .errors import InputError
 from .families import load_game
 from .games import Context, Game, single
-from .numbers import fraction_str, parse_positive
+from .numbers import check_beta, fraction_str, parse_positive
 from .numeric import NumericGame, Oracle
 from .plugins import import_user_module
 from .solvers import Solver, make_solver
@@ -64,6 +65,8 @@ DECLARABLE = ("nash-mp", "nash-md", "mmd", "omd", "extragradient", "proximal-poi
 BATTERY = ("cyclic:n=5,skew=1/3", "transitive:n=4,skew=1/2", "random:n=6,seed=3,skew=1/2",
            "contextual:n=4,contexts=2,skew=1/2", "ties:n=4,skew=1/2", "bradley-terry:n=4,skew=1/3")
 DEFAULT_BETAS = (Fraction(1, 20), Fraction(1, 2))
+#: Accepted range of a declared step (beyond it the candidate's float arithmetic overflows or underflows).
+ETA_MIN, ETA_MAX = Fraction(1, 10**9), Fraction(10**6)
 
 
 # ------------------------------------------------------------------ loading (in-process, for API users)
@@ -108,6 +111,11 @@ class StepSpec:
             raise InputError("--eta max is not an audit step: give the step the candidate uses, or --eta auto")
         parts = dict(p.partition("=")[::2] for p in t.split(",")) if "=" in t else {"eta": t}
         keys = set(parts)
+        for key, value in parts.items():
+            what = "--eta" if key == "eta" else f"--eta {key}"
+            x = parse_positive(value, what)
+            if not ETA_MIN <= x <= ETA_MAX:
+                raise InputError(f"{what} must be in [1e-9, 1e6], got {value.strip()[:30]}")
         if keys == {"eta"}:
             return StepSpec("eta", parse_positive(parts["eta"], "--eta"))
         if keys == {"gamma"}:
@@ -156,6 +164,8 @@ class StepSpec:
         return float(eta)
 
     def describe(self) -> str:
+        if self.kind == "eta" and self.value == 0:
+            return "its default step"
         return {"schedule": "η_t = 2/(β(t+2))", "auto": "fitted (--eta auto)", "eta": f"η = {fraction_str(self.value)}",
                 "gamma": f"γ = ηβ = {fraction_str(self.value)}", "eta_e": f"η_e = {fraction_str(self.value)}",
                 "lr": f"lr = {fraction_str(self.value)}, temp = {fraction_str(self.temp or Fraction(0))}"}[self.kind]
@@ -307,6 +317,7 @@ class AuditOptions:
     batched: bool = False
     precision: str = "auto"  # auto (from the output's dtype) | float32 | float64
     with_claims: bool = True
+    budget: float = 45.0  # seconds for all calls of one audit (then: inconclusive unless already flagged)
 
 
 def _starts(n: int, ref: F64, rng: random.Random) -> list[tuple[str, F64]]:
@@ -343,8 +354,7 @@ class _Battery:
         answers: list[Answer] = []
         if self.opts.batched:
             a = self.w.call(np.stack(pis), np.stack(Ps), np.stack(refs), float(beta), eta, t, slot, self.opts.sampled)
-            answers = [Answer(None if a.out is None else a.out[c], a.problem, a.dtype, a.fatal)
-                       for c in range(len(pis))]
+            answers = [dataclasses.replace(a, out=None if a.out is None else a.out[c]) for c in range(len(pis))]
         else:
             for c in range(len(pis)):
                 answers.append(self.w.call(pis[c], Ps[c], refs[c], float(beta), eta, t,
@@ -354,6 +364,12 @@ class _Battery:
         outs = []
         for c, a in enumerate(answers):
             if a.out is None:
+                if a.budget:
+                    self.fatal = True
+                    self.report.inconclusive = (
+                        f"the time budget ({self.opts.budget:g} s for all calls) ran out after {self.w.calls} calls; "
+                        "the steps collected so far were compared; raise --budget for the whole battery")
+                    raise _Stop
                 self._fail(f"{label}: {a.problem}", spec, game.contexts[c].name, label, beta)
                 if a.fatal:
                     self.fatal = True
@@ -393,11 +409,11 @@ def _eta_passed(declared: str, step: StepSpec, beta: Fraction, t: int) -> float:
     return step.passed(declared, beta, t)
 
 
-def _canonical(declared: str, step: StepSpec, beta: Fraction, t: int) -> float:
+def _canonical(declared: str, step: StepSpec, beta: Fraction, t: int, e: Fraction | None = None) -> float:
     """The step in Nash-MP/MMD's normalisation (sets the size S of the logits in the tolerance)."""
     if step.kind == "schedule":
         return float(Fraction(2) / (beta * (t + 2)))
-    e = step.solver_eta(declared, beta)
+    e = step.solver_eta(declared, beta) if e is None else e
     assert e is not None
     if declared in ("extragradient", "omd"):
         return float(e / (1 - e * beta)) if e * beta < 1 else float(1 / beta) * 1e3
@@ -417,13 +433,17 @@ def audit_update(candidate: Update | str, declared: str, eta: Fraction | StepSpe
     if step.kind == "lr" and step.temp is not None:
         betas = [step.temp]
     for beta in betas:
+        check_beta(beta)
+    for beta in betas:
         e = step.solver_eta(declared, beta)
         if step.kind != "auto":
             _solver(declared, beta, e)  # reject steps for which the declared update is undefined
     declared_eta = step.value if step.kind == "eta" and step.value > 0 else None
     report = AuditReport(declared, declared_eta, list(betas), source=source or str(candidate),
                          step=step.describe())
-    with Worker(candidate, opts.timeout, opts.memory_mb, opts.seed) as worker:
+    if isinstance(candidate, str):
+        _check_target(candidate)
+    with Worker(candidate, opts.timeout, opts.memory_mb, opts.seed, budget=opts.budget) as worker:
         bat = _Battery(worker, report, opts)
         try:
             _collect(bat, declared, step, list(betas), games, opts)
@@ -434,13 +454,36 @@ def audit_update(candidate: Update | str, declared: str, eta: Fraction | StepSpe
         _diagnose(report, _observations(bat.obs), declared, step, float32)
         if opts.with_claims and not bat.fatal:
             specs = dict.fromkeys([games[0], *[g for g in games if g.startswith("contextual")][:1]])
-            for spec in specs:
-                beta = report.betas[0]
-                solver_eta = fitted.get(beta) if step.kind == "auto" else step.solver_eta(declared, beta)
-                report.claims.extend(_claims(bat, declared, step, solver_eta, beta, spec))
+            before = report.inconclusive
+            try:
+                for spec in specs:
+                    beta = report.betas[0]
+                    solver_eta = fitted.get(beta) if step.kind == "auto" else step.solver_eta(declared, beta)
+                    report.claims.extend(_claims(bat, declared, step, solver_eta, beta, spec))
+            except _Stop:  # out of time during the claims: they are extra, the verdict stands
+                report.inconclusive = before
+                report.claims = []
     if opts.precision == "float32" or any(o.u == U32 for o in bat.obs):
         report.precision = "float32"
     return report
+
+
+def _check_target(spec: str) -> None:
+    """A solver path that exists must be a regular file (a FIFO would block the import)."""
+    import stat
+    from pathlib import Path
+
+    target = spec.rpartition(":")[0]
+    if not target:
+        return
+    try:
+        st = Path(target).stat()
+    except OSError:
+        return  # not a path (an import path), or missing: the loader reports it
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"solver module {target} is a directory, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"solver module {target} is not a regular file")
 
 
 def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction], games: Sequence[str],
@@ -462,7 +505,8 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
                     if gap > 0:
                         bat.report.findings.append(Finding(
                             "determinism", True, f"two calls with the same input differ (max |log ratio| {gap:.3g}): "
-                            "the candidate is stochastic; audit it in the statistical mode (--samples R)",
+                            "the candidate is stochastic (audit it with --samples R) or keeps hidden state between "
+                            "calls (pass it as t= or state=)",
                             spec, game.contexts[0].name, "uniform", fraction_str(beta)))
                         bat.fatal = True
                         raise _Stop
@@ -519,8 +563,11 @@ def _conformance(bat: _Battery, declared: str, step: StepSpec) -> dict[Fraction,
             eta_f = _fit_declared(declared, [_to_obs(o, 1.0) for o in group], float(beta))
             if eta_f is not None:
                 fitted[beta] = eta_f
+                for o in group:  # the tolerance's size S follows the fitted step
+                    o.eta = _canonical(declared, step, beta, o.t, eta_f)
         parts = [f"β = {fraction_str(b)}: {step_forms(declared, float(e), float(b))}" for b, e in fitted.items()]
-        report.fitted = _in_own_terms(declared, fitted) + ("; " if parts else "") + "; ".join(parts)
+        rel = 1e-9 if all(o.u == U and o.stderr is None for o in bat.obs) else 1e-5
+        report.fitted = _in_own_terms(declared, fitted, rel) + ("; " if parts else "") + "; ".join(parts)
         if len(fitted) < len(by_beta):
             report.findings.append(Finding("identification", True, f"no step of {declared} fits the steps at some β"))
     z = _z(bat.opts.confidence, len(bat.obs) * max(o.pi.size for o in bat.obs)) if bat.opts.samples > 0 else 0.0
@@ -570,28 +617,28 @@ def _fit_declared(declared: str, obs: list[Obs], beta: float) -> Fraction | None
     return short if short.denominator <= 1000 else Fraction(value)
 
 
-def _in_own_terms(declared: str, fitted: dict[Fraction, Fraction]) -> str:
+def _in_own_terms(declared: str, fitted: dict[Fraction, Fraction], rel: float = 1e-9) -> str:
     """Say which form of the step is constant across β (the candidate's own hyperparameter)."""
     if not fitted:
         return "no step fits"
-    etas = {b: float(e) for b, e in fitted.items()}
-    if declared == "extragradient":
-        etas = {b: e / (1 - e * float(b)) for b, e in etas.items()}
-    if declared == "omd":
-        etas = {b: e / (1 - e * float(b)) for b, e in etas.items()}
-    if len(etas) < 2:
+    if len(fitted) < 2:
         return "fitted step"
+    own = [float(e) for e in fitted.values()]
+    canon = {b: float(e) for b, e in fitted.items()}
+    if declared in ("extragradient", "omd"):
+        canon = {b: e / (1 - e * float(b)) for b, e in canon.items()}
 
     def same(vals: list[float]) -> bool:
-        return max(vals) - min(vals) <= 1e-9 * max(abs(v) for v in vals)
+        return max(vals) - min(vals) <= rel * max(abs(v) for v in vals)
 
-    if same([float(e) for e in fitted.values()]):
-        return f"constant {'η_e' if declared == 'extragradient' else 'η'} = {show(float(next(iter(fitted.values()))))}"
-    if same([e * float(b) for b, e in etas.items()]):
-        g = next(e * float(b) for b, e in etas.items())
-        return f"constant γ = ηβ = {show(g)} (the step scales as 1/β)"
-    if declared in ("nash-mp", "extragradient") and same([e / (1 + e * float(b)) for b, e in etas.items()]):
-        return f"constant EGPO η_e = {show(next(e / (1 + e * float(b)) for b, e in etas.items()))}"
+    name = "η_e" if declared == "extragradient" else "η"
+    if same(own):
+        return f"constant {name} = {show(own[0], rel)}"
+    family = "Nash-MP" if declared == "extragradient" else "MMD"
+    if same(list(canon.values())):
+        return f"constant {family} η = {show(next(iter(canon.values())), rel)} (the declared {name} varies with β)"
+    if same([e * float(b) for b, e in canon.items()]):
+        return f"constant γ = ηβ = {show(next(e * float(b) for b, e in canon.items()), rel)} (the step scales as 1/β)"
     return "the step depends on β"
 
 

@@ -57,6 +57,8 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InputError(f"--timeout must be a number of seconds in [0.05, 3600], got {args.timeout}")
     if not 1 <= args.steps <= 10_000:
         raise InputError(f"--steps must be in [1, 10000], got {args.steps}")
+    if not (math.isfinite(args.budget) and 1 <= args.budget <= 86400):
+        raise InputError(f"--budget must be a number of seconds in [1, 86400], got {args.budget}")
     if not 256 <= args.memory <= 1 << 20:
         raise InputError(f"--memory must be in [256, 1048576] MB, got {args.memory}")
     if not 0 <= args.samples <= 100_000 or args.samples == 1:
@@ -86,7 +88,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             raise InputError("--eta lr=L,temp=T sets β = temp: drop --beta")
         opts = AuditOptions(steps=args.steps, timeout=args.timeout, memory_mb=args.memory, seed=args.seed,
                             samples=args.samples, confidence=args.confidence, sampled=args.oracle == "sampled",
-                            batched=args.batched, precision=args.precision)
+                            batched=args.batched, precision=args.precision, budget=args.budget)
         report = audit_update(args.solver, args.declared, step, betas, source=args.solver, options=opts)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
@@ -96,12 +98,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 EPILOG = """exit codes: 0 consistent with the declaration, 1 flagged, 2 bad input, 3 inconclusive (a trace whose
-digits cannot decide), 4 numerical failure. The candidate's own exit or output never sets the code.
+digits cannot decide, or the time budget ran out), 4 numerical failure. The candidate never sets the code.
 The candidate is update(pi, P, ref, beta, eta) -> pi_next on one context (numpy float64 in; float64 or
 float32 arrays, lists or torch tensors out); it may also take t= (step index) and state= (then it returns
 (pi_next, state)). It runs in a separate process with a time and memory limit.
 step forms (--eta): 2 | gamma=1/10 (γ = ηβ) | eta_e=1/2 (EGPO) | lr=1/5,temp=1/20 (MMD) | auto (fit it)
-  | schedule (nash-md's η_t = 2/(β(t+2)), the default for nash-md)
+  | schedule (nash-md's η_t = 2/(β(t+2)), the default for nash-md); the candidate's eta is the value given
+  in the form given (γ, η_e or lr).
 examples:
   nashproof audit --solver my_impl.py:update --declared nash-mp --eta 2
   nashproof audit --solver my_impl.py:update --declared mmd --eta auto
@@ -125,6 +128,8 @@ def register(sub: Any) -> None:
     p.add_argument("--steps", type=int, default=30, help="length of the candidate's own trajectory (default 30)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per call; the worker is killed "
                    "after it (default 10)")
+    p.add_argument("--budget", type=float, default=45.0, help="seconds for all calls of the audit; when they run out, "
+                   "the steps collected so far are compared and the verdict is at best inconclusive (default 45)")
     p.add_argument("--memory", type=int, default=4096, help="memory limit of the worker process in MB (default 4096)")
     p.add_argument("--seed", type=int, default=0, help="seed for the worker's random, numpy and torch (default 0)")
     p.add_argument("--samples", type=int, default=0, help="statistical mode for stochastic candidates: compare the "

@@ -339,12 +339,13 @@ def _diagnosis(name: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
     if variant == "decoupled":
         two = rule in ("nash-mp", "extragradient")
         w, a = fit_mixture(obs, two)
-        if not (math.isfinite(w) and math.isfinite(a)):
-            return None
+        if not (math.isfinite(w) and math.isfinite(a) and 0 < w < 1):
+            return None  # not a mixture of π_k and π_ref
         coupled = w / (beta * (1 - w)) if 0 < w < 1 else math.nan
         eta_a = a / (1 - w) if w < 1 else math.nan
-        param = (f"weight on π_ref w = {w:.6g} (the step η = {eta_a:.6g} would need w = "
-                 f"{eta_a * beta / (1 + eta_a * beta):.6g}; w alone means η = {coupled:.6g})")
+        param = (f"weight on π_ref w = {show(w, 1e-6)} (the step η = {show(eta_a, 1e-6)} would need w = "
+                 f"{show(eta_a * beta / (1 + eta_a * beta), 1e-6)}; w alone means η = {show(coupled, 1e-6)}; "
+                 f"as if β were {show(w / a, 1e-6)})")
         return hypothesis(f"mixture weight decoupled from the step ({'two' if two else 'one'}-step)", beta, param,
                           partial(mixture_map, w=w, a=a, two_step=two), obs, eta_a,
                           f"w = {show(w, 1e-6)}, η = {show(eta_a, 1e-6)}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import math
 import multiprocessing as mp
 import os
 import random
@@ -26,6 +27,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -208,13 +210,14 @@ class Answer:
     problem: str | None
     dtype: str = "float64"
     fatal: bool = False  # the worker had to be killed (a hang) or died
+    budget: bool = False  # the audit's total time budget ran out
 
 
 class Worker:
     """A candidate behind a process boundary: ``call`` returns a validated array or a problem."""
 
     def __init__(self, target: Update | str, timeout: float, memory_mb: int = 4096, seed: int = 0,
-                 load_timeout: float = 60.0) -> None:
+                 load_timeout: float = 50.0, budget: float = math.inf) -> None:
         self.target = target
         self.timeout = timeout
         self.memory_mb = memory_mb
@@ -229,6 +232,7 @@ class Worker:
         self._proc: mp.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._start()
+        self.deadline = time.monotonic() + budget  # the calls' budget starts once the module is loaded
 
     def _start(self) -> None:
         ctx = mp.get_context("fork")
@@ -300,6 +304,9 @@ class Worker:
     def call(self, pi: F64, P: F64, ref: F64, beta: float, eta: float, t: int = 0, slot: str = "",
              sampled: bool = False) -> Answer:
         """One call; ``pi``/``ref`` of shape (n,) or (k, n), ``P`` of shape (n, n) or (k, n, n)."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return Answer(None, "the audit's time budget ran out", fatal=True, budget=True)
         if self._conn is None:
             self.restarts += 1
             self._start()
@@ -310,8 +317,10 @@ class Worker:
         except (OSError, ValueError):
             self._kill()
             return Answer(None, "the worker process died", fatal=True)
-        header, payload = self._read(self.timeout)
+        header, payload = self._read(min(self.timeout, left))
         if header is None:
+            if left < self.timeout and not self.died:
+                return Answer(None, "the audit's time budget ran out", fatal=True, budget=True)
             if self.died:
                 return Answer(None, "the worker process ended during the call (the candidate exited or crashed)",
                               fatal=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any, TypeAlias
 
@@ -254,7 +254,70 @@ class FloatBackend(Backend):
         return bool(np.all(np.isfinite(v.astype(np.float64))))
 
 
-def float_matrix(rows: Sequence[Sequence[Number]]) -> Vec:
+class ExtendedBackend(FloatBackend):
+    """numpy ``longdouble`` (80-bit x87 on x86-64: 64-bit significand, ε ≈ 1.1e-19).
+
+    Float screening's second precision: the difference between a float64 run and this one
+    estimates the float64 run's error, as D + G digits do for D. Linear solves stay in float64
+    (they only steer Newton; the residuals are computed here). Where ``longdouble`` is no wider
+    than float64, :func:`extended_available` is false and screening keeps its fixed floor.
+    """
+
+    name = "extended"
+    digits = 18
+
+    def scalar(self, x: Number | str) -> Scalar:
+        return _extended(x)
+
+    def vector(self, xs: Sequence[Number]) -> Vec:
+        return np.array([_extended(x) for x in xs], dtype=np.longdouble)
+
+    def matrix(self, rows: Sequence[Sequence[Number]]) -> Vec:
+        return float_matrix(rows, _extended)
+
+    def exp(self, v: Vec) -> Vec:
+        with np.errstate(under="ignore"):
+            return np.exp(v.astype(np.longdouble))
+
+    def log(self, v: Vec) -> Vec:
+        with np.errstate(divide="ignore"):
+            return np.log(v.astype(np.longdouble))
+
+    def log_scalar(self, x: Scalar) -> Scalar:
+        return np.log(np.longdouble(x))
+
+    def expm1(self, v: Vec) -> Vec:
+        return np.expm1(v.astype(np.longdouble))
+
+    def log1p_scalar(self, x: Scalar) -> Scalar:
+        return np.log1p(np.longdouble(x))
+
+    def convert(self, v: Vec) -> Vec:
+        return np.array(v, dtype=np.longdouble)
+
+    @property
+    def eps(self) -> Scalar:
+        return np.finfo(np.longdouble).eps
+
+    def is_finite(self, v: Vec) -> bool:
+        return bool(np.all(np.isfinite(v.astype(np.longdouble))))
+
+
+def extended_available() -> bool:
+    """Whether ``longdouble`` carries at least two more decimal digits than float64 here."""
+    return bool(np.finfo(np.longdouble).eps * 100 <= np.finfo(np.float64).eps)
+
+
+def _extended(x: Number | str) -> Scalar:
+    """x in ``longdouble``: a rational with integer parts below 2⁶³ is rounded once."""
+    if isinstance(x, Fraction | int) and not isinstance(x, bool):
+        num, den = Fraction(x).numerator, Fraction(x).denominator
+        if abs(num) < 2**63 and den < 2**63:
+            return np.longdouble(num) / np.longdouble(den)
+    return np.longdouble(x) if isinstance(x, str | float) else np.longdouble(float(x))
+
+
+def float_matrix(rows: Sequence[Sequence[Number]], convert: Callable[[Number], Scalar] = float) -> Vec:
     """The float64 matrix of exact entries, ``float(x)`` entry by entry, converted in one vectorised step.
 
     Each distinct entry object is converted once (family games share a few Fraction objects, so an
@@ -265,10 +328,10 @@ def float_matrix(rows: Sequence[Sequence[Number]]) -> Vec:
     if len(flat) != m * k:
         raise ValueError("a matrix needs rows of equal length")
     if not flat:
-        return np.zeros((m, k), dtype=np.float64)
+        return np.zeros((m, k), dtype=np.asarray(convert(0)).dtype)
     ids = np.fromiter(map(id, flat), dtype=np.int64, count=len(flat))
     _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    values = np.array([float(flat[i]) for i in first], dtype=np.float64)
+    values = np.array([convert(flat[i]) for i in first])
     out: Vec = values[inverse.reshape(-1)].reshape(m, k)
     return out
 

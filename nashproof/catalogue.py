@@ -40,7 +40,7 @@ STEP_OK = (eta / 2) ** 2 <= 1 + eta * beta
 CONTRACT = 1 / (1 + eta * beta)
 
 # ---- inexact and stochastic Nash-MP (issue 11; proofs in docs/proofs.md §9)
-from .claims import RKL, RKL0, Q_tot, RKL_next, Step_err, T_in, X_ctx, alpha, delta, lam, m_duels, n  # noqa: E402
+from .claims import RKL, RKL0, Q_tot, Step_err, T_in, X_ctx, alpha, delta, lam, m_duels, n  # noqa: E402
 
 EB = eta * beta
 RHO = (1 + EB) ** R(-1, 2)  # √KL contracts by this per step
@@ -77,7 +77,10 @@ DELTA_INNER = (1 - lam) ** T_in * 2 * eta / ((1 + EB) * (1 - (1 - lam) ** T_in))
 
 
 def _approx_bound(d: sp.Expr) -> tuple[sp.Basic, ...]:
-    return (sp.Le(RKL, RHO**k * RKL0 + approx_sqrt_floor(d) * (1 - RHO**k)),
+    # The √KL recursion squared, KL_k ≤ (ρ^k √KL_0 + φ(1 − ρ^k))², expanded with ρ^(2k) KL_0 so that k = 0 is
+    # recognised as the identity KL_0 ≤ KL_0.
+    phi = approx_sqrt_floor(d)
+    return (sp.Le(KL, RHO ** (2 * k) * KL0 + 2 * RHO**k * RKL0 * phi * (1 - RHO**k) + (phi * (1 - RHO**k)) ** 2),
             sp.Le(KL, (1 + EB) ** (-k) * KL0 + approx_linear_floor(d) * (1 - (1 + EB) ** (-k))))
 
 
@@ -88,7 +91,7 @@ APPROX_DERIVATION = (
 APPROX_CLAIMS: list[Claim] = [
     Claim("NMP-APPROX-STEP", "Inexact Nash-MP, one step: √KL_{k+1} ≤ (1+ηβ)^(−1/2)√KL_k + e(δ) and "
           "KL_{k+1} ≤ KL_k/(1+ηβ) + c(δ)", "step", "kl",
-          (sp.Le(RKL_next, RHO * RKL + approx_step_error(delta)),
+          (sp.Le(KL_next, KL / (1 + EB) + 2 * RHO * RKL * approx_step_error(delta) + approx_step_error(delta) ** 2),
            sp.Le(KL_next, KL / (1 + EB) + approx_linear_step(delta))),
           (STEP_OK,), ("nash-mp-inexact", "nash-mp-pg"), "D", SPEC, APPROX_DERIVATION),
     Claim("NMP-APPROX", "Inexact Nash-MP (per-step error δ) converges linearly to the floor "

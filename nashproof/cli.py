@@ -192,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example: nashproof run rps:skew=1/2 --solver nash-mp --beta 1/10 --steps 30",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("game", metavar="GAME", help="a JSON game file or a family spec")
-    p.add_argument("--solver", required=True, help=f"one of: {', '.join(SOLVERS)}")
+    p.add_argument("--solver", required=True, help=f"one of: {', '.join(SOLVERS)}; or an inexact/sampled spec "
+                   "such as nash-mp-inexact:delta=1e-3,perturb=adversarial (see README)")
     p.add_argument("--beta", required=True, help="regularisation β > 0, e.g. 1/10, 0.1, 1e-2")
     p.add_argument("--eta", help="step size η in the canonical normalisation (extragradient: EGPO's η_e); "
                    "default: the solver's own")

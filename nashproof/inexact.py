@@ -522,7 +522,7 @@ class PolicyGradientNashMP(InexactSolver, NashMP):
                 fields = sampled.query(sigma)
             assert fields is not None
             for c in range(ng.k):
-                target = (logpi[c] + b.scalar(eb) * ng.logref[c] + b.scalar(self.eta) * fields[c]) / b.scalar(1 + eb)
+                target = (logpi[c] + ng.logref[c] * b.scalar(eb) + fields[c] * b.scalar(self.eta)) / b.scalar(1 + eb)
                 thetas[c] = b.log_normalize(keep * thetas[c] + lam * target)
         err = max(_span(thetas[c] - _mix(b, logpi[c], ng.logref[c], exact_field[c], self.eta, self.beta))
                   for c in range(ng.k))

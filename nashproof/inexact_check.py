@@ -16,13 +16,13 @@ from fractions import Fraction
 
 import mpmath
 
-from .claims import Catalogue, Claim
+from .claims import Claim
 from .errors import InputError
 from .families import load_game
 from .games import Game
 from .inexact import InexactSolver
 from .numbers import fraction_str
-from .solvers import Solver, make_solver
+from .solvers import Solver
 from .stats import StatVerdict, clopper_pearson, runs_for
 from .verify import RunData, Verdict, check_claim, collect
 
@@ -150,13 +150,3 @@ def run_inexact_task(game_spec: str, solver: InexactSolver, claims: list[Claim],
     return check_inexact(load_game(game_spec), solver, claims, steps, digits, conf, runs,
                          until_floor=until_floor, ignore_hypotheses=ignore_hypotheses)
 
-
-def verdicts_for(catalogue: Catalogue, ids: tuple[str, ...], game: str, solver_spec: str, beta: Fraction,
-                 eta: Fraction | None, steps: int, digits: int, confidence: Fraction | None = None,
-                 runs: int = 0) -> list[Verdict]:
-    """Convenience: make the solver from its spec and check the given claim ids."""
-    solver = make_solver(solver_spec, beta, eta)
-    if not isinstance(solver, InexactSolver):
-        raise InputError(f"{solver_spec} is not an inexact solver")
-    return run_inexact_task(game, solver, [catalogue.get(i) for i in ids], steps, digits, confidence, runs,
-                            False, True)

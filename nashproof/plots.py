@@ -36,7 +36,12 @@ def draw_run(ax: Any, game: Game, solver: Solver, steps: int, metric: str, x: st
              catalogue: Catalogue, color: str, claim_ids: Sequence[str] | None = None,
              ignore_hypotheses: bool = False) -> list[str]:
     """One solver's curve and its claims' envelopes on ``ax``; returns the violated claim ids."""
-    data = collect(game, solver, steps, digits, backend=backend)
+    if getattr(solver, "perturbed", False):  # inexact and sampled solvers: √KL, step errors, claim values
+        from .inexact_check import collect_inexact
+
+        data = collect_inexact(game, solver, steps, digits, backend)  # type: ignore[arg-type]
+    else:
+        data = collect(game, solver, steps, digits, backend=backend)
     xs = [float(v) for v in data.values["N"]] if x == "queries" else list(range(steps + 1))
     observed = [float(v) for v in data.values[metric]]
     eta = ("2/(β(t+2))" if isinstance(solver, NashMD) and solver.schedule

@@ -207,7 +207,7 @@ class MWU(Solver):
     def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step:
         b = ng.backend
         q = oracle.query(logpi)
-        return Step([b.log_normalize(logpi[c] + b.scalar(self.eta) * q[c]) for c in range(ng.k)])
+        return Step([b.log_normalize(logpi[c] + q[c] * b.scalar(self.eta)) for c in range(ng.k)])
 
 
 class Extragradient(Solver):
@@ -279,13 +279,13 @@ SOLVERS: dict[str, type[Solver]] = {
 
 def make_solver(name: str, beta: Fraction, eta: Fraction | None = None, gamma: Fraction | None = None) -> Solver:
     base, _, params = name.partition(":")
-    if base in SOLVERS and issubclass(SOLVERS[base], InexactSolver):  # inexact solvers take key=value parameters
+    if base.strip() in INEXACT:  # inexact and sampled solvers take key=value parameters (nashproof.inexact)
         if gamma is not None:
             raise InputError("--gamma is Nash-MP's alternative normalisation; inexact solvers take --eta")
         return build_inexact(base.strip(), beta, eta, params)
     cls = SOLVERS.get(name)
     if cls is None:
-        raise InputError(f"unknown solver {name!r}; choose from {', '.join(SOLVERS)}")
+        raise InputError(f"unknown solver {name!r}; choose from {', '.join([*SOLVERS, *INEXACT])}")
     if gamma is not None:
         if cls is not NashMP:
             raise InputError("--gamma is Nash-MP's alternative normalisation; other solvers take --eta")
@@ -334,8 +334,7 @@ def run(
     return traj
 
 
-# ---- inexact and sampled solvers (nashproof.inexact, issue 11): registered here, built from specs
-from .inexact import INEXACT, InexactSolver  # noqa: E402
+# ---- inexact and sampled solvers (nashproof.inexact, issue 11): a separate registry (SOLVERS stays the exact
+# methods), built from specs such as nash-mp-inexact:delta=1e-3,perturb=adversarial by make_solver
+from .inexact import INEXACT  # noqa: E402
 from .inexact import build as build_inexact  # noqa: E402
-
-SOLVERS.update(INEXACT)

@@ -17,10 +17,12 @@ from .errors import InputError
 from .families import load_game
 from .files import read_text
 from .games import Game
+from .inexact import INEXACT
 from .numbers import MAX_ACTIONS, MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive
 from .solvers import SOLVERS, Solver, make_solver
 from .verify import (
     MAX_RETRY_DIGITS,
+    STATUSES,
     Verdict,
     check_claim,
     check_dimension,
@@ -100,7 +102,7 @@ def parse_eta(text: object, beta: Fraction) -> Fraction | None:
 
 
 #: Outcomes a suite may declare in ``expect``.
-EXPECT_STATUSES = ("pass", "violated", "inconclusive", "not-applicable")
+EXPECT_STATUSES = STATUSES
 #: Bounds on a suite's integers (the same as the command line's).
 MAX_STEPS = 100_000
 MAX_SIZES = 64
@@ -204,7 +206,7 @@ def _solvers(block: dict[str, object], where: str) -> list[tuple[str, object]]:
             name, eta = _str(item.get("name"), w, "name"), item.get("eta")
         else:
             name, eta = _str(item, where, f"solvers[{i}]"), None
-        if name.partition(":")[0] not in SOLVERS:  # inexact solvers: name:key=value,... (nashproof.inexact)
+        if name.partition(":")[0] not in SOLVERS and name.partition(":")[0] not in INEXACT:  # nashproof.inexact
             raise InputError(f"{w}: unknown solver {name!r}; choose from {', '.join(SOLVERS)}")
         out.append((name, eta))
     return out

@@ -2,9 +2,11 @@
 
 Rounding never decides a verdict. Every metric is computed twice, at the working precision D
 and at D + G digits; its error estimate is twice their difference plus a rounding floor
-(100·n·10^(−D)·scale). A claim's margin must exceed the propagated error to count as ``pass``
-or ``violated``; otherwise the point is ``inconclusive`` and the report says which precision
-would settle it. This is an estimate by precision doubling, not a certified enclosure.
+(100·n·10^(−D)·scale); float64 screening doubles with ``longdouble``. A claim's margin must exceed
+the propagated error to count as ``pass`` or ``violated``; otherwise the point is ``inconclusive``
+(the report says which precision would settle it) or, when the two sides are equal (an exact
+identity of the game, or a gap that shrinks with precision), ``equality``. Nothing evaluated is
+``inconclusive``. This is an estimate by precision doubling, not a certified enclosure.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.lambdarepr import LambdaPrinter
 
-from .backends import Backend, make_backend, working_backend
+from .backends import Backend, ExtendedBackend, extended_available, make_backend, working_backend
 from .balls import (
     LOG2_10,
     BallBackend,
@@ -150,13 +152,21 @@ def _series(ng: NumericGame, star: LogPolicy, beta: Fraction, policies: list[Log
     for t, lp in enumerate(policies):
         m = evaluate(ng, lp, ref, bb)
         for name in _METRICS:
-            series[name].append(mp.mpf(m.get(name)))
+            series[name].append(_mpf_of(m.get(name)))
         half = halves[t] if t < len(halves) else None
-        l1h = mp.zero if half is None else mp.mpf(
+        l1h = mp.zero if half is None else _mpf_of(
             max(sum(abs(v) for v in ng.field_of(c, h)[0] - s) for c, (h, s) in enumerate(zip(half, ref.probs))))
         series["l1_half"].append(l1h)
         scale.append(1 + max(abs(float(x)) for lp_c in lp for x in lp_c) + star_scale)
     return series, scale
+
+
+def _mpf_of(x: object) -> mpmath.mpf:
+    """A backend scalar as an mpmath number, exactly for ``longdouble`` (mpf(x) would go through float)."""
+    if isinstance(x, np.floating) and x.dtype.itemsize > 8:
+        num, den = x.as_integer_ratio()
+        return mp.mpf(num) / den
+    return mp.mpf(x)
 
 
 def _statics(game: Game, solver: Solver, ng: NumericGame, star: LogPolicy, exact: bool) -> dict[str, mpmath.mpf]:
@@ -166,9 +176,9 @@ def _statics(game: Game, solver: Solver, ng: NumericGame, star: LogPolicy, exact
         "N": mp.zero,
         "min_ref": _mpf(game.min_reference()),
         "schedule": mp.mpf(1 if isinstance(solver, NashMD) and solver.schedule else 0),
-        "kl_ref_star": mp.zero if exact else mp.mpf(
+        "kl_ref_star": mp.zero if exact else _mpf_of(
             ng.average([kl(ng, star[c], ng.logref[c]) for c in range(ng.k)])),
-        "p_ref_star": _mpf(HALF) if exact else mp.mpf(ng.average(
+        "p_ref_star": _mpf(HALF) if exact else _mpf_of(ng.average(
             [ng.ref[c] @ (ng.P[c] @ ng.backend.exp(star[c])) for c in range(ng.k)])),
     }
 
@@ -233,6 +243,8 @@ def _collect(game: Game, solver: Solver, steps: int, digits: int, g: int, backen
     precisions = [make_backend(backend, digits)]
     if backend != "float":
         precisions.append(working_backend(digits + g))
+    elif extended_available():  # float screening's second precision: longdouble
+        precisions.append(ExtendedBackend())
     runs = [_measure(game, solver, steps, b, exact, on_step if idx == 0 else None) for idx, b in enumerate(precisions)]
     lo, hi = runs[0], runs[-1]
     floor = (100 * game.n * _mpf(Fraction(1, 10**digits)) if backend != "float"
@@ -240,7 +252,7 @@ def _collect(game: Game, solver: Solver, steps: int, digits: int, g: int, backen
     values = hi.series
     errors = _doubling_errors(lo.series, values, floor, lo.scale)
     static_errors = _static_errors(lo.statics, hi.statics, floor, lo.scale[0])
-    lows = lo.series if len(runs) > 1 else {}
+    lows = lo.series if len(runs) > 1 and backend != "float" else {}  # equality needs a real guard G
     if exact:  # π_ref is the equilibrium exactly: every solver stays at π_ref, every metric is exactly 0
         for series in (values, errors, lows):
             for name in series:

@@ -879,14 +879,20 @@ def audit_walkthrough() -> list[Cell]:
         `nashproof audit` takes someone's update rule, `update(pi, P, ref, beta, eta) -> pi_next` on one context
         (numpy float64 in and out), and a declaration ("this is `nash-mp` with $\eta = 2$"). It then
 
-        1. **validates** every output (shape, NaN, negative or zero entries, sum, exceptions, a time limit);
+        1. runs the candidate in a **separate worker process** (a hard time limit that kills it, a memory limit, a
+           temporary directory: `sys.exit` or a hang in the candidate cannot decide the audit) and **validates**
+           every output (shape, dtype, NaN, negative or zero entries, sum, exceptions, time);
         2. checks **conformance**: from the same $\pi_k$, the candidate's $\pi_{k+1}$ is compared with the declared
            map computed in 40-digit arithmetic, on a battery of six games (all with a skewed $\pi_{\mathrm{ref}}$),
            two values of $\beta$ (1/20 and 1/2) and several starting points: $\pi_{\mathrm{ref}}$, uniform, random,
            near a vertex, and points along the candidate's own trajectory. The tolerance is derived from float64
-           rounding, $64\,n\,u\,S$ with $u = 2^{-52}$ and $S$ the size of the logits, not a magic constant;
-        3. **identifies** which known rule (Nash-MP, extragradient, MMD, OMD, Nash-MD, proximal point), with which
-           fitted step, best explains the observed steps;
+           rounding, $64\,n\,u\,S$ with $u = 2^{-52}$ ($2^{-23}$ for float32 outputs) and $S$ the size of the
+           logits, not a magic constant;
+        3. **identifies** which known rule (Nash-MP ≡ extragradient, MMD ≡ OMD, Nash-MD, proximal point,
+           multiplicative weights), with which fitted step, explains the observed steps, and tests named
+           diagnoses (π_ref ignored, mixture weight decoupled from the step, a policy-gradient step, float32
+           rounding). At a fixed β, extragradient at $\eta_e$ *is* Nash-MP at $\eta_e/(1-\eta_e\beta)$ and OMD at
+           $\eta$ *is* MMD at $\eta/(1-\eta\beta)$ **[D]**, so rules are reported as classes;
         4. runs the checker's **claims** on the candidate's own trajectory (CLI only; the API exposes
            `claims_on_trajectory`).
 
@@ -990,19 +996,19 @@ def audit_walkthrough() -> list[Cell]:
         print("conformance failures by starting point:", dict(by_start))
         """),
         md(r"""
-        The audit flags it (exit code 1). The first departure is from the **uniform** start on the adversarial
-        cyclic game, and the failures by starting point show no failure from $\pi_{\mathrm{ref}}$ itself: exactly
-        the blind spot of a one-step test from $\pi_0$.
+        The audit flags it (exit code 1). The first departure is one step along its own trajectory on the
+        adversarial cyclic game (the first call from $\pi_{\mathrm{ref}}$ itself is exactly right), and the failures
+        by starting point show none from $\pi_{\mathrm{ref}}$: exactly the blind spot of a one-step test from $\pi_0$.
 
-        **What is it, then?** The identification fits the step of every known rule to the observed steps and ranks
-        them by the RMS log-ratio residual; a rule "explains" the steps only if its residual is within float64
-        rounding of them.
+        **What is it, then?** The identification fits the step of every known rule (and each named diagnosis) to the
+        observed steps, per β, and ranks them by the worst error/tolerance at the fitted step; a hypothesis
+        "explains" the steps only if that ratio is at most 4 (the fit itself costs a little accuracy).
         """),
         code("""
         ident = rep_a["identification"]
         print(f"explains the steps: {ident['explains']}")
-        print(table(["rule", "fitted η", "RMS log-ratio residual"],
-                    [[r["rule"], r["eta"], f"{r['residual']:.3g}"] for r in ident["ranking"]]))
+        print(table(["hypothesis", "fitted step", "worst error / tolerance"],
+                    [[r["rule"], r["eta"], f"{r['worst_error_over_tolerance']:.3g}"] for r in ident["ranking"][:8]]))
         print()
         print("claims on its own trajectory (β = 1/20):")
         print(table(["claim", "provenance", "verdict", "game", "first k"],
@@ -1010,8 +1016,9 @@ def audit_walkthrough() -> list[Cell]:
                      for c in rep_a["claims"]]))
         """),
         md(r"""
-        No known rule explains these steps (every residual is of order 1, against a tolerance near $10^{-12}$), and
-        the identification says so rather than forcing a name: the anchored rule is genuinely a different algorithm.
+        No known rule or diagnosis explains these steps (every worst error is many orders of magnitude above the
+        tolerance), and the identification says so rather than forcing a name: the anchored rule is genuinely a
+        different algorithm.
         Its own trajectory also violates Nash-MP's contraction claims NMP-KL-STEP **[D]** and NMP-KL
         **[A rate, D constant]** within a few iterations, and its tail rate is slower than NMP-EXPL's and NMP-SPAN's
         claimed rates **[A rate]**: the bug costs convergence, not just conformance.
@@ -1047,15 +1054,15 @@ def audit_walkthrough() -> list[Cell]:
         print("first departure:", d["first_departure"]["message"], "|", d["first_departure"]["game"],
               "from", d["first_departure"]["start"], "β =", d["first_departure"]["beta"])
         print("identified:", next(f.message for f in rep_h.findings if f.kind == "identification"))
-        print(table(["rule", "fitted η", "RMS log-ratio residual"],
+        print(table(["hypothesis", "fitted step", "worst error / tolerance"],
                     [[r, e, f"{x:.3g}"] for r, e, x in rep_h.identification.ranking[:3]]))
         print()
         print(table(["claim", "provenance", "verdict on its own trajectory"],
                     [[v.claim, v.provenance, v.status] for v in rep_h.claims]))
         '''),
         md(r"""
-        The identification names it exactly, *Nash-MP with $\eta = 1$*, with a residual at the level of float64
-        rounding, so the declaration ($\eta = 2$) is wrong and the audit says by how much. And note the claims table:
+        The identification names it exactly, *Nash-MP with $\eta = 1$* (the same map as extragradient at the
+        $\eta_e$ shown), within float64 rounding, so the declaration ($\eta = 2$) is wrong and the audit says by how much. And note the claims table:
         **every claim passes on its trajectory**. The convergence claims are upper bounds; halving the step slows the
         method, but on these games not beyond the $\eta = 2$ worst-case envelope. Only the conformance check
         (same $\pi_k$, compare $\pi_{k+1}$) catches it. Checking claims alone is not an audit.
@@ -1086,7 +1093,7 @@ def audit_walkthrough() -> list[Cell]:
         code_p, rep_p = audit_cli(powers)
         print(f"exit code {code_p}; consistent = {rep_p['consistent']}; {rep_p['checked_steps']} steps compared; "
               f"worst error/tolerance {rep_p['worst_error_over_tolerance']:.3g}")
-        print("identification:", rep_p["findings"][-1]["message"])
+        print("identification:", rep_p["identification"]["summary"])
         print(table(["claim", "provenance", "verdict", "game"],
                     [[c["claim"], c["provenance"], c["status"], c["game"]] for c in rep_p["claims"]]))
         '''),
@@ -1135,6 +1142,73 @@ def audit_walkthrough() -> list[Cell]:
         The anchored implementation is *exactly* right at $\pi_{\mathrm{ref}}$ and wrong everywhere else; the halved
         step is wrong everywhere; the correct one stays orders of magnitude below the tolerance.
 
+        ## 5. A class-based learner, in its own step form
+
+        Real code rarely has our signature. Here is a learner in the style of the MMD authors' normal-form code: a
+        class holding its policy and a magnet, with `update(payoffs)`, and a four-line adapter. Its step is the pair
+        (lr, temp) of MMD; `--eta lr=1/5,temp=1/20` declares it in those terms (temp is β, and the candidate receives
+        lr), and `--eta auto` fits the step of an adapter that ignores the audit's η (a hard-coded lr) and reports
+        it in every form, saying which form is constant across β. At one β, MMD at $\eta$ and OMD at
+        $\eta/(1+\eta\beta)$ are the same map, so both declarations pass. The second adapter never sets the magnet
+        (it stays uniform, as in a port that forgets $\pi_{\mathrm{ref}}$): flagged, with the diagnosis named.
+        """),
+        code('''
+        LEARNER = """\\
+        import numpy as np
+
+
+        class MagneticLearner:
+            def __init__(self, n, lr, temp, magnet=None):
+                self.lr, self.temp = lr, temp
+                self.magnet = np.full(n, 1.0 / n) if magnet is None else np.asarray(magnet)
+                self.policy = np.full(n, 1.0 / n)
+
+            def update(self, payoffs):
+                z = np.log(self.policy) + self.lr * self.temp * np.log(self.magnet) + self.lr * payoffs
+                z = z / (1 + self.lr * self.temp)
+                w = np.exp(z - z.max())
+                self.policy = w / w.sum()
+                return self.policy
+
+
+        def update(pi, P, ref, beta, eta):
+            learner = MagneticLearner(len(pi), lr=eta, temp=beta, magnet=ref)
+            learner.policy = pi
+            return learner.update(P @ pi)
+
+
+        def forgot_magnet(pi, P, ref, beta, eta):
+            learner = MagneticLearner(len(pi), lr=eta, temp=beta)
+            learner.policy = pi
+            return learner.update(P @ pi)
+
+
+        def own_lr(pi, P, ref, beta, eta):  # a hard-coded learning rate: the audit's eta is ignored
+            learner = MagneticLearner(len(pi), lr=0.3, temp=beta, magnet=ref)
+            learner.policy = pi
+            return learner.update(P @ pi)
+        """
+        learner = write("learner.py", LEARNER)
+
+
+        def audit_args(*args):
+            cmd = [sys.executable, "-m", "nashproof.cli", "audit", *args, "--json"]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+            return proc.returncode, json.loads(proc.stdout)
+
+
+        rows = []
+        for target, declared, step in [("update", "mmd", "lr=1/5,temp=1/20"), ("update", "omd", "lr=1/5,temp=1/20"),
+                                       ("own_lr", "mmd", "auto"), ("forgot_magnet", "mmd", "lr=1/5,temp=1/20")]:
+            code_l, rep_l = audit_args("--solver", f"{learner}:{target}", "--declared", declared, "--eta", step)
+            said = next((f["message"] for f in rep_l["findings"] if f["kind"] == "identification"), "-")
+            rows.append([target, declared, step, rep_l["verdict"], str(code_l),
+                         (rep_l["fitted_step"] or "-").split(";")[0]])
+            print(f"{target} as {declared} ({step}): {said}")
+        print()
+        print(table(["adapter", "declared", "step form", "verdict", "exit", "fitted step (auto)"], rows))
+        '''),
+        md(r"""
         ## Summary
         """),
         code("""

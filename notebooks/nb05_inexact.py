@@ -60,7 +60,7 @@ def inexact_nash_mp() -> list[Cell]:
         plt.rcParams.update({"figure.dpi": 72, "savefig.dpi": 72, "font.size": 9})
 
         cat = builtin_catalogue()
-        for cid in ("NMP-APPROX-STEP", "NMP-APPROX", "NMP-APPROX-HP", "INNER-ERR", "INNER-ERR-HP"):
+        for cid in ("NMP-APPROX-STEP", "NMP-APPROX", "NMP-APPROX-HP", "SAMPLED-STEP-ERR", "INNER-ERR", "INNER-ERR-HP"):
             c = cat.get(cid)
             print(f"{c.id:16s} [{c.provenance}] {c.kind:11s} solvers: {', '.join(c.solvers)}")
         """),
@@ -95,7 +95,7 @@ def inexact_nash_mp() -> list[Cell]:
             traj = run(game, make_solver(spec, beta), K, fb)
             curves[label] = (duels(traj, False), kl_path(traj), None, None)
         for label, spec, steps in [("Nash-MP sampled", "nash-mp-sampled:m=64", K),
-                                   ("Nash-MP inner PG (T=2), sampled", "nash-mp-pg-sampled:T=2,m=32", K // 2),
+                                   ("Nash-MP inner PG (T=2), sampled", "nash-mp-pg-sampled:T=2,m=32", K),
                                    ("Nash-MD sampled", "nash-md-sampled:m=64", 2 * K),
                                    ("MMD sampled", "mmd-sampled:m=64", 2 * K)]:
             runs = [run(game, make_solver(f"{spec},seed={s}", beta), steps, fb) for s in range(8)]

@@ -217,7 +217,8 @@ def test_float32_traces_use_float32_tolerance() -> None:
         return its
 
     good, bad = run(2.0), run(1.0)
-    for fmt in (float, lambda x: str(np.float32(x))):  # JSON numbers (17 digits) and float32's own repr
+    # JSON numbers (17 digits), float32's own repr, and %.8g: each detected as float32 from its values
+    for fmt in (float, lambda x: str(np.float32(x)), lambda x: f"{x:.8g}"):
         rep = audit_trace(_trace(good, fmt), "nash-mp")
         assert rep.exit_code == 0 and rep.precision == "float32", rep.findings[:2]
         rep = audit_trace(_trace(bad, fmt), "nash-mp")
@@ -225,6 +226,16 @@ def test_float32_traces_use_float32_tolerance() -> None:
     # declared float64, a float32 trace is flagged with the float32 diagnosis
     rep = audit_trace(_trace(good, float, precision="float64"), "nash-mp")
     assert rep.exit_code == 1 and "float32 rounding" in messages(rep)
+
+
+def test_float64_data_are_not_mistaken_for_float32() -> None:
+    from nashproof.audit_trace import _is_float32_text
+
+    rng = np.random.default_rng(1)
+    for fmt in ("%.7g", "%.8g", "%.9g", "%.17g"):
+        for _ in range(20):
+            assert not _is_float32_text([fmt % x for x in rng.dirichlet(np.ones(5), 10).ravel()])
+    assert _is_float32_text([str(np.float32(x)) for x in rng.dirichlet(np.ones(5), 10).ravel()])
 
 
 def test_trace_with_eta_forms_and_schedule() -> None:
@@ -301,6 +312,25 @@ def test_candidate_cannot_patch_the_report_or_print_into_it(capsys: pytest.Captu
     code = main(["audit", "--solver", f"{IMPLS / 'hostile.py'}:prints", "--declared", "mmd", "--eta", "2", "--json"])
     report = json.loads(capsys.readouterr().out)  # its print went to /dev/null, not into our JSON
     assert code == 0 and report["consistent"]
+
+
+def test_a_slow_candidate_runs_out_of_budget_not_forever(capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    start = time.monotonic()
+    code = main(["audit", "--solver", f"{IMPLS / 'hostile.py'}:sleepy", "--declared", "mmd", "--eta", "2",
+                 "--budget", "2"])
+    assert code == 3 and "time budget" in capsys.readouterr().out
+    assert time.monotonic() - start < 30
+
+
+def test_a_fifo_solver_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "solver.py"
+    os.mkfifo(fifo)
+    assert main(["audit", "--solver", f"{fifo}:update", "--declared", "nash-mp"]) == 2
+    assert "not a regular file" in capsys.readouterr().err
 
 
 def test_worker_runs_in_a_temporary_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -325,3 +325,21 @@ def test_numerical_equality_needs_the_gap_to_shrink_with_precision() -> None:
     shifted = Claim("SHIFTED", "lower side minus a resolvable margin", "bound", "exploitability",
                     (sp.Le(beta * KL_rev + sp.Rational(1, 10**40), Expl),), (), ("*",), "E", "test")
     assert check_claim(shifted, data).status == "inconclusive"
+
+
+def test_float_screening_error_comes_from_a_second_precision() -> None:
+    """Float screening runs float64 and longdouble: the doubling term is present, statics carry an
+    error, and every reported value lies within its error of a 40-digit mpmath run."""
+    from nashproof.backends import extended_available
+
+    if not extended_available():
+        pytest.skip("longdouble is float64 on this platform: screening keeps its fixed floor")
+    game, solver = load_game("random:n=12,seed=3,skew=1/2"), NashMP(Fraction(1, 10), Fraction(2))
+    screened, ref = collect(game, solver, 15, 30, backend="float"), collect(game, solver, 15, 40)
+    assert not screened.lows  # no equality from float screening: its "guard" is about 3 digits
+    with mpmath.workdps(60):
+        for name in ("kl", "exploitability", "span", "l1"):
+            for t in range(16):
+                assert abs(screened.values[name][t] - ref.values[name][t]) <= screened.errors[name][t]
+        for name in ("kl_ref_star", "p_ref_star"):
+            assert 0 < abs(screened.statics[name] - ref.statics[name]) <= screened.static_errors[name]

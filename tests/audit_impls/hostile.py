@@ -61,3 +61,10 @@ def writes_cwd(pi, P, ref, beta, eta):
     with open("scratch.txt", "w") as fh:
         fh.write("x")
     return _good(pi, P, ref, beta, eta)
+
+
+def sleepy(pi, P, ref, beta, eta):
+    import time
+
+    time.sleep(0.3)
+    return _good(pi, P, ref, beta, eta)
