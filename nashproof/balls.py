@@ -30,7 +30,9 @@ from flint import arb, arb_mat, ctx, fmpq
 from threadpoolctl import threadpool_limits
 
 from .backends import Backend, Number, Scalar, Vec
+from .backends import float_matrix as backends_float_matrix
 from .errors import InputError, SolverError
+from .games import Game
 
 #: Bits per decimal digit.
 LOG2_10 = math.log2(10)
@@ -245,7 +247,7 @@ def float_matrix(rows: Sequence[Sequence[Number]]) -> Vec:
     hit = _FLOATS.get(id(rows))
     if hit is not None and hit[0] is rows:
         return hit[1]
-    out: Vec = np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
+    out = backends_float_matrix(rows)
     if isinstance(rows, tuple):
         if len(_FLOATS) >= _CACHE_SIZE:
             _FLOATS.pop(next(iter(_FLOATS)))
@@ -482,10 +484,6 @@ FLOAT_KRAWCZYK_BITS = 900
 _TINY = 2.0**-1021  # covers underflow of one operation, with margin
 
 
-def _upper_vec(xs: Sequence[arb]) -> Vec:
-    return np.array([_ufloat(x) for x in xs])
-
-
 def _float_ball(xs: Sequence[arb]) -> tuple[Vec, Vec]:
     """(mid, rad) float64 vectors with [mid ± rad] ⊇ each ball (conversion errors included)."""
     mid = np.array([float(x.mid()) for x in xs])
@@ -624,7 +622,7 @@ def enclose_fixed_point(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x0: Vec, bit
     raise CertificationError(f"Krawczyk test failed at {bits} bits (n = {n}): no certificate for the fixed point")
 
 
-def certified_policy(game: Any, beta: Fraction, digits: int) -> tuple[list[Vec], int]:
+def certified_policy(game: Game, beta: Fraction, digits: int) -> tuple[list[Vec], int]:
     """π*_β of every context as certified balls of log-probabilities, and the bits used.
 
     The precision starts at ``digits`` + guard and is raised (up to :data:`MAX_BITS`) until every
@@ -635,9 +633,9 @@ def certified_policy(game: Any, beta: Fraction, digits: int) -> tuple[list[Vec],
     inv_beta = 1 / beta
     bits = bits_for(digits) + int(math.log2(game.n + 1)) + 16
     starts: list[Vec] = []
-    for c in game.contexts:
-        Pf = float_matrix(c.preference)
-        starts.append(float_equilibrium(Pf, np.log(np.array([float(r) for r in c.reference])), float(inv_beta)))
+    for context in game.contexts:
+        starts.append(float_equilibrium(float_matrix(context.preference),
+                                        np.log(np.array([float(r) for r in context.reference])), float(inv_beta)))
     previous = math.inf
     while True:
         b = BallBackend(digits, bits)
