@@ -36,6 +36,14 @@ def _backend(args: argparse.Namespace) -> Backend:
     return make_backend(args.backend, args.digits)
 
 
+def _radius(x: object) -> str:
+    """A ball's radius, rounded up (the exact value lies within the printed midpoint ± this plus the
+    printing's own rounding)."""
+    from .balls import to_arb, up_str
+
+    return up_str(to_arb(x).rad())
+
+
 def _emit(obj: object) -> None:
     print(json.dumps(obj, indent=2, ensure_ascii=False))
 
@@ -116,7 +124,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError(f"--steps must be ≥ 0, got {args.steps}")
     solver = make_solver(args.solver, beta, eta, gamma)
     b = _backend(args)
-    eq = solve_equilibrium(game, beta, b)
+    if b.certified:  # balls: the horizon's radius growth (~3 bits per iteration) is paid for up front,
+        from .balls import LOG2_10, BallBackend  # and π* is enclosed to the working precision
+        from .verify import trajectory_bits
+
+        bits = trajectory_bits(args.digits, args.steps)
+        eq = solve_equilibrium(game, beta, BallBackend(max(args.digits, int((bits - 48) / LOG2_10)), bits))
+        b = BallBackend(args.digits, bits)
+    else:
+        eq = solve_equilibrium(game, beta, b)
     with Progress(args.steps, solver.name) as bar:
         traj = run(game, solver, args.steps, b, on_step=bar.update)
     ng = numeric_game(game, b)
@@ -132,7 +148,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "nonnegative_metrics": "a metric ≥ 0 in exact arithmetic that rounding made negative is shown as 0 "
                                    "here (as '< floor' in the table)",
             "iterations": [
-                {"k": k, "queries": q, **{name: shown(ng, name, m.get(name), f, d)[1] for name in RUN_JSON}}
+                {"k": k, "queries": q, **{name: shown(ng, name, m.get(name), f, d)[1] for name in RUN_JSON},
+                 **({"radius": {name: _radius(m.get(name)) for name in RUN_JSON}} if b.certified else {})}
                 for k, (q, m, f) in enumerate(zip(traj.queries, rows, floors))
             ],
         })

@@ -299,3 +299,22 @@ def test_float_krawczyk_bound_covers_sampled_points() -> None:
         v = [M.fsum(((1 if i == j else 0) - CJ[i][j]) * (y[j] - M.mpf(float(xt[j]))) for j in range(6))
              for i in range(6)]
         assert all(abs(v[i]) <= S[i] for i in range(6))
+
+
+def test_run_json_in_balls_gives_radii_that_cover_the_reference(capsys: pytest.CaptureFixture[str]) -> None:
+    """`run --backend arb`: every metric has a radius; the hand-written mpmath KL lies within it."""
+    assert main(["run", "rps:skew=1/2", "--solver", "nash-mp", "--beta", "1/10", "--eta", "2", "--steps", "40",
+                 "--backend", "arb", "--digits", "30", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    game = load_game("rps:skew=1/2")
+    ctx_ = game.contexts[0]
+    M = mp_ctx(80)
+    star = mpv(M, equilibrium_mp(ctx_.preference, ctx_.reference, F(1, 10), 70))
+    pi = mpv(M, ctx_.reference)
+    for k, row in enumerate(out["iterations"]):
+        if k % 10 == 0:
+            value = kl_mp(M, star, pi)
+            shown_, rad = M.mpf(row["kl"]), M.mpf(row["radius"]["kl"])
+            assert abs(shown_ - value) <= rad + abs(value) * M.mpf(10) ** -29  # ball + printing to 30 digits
+            assert rad <= abs(value) * M.mpf(10) ** -18  # and narrow: the horizon's growth was paid for
+        _, pi = nash_mp_mp(M, ctx_.preference, ctx_.reference, pi, F(2), F(1, 10))
