@@ -13,8 +13,9 @@ from xml.etree import ElementTree as ET
 from .claims import KINDS, TAGS, Catalogue, builtin_catalogue
 from .errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
 from .numbers import parse_positive
+from .parallel import run_check_tasks
 from .report import Progress, table
-from .suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension, run_task
+from .suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension
 from .verify import Verdict
 
 CERTIFIED_NOTE = ("Certified (default): every number is a ball (python-flint arb) that encloses the exact value; a "
@@ -105,9 +106,11 @@ def _summary(verdicts: Sequence[Verdict], cat: Catalogue) -> list[dict[str, Any]
         tight = [float(v.tightness) for v in vs if v.tightness not in (None, "nan") and v.kind != "dimension"]
         counts = {s: sum(1 for v in vs if v.outcome == s) for s in
                   ("pass", "equality", "violated", "inconclusive", "not-applicable", "expected")}
+        consts = [float(v.min_constant) for v in vs if v.min_constant not in (None, "nan")]
         out.append({"claim": cid, "provenance": cat.get(cid).provenance, "kind": cat.get(cid).kind, **counts,
                     "worst_tightness": max(tight) if tight else None, "method": _methods(vs),
-                    "slower_rate_flags": sum(1 for v in vs if v.slower)})
+                    "slower_rate_flags": sum(1 for v in vs if v.slower),
+                    **({"smallest_constant": max(consts)} if consts else {})})
     return out
 
 
@@ -155,6 +158,10 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
         print(f"\nrate claims: {len(rates)} fitted; slowest relative to its claim: {worst.claim} on {worst.game} "
               f"β={worst.beta}: fitted {worst.fitted_rate} vs claimed {worst.claimed_rate}, "
               f"smallest constant {worst.min_constant}")
+        for s in summary:
+            if "smallest_constant" in s:
+                print(f"  {s['claim']}: smallest constant C valid on every run here: {s['smallest_constant']:.6g} "
+                      "(no constant in the claim; a claims module may set Claim.constant to check one)")
     for v in verdicts:
         if v.kind == "dimension" and v.extra.get("sizes"):
             print(f"\n{v.claim} on {v.game} (β={v.beta}, η={v.eta}): {v.outcome} ({v.method}); {v.note}")
@@ -180,6 +187,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     tasks: list[Task] = []
     dims: list[DimensionTask] = []
     suites: list[str] = []
+    modules: list[str] = list(args.claims_module or [])
     if args.game or args.solver or args.beta:
         if not (args.game and args.solver and args.beta):
             raise InputError("the single-shot form needs --game, --solver and --beta")
@@ -202,6 +210,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         for f in iter_suite_files(targets):
             s = load_suite(f, cat)
             suites.append(s.name)
+            modules.extend(s.claim_modules)
             tasks.extend(Task(**{**t.__dict__, "method": args.method,
                                  "ignore_hypotheses": t.ignore_hypotheses or args.ignore_hypotheses})
                          for t in s.tasks)
@@ -210,9 +219,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     verdicts: list[Verdict] = []
     origin: dict[int, Task] = {}
     with Progress(len(tasks) + len(dims), "check") as bar:
-        for i, task in enumerate(tasks):
-            bar.update(i, task.label)
-            for v in run_task(task, cat):
+        results = run_check_tasks(tasks, cat, modules, args.jobs, args.dask, lambda done: bar.update(done, "runs"))
+        for task, vs in zip(tasks, results):
+            for v in vs:
+                assert isinstance(v, Verdict)
                 origin[id(v)] = task
                 verdicts.append(v)
         for j, dim in enumerate(dims):
@@ -346,4 +356,6 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("--report", metavar="DIR", help="also write DIR/report.html (self-contained, with plots)")
+    p.add_argument("--jobs", type=int, help="local worker processes (default: all cores); results do not depend on it")
+    p.add_argument("--dask", metavar="ADDRESS", help="run the tasks on this Dask scheduler (optional extra 'dask')")
     p.set_defaults(handler=cmd_check)

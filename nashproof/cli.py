@@ -227,9 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[Any], None]]:
     """Sub-commands defined in their own modules."""
-    from . import audit_cli, bench, check_cli, complexity_cli, plot_cli
+    from . import audit_cli, bench, check_cli, complexity_cli, plot_cli, search_cli
 
-    return [check_cli.register, complexity_cli.register, audit_cli.register, plot_cli.register, bench.register]
+    return [check_cli.register, complexity_cli.register, audit_cli.register, plot_cli.register, bench.register,
+            search_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

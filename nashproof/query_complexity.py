@@ -302,7 +302,8 @@ def complexity(
         if chosen_beta is not None:
             assumptions.append(f"β = {fraction_str(chosen_beta)} chosen by NMP-UNREG so that β·log(1/min π_ref) "
                                "≤ ε/2; target Expl_β ≤ ε/2")
-        ok = all(bool(sp.simplify(h.subs(subs))) for h in claim.hypotheses if not h.has(sp.Symbol("schedule")))
+        ok = all(bool(sp.simplify(h.subs({**subs, sp.Symbol("start_ref"): 1})))  # counts assume π_0 = π_ref
+                 for h in claim.hypotheses if not h.has(sp.Symbol("schedule")))
         if not ok:
             result.methods[name] = MethodResult(name, None, None, "-", "-", "-", assumptions, cid, claim.provenance,
                                                 note="the step violates the claim's hypotheses")

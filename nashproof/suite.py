@@ -18,7 +18,7 @@ from .families import load_game
 from .files import read_text
 from .games import Game
 from .inexact import INEXACT
-from .numbers import MAX_ACTIONS, MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive
+from .numbers import MAX_ACTIONS, MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive, parse_rational
 from .solvers import SOLVERS, Solver, make_solver
 from .verify import (
     MAX_RETRY_DIGITS,
@@ -51,12 +51,14 @@ class Task:
     slow: bool = False
     confidence: Fraction | None = None  # inexact solvers: a probability claim's 1 − α (default 95/100)
     runs: int = 0  # inexact solvers: seeded runs R for probability claims (0: enough for the confidence)
+    start: tuple[tuple[Fraction, ...], ...] | None = None  # exact logits of π_0 per context
     method: str = "certified"  # certified (balls) or estimated (precision doubling)
 
     @property
     def label(self) -> str:
         eta = fraction_str(self.eta) if self.eta is not None else "default"
-        return f"run{self.block} | {self.game} | {self.solver} | β={fraction_str(self.beta)} | η={eta}"
+        start = " | π_0 from logits" if self.start is not None else ""
+        return f"run{self.block} | {self.game} | {self.solver} | β={fraction_str(self.beta)} | η={eta}{start}"
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ MAX_SIZES = 64
 
 _TOP_KEYS = {"name", "description", "claim_modules", "steps", "digits", "until_floor", "slow", "run", "dimension"}
 _RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect",
-             "slow", "confidence", "runs"}
+             "slow", "confidence", "runs", "start_logits"}
 _DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim", "slow"}
 _SOLVER_KEYS = {"name", "eta"}
 
@@ -262,7 +264,8 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
         steps, digits = _int(block, "steps", 60, where, MAX_STEPS), _digits(block, 40, where)
         ignore, floor = _bool(block, "ignore_hypotheses", False, where), _bool(block, "until_floor", True, where)
         slow = _bool(block, "slow", suite_slow, where)
-        games, solvers = _strings(block, "games", where), _solvers(block, where)
+        games, solvers = [_relative_to(p, g) for g in _strings(block, "games", where)], _solvers(block, where)
+        start = _start_logits(block.get("start_logits"), where)
         for beta_raw in _numbers(block, "betas", where):
             beta = check_beta(parse_positive(beta_raw, f"{where} beta"))
             for game in games:
@@ -270,7 +273,7 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
                     eta = parse_eta(eta_raw, beta)
                     confidence, runs = _inexact_options(block, where, name, beta, eta)
                     suite.tasks.append(Task(game, beta, name, eta, steps, digits, claims,
-                                            ignore, floor, expect, str(p), i + 1, slow, confidence, runs))
+                                            ignore, floor, expect, str(p), i + 1, slow, confidence, runs, start))
     for i, raw in enumerate(_blocks(data, "dimension", p.name)):
         where = f"{p.name} dimension #{i + 1}"
         unknown = set(raw) - _DIM_KEYS
@@ -296,6 +299,21 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
     return suite
 
 
+def _relative_to(suite: Path, game: str) -> str:
+    """A game file named relative to the suite's folder (if it exists there); other specs unchanged."""
+    near = suite.parent / game
+    return str(near) if game.endswith(".json") and not Path(game).is_absolute() and near.exists() else game
+
+
+def _start_logits(raw: object, where: str) -> tuple[tuple[Fraction, ...], ...] | None:
+    """``start_logits = [["0", "-10000000", "0"]]``: exact logits of π_0, one list per context."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(c, list) for c in raw):
+        raise InputError(f"{where}: 'start_logits' must be an array of arrays (one per context) of exact numbers")
+    return tuple(tuple(parse_rational(x, f"{where} start_logits") for x in c) for c in raw)
+
+
 def _inexact_options(block: dict[str, object], where: str, solver: str, beta: Fraction,
                      eta: Fraction | None) -> tuple[Fraction | None, int]:
     """Validate an inexact solver spec at load time; read ``confidence`` and ``runs`` (issue 11)."""
@@ -315,6 +333,8 @@ def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | 
     from .inexact_check import is_inexact, run_inexact_task
 
     game = load_game(task.game)
+    if task.start is not None:
+        game = game.with_start(task.start)
     solver = make_solver(task.solver, task.beta, task.eta)
     expect = dict(task.expect)
     if is_inexact(solver):  # inexact and sampled solvers: statistical verdicts for probability claims

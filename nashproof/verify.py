@@ -238,8 +238,9 @@ def _static_errors(lo: dict[str, mpmath.mpf], hi: dict[str, mpmath.mpf], floor: 
 
 def _collect(game: Game, solver: Solver, steps: int, digits: int, g: int, backend: str,
              on_step: Callable[[int], None] | None) -> RunData:
-    # A perturbed or sampled solver (nashproof.inexact) leaves π_ref even when π_ref = π*.
-    exact = _pi_ref_is_equilibrium(game) and not getattr(solver, "perturbed", False)
+    # A perturbed or sampled solver (nashproof.inexact) leaves π_ref even when π_ref = π*; so does a start ≠ π_ref.
+    exact = (_pi_ref_is_equilibrium(game) and not getattr(solver, "perturbed", False)
+             and game.starts_at_reference())
     precisions = [make_backend(backend, digits)]
     if backend != "float":
         precisions.append(working_backend(digits + g))
@@ -396,13 +397,14 @@ def _floor_index(data: RunData, metric: str, last: int) -> int:
 
 
 def _param_values(data: RunData) -> dict[sp.Symbol, sp.Expr]:
-    from .claims import beta, eta, n, sched
+    from .claims import beta, eta, n, sched, start_ref
 
     solver = data.solver
     return {beta: sp.Rational(solver.beta.numerator, solver.beta.denominator),
             eta: sp.Rational(solver.eta_at(0).numerator, solver.eta_at(0).denominator),
             n: sp.Integer(data.game.n),
-            sched: sp.Integer(1 if isinstance(solver, NashMD) and solver.schedule else 0)}
+            sched: sp.Integer(1 if isinstance(solver, NashMD) and solver.schedule else 0),
+            start_ref: sp.Integer(1 if data.game.starts_at_reference() else 0)}
 
 
 def check_claim(claim: Claim, data: RunData, ignore_hypotheses: bool = False, until_floor: bool = True,
@@ -420,7 +422,7 @@ def check_claim(claim: Claim, data: RunData, ignore_hypotheses: bool = False, un
         base.note = ("no checkable statement is known" if claim.kind == "existence"
                      else "checked by the dimension family (a [[dimension]] suite entry)")
         return base
-    ok, failed = hypotheses_hold(claim, _param_values(data))
+    ok, failed = hypotheses_hold(claim, {**_param_values(data), **_local_values(claim, data)})
     if not ok:
         if not ignore_hypotheses:
             base.status, base.failed_hypothesis = "not-applicable", failed
@@ -429,6 +431,8 @@ def check_claim(claim: Claim, data: RunData, ignore_hypotheses: bool = False, un
         base.failed_hypothesis = failed
         base.note = f"hypothesis {failed} is false; evaluated anyway (--ignore-hypotheses)"
     with mpmath.workdps(data.digits + data.guard + (20 if data.method == "certified" else 0)):
+        if claim.kind == "rate" and _constant_applies(claim, data):
+            return _check_rate_constant(claim, data, base, until_floor, eps_grid)
         if claim.kind == "rate":
             return _check_rate(claim, data, base, until_floor)
         if data.method == "certified":
@@ -643,9 +647,43 @@ def _hitting_points(data: RunData, claim: Claim, grid: int) -> list[_Point]:
     return out
 
 
+def _local_values(claim: Claim, data: RunData) -> dict[sp.Symbol, sp.Expr]:
+    """ρ_loc (the linearised Nash-MP step's asymptotic KL rate), computed only for claims that use it."""
+    from .claims import rho_loc
+
+    used = set().union(*(e.free_symbols for e in (*claim.hypotheses, *claim.statements)),
+                       claim.rate.free_symbols if claim.rate is not None else set())
+    if rho_loc not in used:
+        return {}
+    from .search import local_radius2, local_spectrum
+
+    with mpmath.workdps(data.digits + data.guard):
+        mus = [m for ctx in local_spectrum(data.game, data.beta, data.digits) for m in ctx]
+        value = local_radius2(_mpf(data.solver.eta_at(0)), _mpf(data.beta), mus)
+        return {rho_loc: sp.Float(mp.nstr(value, data.digits), data.digits)}
+
+
+def _constant_applies(claim: Claim, data: RunData) -> bool:
+    return claim.constant is not None and hypotheses_hold(
+        Claim(claim.id, "", "bound", claim.metric, (), claim.constant_hypotheses, claim.solvers, "D", ""),
+        _param_values(data))[0]
+
+
+def _check_rate_constant(claim: Claim, data: RunData, v: Verdict, until_floor: bool, eps_grid: int) -> Verdict:
+    """A rate claim whose constant C is known (catalogue or user): check rate and constant as a bound."""
+    from .claims import C
+
+    statements = tuple(s.subs(C, claim.constant) for s in claim.statements)
+    bound = Claim(claim.id, claim.title, "bound", claim.metric, statements, (), claim.solvers, claim.provenance,
+                  claim.source)
+    out = _check_inequalities(bound, data, v, until_floor, eps_grid)
+    out.kind, out.note = "rate", (out.note + f" constant C = {sp.sstr(claim.constant)} checked as a bound").strip()
+    return out
+
+
 def _check_rate(claim: Claim, data: RunData, v: Verdict, until_floor: bool) -> Verdict:
     assert claim.rate is not None
-    subs = _param_values(data)
+    subs = {**_param_values(data), **_local_values(claim, data)}
     r = mp.mpf(sp.N(claim.rate.subs(subs), data.digits + data.guard))
     scale = mp.mpf(sp.N(claim.scale.subs(subs), data.digits + data.guard))
     # A rate is only ever fitted on iterates above the rounding floor, whatever ``until_floor`` says.
@@ -1004,7 +1042,8 @@ def collect_certified(game: Game, solver: Solver, steps: int, digits: int = 50,
         raise InputError(f"steps must be ≥ 1 for a check, got {steps}")
     if not 5 <= digits <= MAX_RETRY_DIGITS:
         raise InputError(f"digits must lie in [5, {MAX_RETRY_DIGITS}] for a certified check, got {digits}")
-    exact = _pi_ref_is_equilibrium(game)
+    # π_ref = π* exactly and the run starts there: every metric is exactly 0 (a start ≠ π_ref leaves it)
+    exact = _pi_ref_is_equilibrium(game) and game.starts_at_reference()
     bits = min(trajectory_bits(digits, steps), max_bits)
     while True:
         b = BallBackend(digits, bits)
