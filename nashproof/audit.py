@@ -670,6 +670,8 @@ def _diagnose(report: AuditReport, by_beta: dict[float, list[Obs]], declared: st
             diagnoses.append(f"{fam}/uniform-magnet")
         if fam in ("nash-mp", "mmd"):
             diagnoses.append(f"{fam}/decoupled")
+        if fam in ("nash-mp", "mmd", "nash-md"):
+            diagnoses.append(f"{fam}/transposed")
         diagnoses.append("policy-gradient")
     schedule = step.kind == "schedule"
     ident: Identified = identify(by_beta, diagnoses=diagnoses) if not schedule else Identified()

@@ -15,6 +15,7 @@ Only class representatives are fitted; the other members are reported with their
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -336,11 +337,22 @@ def _diagnosis(name: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
 
         return hypothesis(f"π_ref ignored (uniform magnet), {rule}", beta, step_forms(rule, eta, beta), pred, obs,
                           eta, f"η = {show(eta)}")
+    if variant == "transposed":  # Pᵀσ = 1 − Pσ: the opponent's preference, a step against the preference
+        eta = fit(rule, [dataclasses.replace(o, P=np.ascontiguousarray(o.P.T)) for o in obs])
+        if not math.isfinite(eta) or eta <= 0:
+            return None
+        fn = MAPS[rule]
+
+        def pred_t(o: Obs) -> F64:
+            return fn(dataclasses.replace(o, P=np.ascontiguousarray(o.P.T)), eta)
+
+        return hypothesis(f"Pᵀ in place of P (the opponent's preference), {rule}", beta, step_forms(rule, eta, beta),
+                          pred_t, obs, eta, f"η = {show(eta)}")
     if variant == "decoupled":
         two = rule in ("nash-mp", "extragradient")
         w, a = fit_mixture(obs, two)
-        if not (math.isfinite(w) and math.isfinite(a) and 0 < w < 1):
-            return None  # not a mixture of π_k and π_ref
+        if not (math.isfinite(w) and math.isfinite(a) and 0 < w < 1 and a > 0):
+            return None  # not a mixture of π_k and π_ref with a step along the preference (a < 0: see Pᵀ)
         coupled = w / (beta * (1 - w)) if 0 < w < 1 else math.nan
         eta_a = a / (1 - w) if w < 1 else math.nan
         param = (f"weight on π_ref w = {show(w, 1e-6)} (the step η = {show(eta_a, 1e-6)} would need w = "

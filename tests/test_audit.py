@@ -107,6 +107,12 @@ def test_identification_names_what_it_is(name: str, rule: str, eta: str) -> None
     assert f"{rule} with η = {eta} at every β" in found and "not the declared nash-mp" in found, found
 
 
+def test_transposed_preference_is_named() -> None:
+    """Pᵀσ = 1 − Pσ: was "mixture weight decoupled … the step η = −2"; now the cause is named, at the declared η."""
+    found = messages(full(IMPLS / "bad_transposed.py"))
+    assert "Pᵀ in place of P" in found and "nash-mp with η = 2 at every β" in found and "η = -" not in found, found
+
+
 def test_anchor_bug_is_invisible_from_pi_ref_but_caught_elsewhere() -> None:
     report = full(IMPLS / "bad_anchor_ref.py")
     findings = [f for f in report.findings if f.kind == "conformance"]
