@@ -29,7 +29,9 @@ from .claims import (
     eta,
     k,
     min_ref,
+    rho_loc,
     sched,
+    start_ref,
 )
 
 R = sp.Rational
@@ -144,14 +146,29 @@ BUILTIN: list[Claim] = [
           "β-smoothed best-response gain, at most ‖Aδ‖²_∞/(2β) by strong convexity, with ‖Aδ‖_∞ ≤ ½‖δ‖₁."),
     Claim("NMP-SPAN", "Nash-MP: span(log π_k − log π*) decays linearly", "rate", "span",
           (sp.Le(Span, C * (1 + eta * beta) ** (-k / 2)),), (STEP_OK,), ("nash-mp",),
-          "A rate, D rate value",
-          f"{PAPER}; the rate (1+ηβ)^(−1/2) is proved in docs/proofs.md §6.2 from SPAN-STEP and the "
-          "strengthened NMP-KL-STEP (which also bounds KL(π_{k+½}‖π*)); the constant is unknown",
+          "A rate, constant unknown",
+          f"{PAPER}; the rate value (1+ηβ)^(−1/2) is proved in docs/proofs.md §6.2 from SPAN-STEP and the "
+          "strengthened NMP-KL-STEP (which also bounds KL(π_{k+½}‖π*)); its constant from π_ref is NMP-SPAN-C",
           rate=CONTRACT ** R(1, 2)),
+    Claim("NMP-SPAN-C", "Nash-MP from π_ref: span_k ≤ [1/β + √η/(β(√(1+ηβ) − 1))]·(1+ηβ)^(−k/2)", "bound", "span",
+          (sp.Le(Span, (1 / beta + sp.sqrt(eta) / (beta * (sp.sqrt(1 + eta * beta) - 1))) * CONTRACT ** (k / 2)),),
+          (STEP_OK, sp.Eq(start_ref, 1)), ("nash-mp",), "D", f"{SPEC} §6.2 (NMP-SPAN's rate with its constant)",
+          "SPAN-STEP, the strengthened NMP-KL-STEP bound on KL(π_{k+½}‖π*), Pinsker; from π_ref, span_0 ≤ 1/β "
+          "and KL_0 ≤ 1/(2β)."),
     Claim("SPAN-STEP", "span_{k+1} ≤ [span_k + η‖π_{k+½} − π*‖₁]/(1+ηβ)", "step", "span",
           (sp.Le(Span_next, (Span + eta * L1_half) * CONTRACT),), (), ("nash-mp",), "D", SPEC,
           "log π_{k+1} − log π* = [log π_k − log π* + ηP(π_{k+½} − π*)]/(1+ηβ) + c, and span(Pv) ≤ ‖v‖₁ "
           "when Σv = 0 (tight; the sharper ½‖v‖₁ holds only for the sup norm)."),
+    Claim("NMP-KL-LOCAL", "Nash-MP's asymptotic KL rate is ρ_loc(η) ≤ 1/(1+ηβ), from the linearisation at π*",
+          "rate", "kl", (sp.Le(KL, C * rho_loc**k),), (STEP_OK,), ("nash-mp",), "D",
+          f"{SPEC} §3.4: global convergence (NMP-KL) and the linearised step T = [I + (ηB + η²B²)/c]/c",
+          "Near π* the step is linear; in the Fisher metric its eigenvalues are [1 + (iημ − η²μ²)/c]/c over the "
+          "singular values μ of D^½AD^½ on the tangent space; ρ_loc is the largest squared modulus.", rate=rho_loc),
+    Claim("NMP-KL-BEYOND", "Beyond η̄: from π_ref, Nash-MP still converges at rate ρ_loc whenever ρ_loc < 1",
+          "rate", "kl", (sp.Le(KL, C * rho_loc**k),), (rho_loc < 1, start_ref >= 1), ("nash-mp",), "E",
+          "observed by nashproof search --step-threshold (docs/search.md); local convergence for ρ_loc < 1 is D "
+          "(§3.4), convergence from π_ref beyond η̄ is only observed",
+          "Not proved: far from π* the one-step contraction can fail for η̄ < η < η_loc.", rate=rho_loc),
     Claim("NMP-CPLX", "Nash-MP reaches KL_k ≤ ε by k = ⌈log(KL_0/ε)/log(1+ηβ)⌉ (N = 2k queries)", "hitting", "kl",
           (sp.Le(K_eps, sp.Max(0, sp.ceiling(sp.log(KL0 / eps) / sp.log(1 + eta * beta)))),), (STEP_OK,), ("nash-mp",),
           "D from A", "derived from NMP-KL", "Solve (1+ηβ)^(−k) KL_0 ≤ ε for k."),
@@ -169,13 +186,15 @@ BUILTIN: list[Claim] = [
           (sp.Le(KL_next, (1 - eta * beta) * KL + 2 * eta**2),), (sp.Le(eta * beta, 1),), ("nash-md",),
           "L", f"{MUNOS}, Theorem 1"),
     Claim("NMD-KL", "Nash-MD with η_t = 2/(β(t+2)): KL_T ≤ 8/(β²(T+1))", "bound", "kl",
-          (sp.Le(KL, 8 / (beta**2 * (k + 1))),), (sp.Eq(sched, 1),), ("nash-md",), "L", f"{MUNOS}, Theorem 1"),
+          (sp.Le(KL, 8 / (beta**2 * (k + 1))),), (sp.Eq(sched, 1), sp.Eq(start_ref, 1)), ("nash-md",), "L",
+          f"{MUNOS}, Theorem 1 (from π_0 = π_ref: at T = 0 the bound 8/β² is false in general)"),
     Claim("MMD-KL", "MMD: KL_t ≤ (1+ηβ)^(−t) KL_0 for η ≤ β/L² (L = ½)", "bound", "kl",
           (sp.Le(KL, (1 + eta * beta) ** (-k) * KL0),), (sp.Le(eta, 4 * beta),), ("mmd",), "L",
           "Sokota et al. 2022, arXiv 2206.05825 (rate recalled, not read verbatim)"),
     Claim("MMD-KL-STEP", "MMD contracts KL(π*‖π_t) by 1/(1+ηβ) per step for η ≤ β/L²", "step", "kl",
-          (sp.Le(KL_next, KL * CONTRACT),), (sp.Le(eta, 4 * beta),), ("mmd",), "L",
-          "Sokota et al. 2022, arXiv 2206.05825 (one-step form; recalled)"),
+          (sp.Le(KL_next, KL * CONTRACT),), (sp.Le(eta, 4 * beta),), ("mmd",), "D",
+          f"{SPEC} §5.3 (MMD is one Nash-MP half step); the rate is also Sokota et al. 2022, arXiv 2206.05825 "
+          "(recalled, not read verbatim)"),
     Claim("EG-KL", "Extragradient (EGPO): KL_t ≤ (1 − η_eβ)^t KL_0 for η_e ≤ 1/(β+1)", "bound", "kl",
           (sp.Le(KL, (1 - eta * beta) ** k * KL0),), (sp.Le(eta, 1 / (beta + 1)),), ("extragradient",), "L",
           "Zhou et al. 2025, arXiv 2503.08942; Cen et al. 2021 (constants recalled, not read verbatim)"),

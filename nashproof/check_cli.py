@@ -15,10 +15,17 @@ from .claims import KINDS, TAGS, Catalogue, builtin_catalogue, human
 from .errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
 from .files import check_output_dir, check_output_file
 from .numbers import MAX_DIGITS, MAX_STEPS, MIN_DIGITS, eta_str, parse_positive
+from .parallel import run_check_tasks
 from .report import Progress, table, wrap
-from .suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension, run_task
+from .suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension
 from .verify import Verdict
 
+CERTIFIED_NOTE = ("Certified (default): every number is a ball (python-flint arb) that encloses the exact value; a "
+                  "verdict is pass only if the claim holds for every point of the balls, violated only if it fails for "
+                  "every point, else inconclusive (retried at the precision it asks for, up to 1200 digits). The "
+                  "working precision starts at the digits plus 3 bits per iteration and is raised until every log π_k "
+                  "is known to 10^(−D). π*_β is enclosed by a Krawczyk test. Step claims are certified at exactly "
+                  "represented points (π ∝ exp(mid log π_k), one exact step each); the others on the exact trajectory.")
 PRECISION_NOTE = ("Error estimates come from precision doubling: every metric is computed at D and at D+G digits; "
                   "the error is twice their difference plus 100·n·10^(−D)·scale. A verdict is pass or violated only "
                   "when the margin exceeds the propagated error; otherwise it is inconclusive, or equality when the "
@@ -83,6 +90,18 @@ def _exit_code(verdicts: Sequence[Verdict]) -> int:
     return EXIT_OK
 
 
+def _note(verdicts: Sequence[Verdict]) -> str:
+    methods = {v.method for v in verdicts if v.status != "not-applicable"}
+    notes = [CERTIFIED_NOTE] if any(m.startswith("certified") for m in methods) else []
+    if methods - {"certified"}:
+        notes.append(PRECISION_NOTE)
+    return " ".join(notes) or CERTIFIED_NOTE
+
+
+def _methods(vs: Sequence[Verdict]) -> str:
+    return ", ".join(sorted({v.method for v in vs if v.status != "not-applicable"})) or "-"
+
+
 def _summary(verdicts: Sequence[Verdict], cat: Catalogue) -> list[dict[str, Any]]:
     out = []
     for cid in dict.fromkeys(v.claim for v in verdicts):
@@ -90,9 +109,11 @@ def _summary(verdicts: Sequence[Verdict], cat: Catalogue) -> list[dict[str, Any]
         tight = [float(v.tightness) for v in vs if v.tightness not in (None, "nan") and v.kind != "dimension"]
         counts = {s: sum(1 for v in vs if v.outcome == s) for s in
                   ("pass", "equality", "violated", "inconclusive", "not-applicable", "expected")}
+        consts = [float(v.min_constant) for v in vs if v.min_constant not in (None, "nan")]
         out.append({"claim": cid, "provenance": cat.get(cid).provenance, "kind": cat.get(cid).kind, **counts,
-                    "worst_tightness": max(tight) if tight else None,
-                    "slower_rate_flags": sum(1 for v in vs if v.slower)})
+                    "worst_tightness": max(tight) if tight else None, "method": _methods(vs),
+                    "slower_rate_flags": sum(1 for v in vs if v.slower),
+                    **({"smallest_constant": max(consts)} if consts else {})})
     return out
 
 
@@ -103,11 +124,16 @@ def _junit(path: str, verdicts: Sequence[Verdict], elapsed: float) -> None:
     for v in verdicts:
         case = ET.SubElement(suite, "testcase", classname=f"{v.claim}[{v.provenance}]",
                              name=f"{v.game} | {v.solver} | beta={v.beta} | eta={v.eta}")
+        props = ET.SubElement(case, "properties")
+        ET.SubElement(props, "property", name="method", value=v.method)
+        if v.certified_at:
+            ET.SubElement(props, "property", name="certified_at", value=v.certified_at)
         if v.outcome == "violated":
-            msg = f"first k={v.first_k}: observed {v.observed} > bound {v.bound} (margin {v.margin}); {v.note}"
+            msg = (f"first k={v.first_k}: observed {v.observed} > bound {v.bound} (margin {v.margin}; {v.method}); "
+                   f"{v.note}")
             ET.SubElement(case, "failure", message=msg.strip())
         elif v.outcome in ("inconclusive", "not-applicable"):
-            ET.SubElement(case, "skipped", message=f"{v.outcome}: {v.note}")
+            ET.SubElement(case, "skipped", message=f"{v.outcome} ({v.method}): {v.note}")
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
@@ -130,7 +156,7 @@ def _defined(value: str) -> str:
 
 
 def _verdict_block(v: Verdict) -> list[str]:
-    head = (f"{v.claim} [{v.provenance}] {v.outcome}: {_game(v)}, {v.solver}, β = {_eta(v.beta)}, "
+    head = (f"{v.claim} [{v.provenance}] {v.outcome} ({v.method}): {_game(v)}, {v.solver}, β = {_eta(v.beta)}, "
             f"η = {_eta(v.eta)}" + (f", first k = {v.first_k}" if v.first_k is not None else ""))
     facts = []
     if v.observed or v.bound:
@@ -149,9 +175,9 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
     summary = _summary(verdicts, cat)
     rows = [[s["claim"], s["provenance"], str(s["pass"]), str(s["equality"]), str(s["violated"]),
              str(s["inconclusive"]), str(s["not-applicable"]), str(s["expected"]),
-             f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-"] for s in summary]
+             f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-", s["method"]] for s in summary]
     print(table(["claim", "provenance", "pass", "equal", "violated", "inconclusive", "n/a", "expected",
-                 "obs/bound"], rows))
+                 "obs/bound", "method"], rows))
     notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive", "equality") or v.slower
                or (v.expected is not None and v.outcome != "expected")
                or (len(verdicts) <= 20 and v.failed_hypothesis is not None)]
@@ -167,17 +193,22 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
         print("\n" + wrap(f"rate claims: {len(rates)} fitted; slowest relative to its claim: {worst.claim} on "
                           f"{worst.game} β = {_eta(worst.beta)}: fitted {worst.fitted_rate} vs claimed "
                           f"{worst.claimed_rate}, smallest constant {worst.min_constant}"))
+        for s in summary:
+            if "smallest_constant" in s:
+                print(wrap(f"{s['claim']}: smallest constant C valid on every run here: {s['smallest_constant']:.6g} "
+                           "(no constant in the claim; a claims module may set Claim.constant to check one)",
+                           indent="  ", hang="    "))
     for v in verdicts:
         if v.kind == "dimension" and v.extra.get("sizes"):
             sizes: Any = v.extra["sizes"]
             ns = ", ".join(str(r["n"]) for r in sizes)
             print("\n" + wrap(f"{v.claim} on {_game(v)} for n = {ns} (β = {_eta(v.beta)}, η = {_eta(v.eta)}): "
-                              f"{v.outcome}; {v.note}"))
+                              f"{v.outcome} ({v.method}); {v.note}"))
             print(table(["n", "backend", "KL_{k+1}(1+ηβ)/KL_k", "KL_k(1+ηβ)^k/KL_0", "fitted/claimed rate"],
                         [[str(r["n"]), r["backend"], *(_defined(r[key]) for key in (
                             "worst_step_ratio", "constant", "fitted_rate"))] for r in sizes]))
             print("(the largest normalised step ratio and constant over k; both must stay ≤ 1)")
-    print("\n" + wrap(f"{len(verdicts)} verdicts in {elapsed:.1f} s; exit code {code}. {PRECISION_NOTE}"))
+    print("\n" + wrap(f"{len(verdicts)} verdicts in {elapsed:.1f} s; exit code {code}. {_note(verdicts)}"))
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
@@ -208,6 +239,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     tasks: list[Task] = []
     dims: list[DimensionTask] = []
     suites: list[str] = []
+    modules: list[str] = list(args.claims_module or [])
     if args.game or args.solver or args.beta:
         if not (args.game and args.solver and args.beta):
             raise InputError("the single-shot form needs --game, --solver and --beta")
@@ -218,7 +250,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         for c in claims:
             cat.get(c)
         tasks.append(Task(args.game, beta, args.solver, parse_eta(args.eta, beta), args.steps, args.digits, claims,
-                          args.ignore_hypotheses, not args.strict_floor, **_inexact_options(args)))
+                          args.ignore_hypotheses, not args.strict_floor, method=args.method,
+                          **_inexact_options(args)))
         suites.append("single-shot")
     else:
         if args.claim or args.eta:
@@ -227,16 +260,19 @@ def cmd_check(args: argparse.Namespace) -> int:
         for f in iter_suite_files(targets):
             s = load_suite(f, cat)
             suites.append(s.name)
-            tasks.extend(t if not args.ignore_hypotheses else Task(**{**t.__dict__, "ignore_hypotheses": True})
+            modules.extend(s.claim_modules)
+            tasks.extend(Task(**{**t.__dict__, "method": args.method,
+                                 "ignore_hypotheses": t.ignore_hypotheses or args.ignore_hypotheses})
                          for t in s.tasks)
-            dims.extend(s.dimensions)
+            dims.extend(DimensionTask(**{**d.__dict__, "method": args.method}) for d in s.dimensions)
     start = time.monotonic()
     verdicts: list[Verdict] = []
     origin: dict[int, Task] = {}
     with Progress(len(tasks) + len(dims), "check") as bar:
-        for i, task in enumerate(tasks):
-            bar.update(i, task.label)
-            for v in run_task(task, cat):
+        results = run_check_tasks(tasks, cat, modules, args.jobs, args.dask, lambda done: bar.update(done, "runs"))
+        for task, vs in zip(tasks, results):
+            for v in vs:
+                assert isinstance(v, Verdict)
                 origin[id(v)] = task
                 verdicts.append(v)
         for j, dim in enumerate(dims):
@@ -252,7 +288,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         write_report(args.report, verdicts, origin, cat, elapsed, code, suites)
     if args.json:
         print(json.dumps({"suites": suites, "elapsed_seconds": round(elapsed, 2), "exit_code": code,
-                          "precision": PRECISION_NOTE, "summary": _summary(verdicts, cat),
+                          "precision": _note(verdicts), "summary": _summary(verdicts, cat),
                           "verdicts": [v.as_dict() for v in verdicts]}, indent=2, ensure_ascii=False))
     else:
         _print_report(verdicts, cat, elapsed, code)
@@ -290,18 +326,20 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
     out.mkdir(parents=True, exist_ok=True)
     summary = _summary(verdicts, cat)
     sections = [("Summary", f"<p>Suites: {', '.join(suites)}. {len(verdicts)} verdicts in {elapsed:.1f} s; "
-                 f"exit code {code}.</p><p>{PRECISION_NOTE}</p>" + html_table(
+                 f"exit code {code}.</p><p>{_note(verdicts)}</p>" + html_table(
                      ["claim", "provenance", "pass", "equal", "violated", "inconclusive", "n/a", "expected",
-                      "max obs/bound"],
+                      "max obs/bound", "method"],
                      [[s["claim"], s["provenance"], str(s["pass"]), str(s["equality"]), str(s["violated"]),
                        str(s["inconclusive"]),
                        str(s["not-applicable"]), str(s["expected"]),
-                       f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-"] for s in summary]))]
+                       f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-", s["method"]]
+                      for s in summary]))]
     notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive", "expected")]
     if notable:
         sections.append(("Violations and inconclusive verdicts", html_table(
-            ["claim", "outcome", "game", "solver", "β", "η", "first k", "observed", "bound", "margin", "error", "note"],
-            [[v.claim, v.outcome, v.game, v.solver, v.beta, v.eta, str(v.first_k), v.observed or "-",
+            ["claim", "outcome", "method", "game", "solver", "β", "η", "first k", "observed", "bound", "margin",
+             "error/radius", "note"],
+            [[v.claim, v.outcome, v.method, v.game, v.solver, v.beta, v.eta, str(v.first_k), v.observed or "-",
               v.bound or "-", v.margin or "-", v.error or "-", v.note] for v in notable[:200]])))
     sections.append(("Provenance of every claim", html_table(
         ["id", "provenance", "kind", "statement", "hypotheses", "source"],
@@ -357,6 +395,9 @@ def register(sub: Any) -> None:
     p.add_argument("--digits", type=int, default=50, help="working precision D (default 50)")
     p.add_argument("--claim", action="append", help="claim id to check (repeatable; default: all)")
     p.add_argument("--ignore-hypotheses", action="store_true", help="evaluate claims whose hypotheses are false")
+    p.add_argument("--method", choices=("certified", "estimated"), default="certified",
+                   help="certified: ball arithmetic, verdicts for every point of the balls (default); estimated: "
+                        "precision doubling on mpmath (and float64 screening for NMP-DIM from n = 64)")
     p.add_argument("--confidence", help="probability claims (sampled solvers): the claim's 1 − α (default 0.95)")
     p.add_argument("--runs", type=int, default=0,
                    help="probability claims: seeded runs R (default: enough for 0 failures to show rate ≤ α)")
@@ -366,4 +407,6 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON (every verdict) instead of tables")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report (its directory must exist)")
     p.add_argument("--report", metavar="DIR", help="also write DIR/report.html (self-contained, with plots)")
+    p.add_argument("--jobs", type=int, help="local worker processes (default: all cores); results do not depend on it")
+    p.add_argument("--dask", metavar="ADDRESS", help="run the tasks on this Dask scheduler (optional extra 'dask')")
     p.set_defaults(handler=cmd_check)

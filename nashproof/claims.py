@@ -19,6 +19,8 @@ from .plugins import import_user_module
 # ------------------------------------------------------------------ symbols
 beta, eta, k, N, n, eps, C = sp.symbols("beta eta k N n epsilon C", positive=True)
 sched = sp.Symbol("schedule")  # 1 when Nash-MD uses η_t = 2/(β(t+2)), else 0
+start_ref = sp.Symbol("start_ref")  # 1 when π_0 = π_ref exactly, else 0
+rho_loc = sp.Symbol("rho_loc", positive=True)  # asymptotic KL rate of the Nash-MP step at π* (linearised)
 KL, KL_next, KL0 = sp.symbols("KL_k KL_{k+1} KL_0", nonnegative=True)
 KL_rev = sp.Symbol("KLrev_k", nonnegative=True)  # KL(π_k‖π*)
 L1 = sp.Symbol("L1_k", nonnegative=True)  # ‖π_k − π*‖₁
@@ -51,6 +53,8 @@ SYMBOLS: dict[sp.Symbol, tuple[str, str]] = {
     N: ("N", "cumulative preference queries after k iterations"),
     n: ("n", "number of actions"),
     sched: ("schedule", "1 if Nash-MD runs the schedule η_t = 2/(β(t+2))"),
+    start_ref: ("start_ref", "1 if the run starts at π_0 = π_ref exactly"),
+    rho_loc: ("rho_loc", "squared spectral radius of the Nash-MP step linearised at π* (docs/proofs.md §3.4)"),
     KL: ("kl", "KL(π*‖π_k), ρ-averaged"),
     KL_next: ("kl@next", "KL(π*‖π_{k+1}), ρ-averaged"),
     KL0: ("kl@0", "KL(π*‖π_0), ρ-averaged"),
@@ -119,6 +123,8 @@ class Claim:
     derivation: str = ""
     rate: sp.Expr | None = None  # per-iteration rate, for kind "rate" and "dimension"
     scale: sp.Expr = field(default=sp.Integer(1))  # the rate claim's known factor, e.g. 1/β
+    constant: sp.Expr | None = None  # a rate claim's constant C, when known: then C is checked as a bound
+    constant_hypotheses: tuple[sp.Basic, ...] = ()  # when the constant applies (e.g. π_0 = π_ref)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -150,6 +156,7 @@ class Claim:
             "provenance": self.provenance, "tags": list(self.tags), "source": self.source,
             "kind": self.kind, "metric": self.metric, "solvers": list(self.solvers),
             "rate": sp.sstr(self.rate) if self.rate is not None else None,
+            "constant": sp.sstr(self.constant) if self.constant is not None else None,
             "derivation": self.derivation,
         }
 

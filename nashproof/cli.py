@@ -54,9 +54,17 @@ def _fmt(b: Backend, x: object, digits: int) -> str:
 
 def _backend(args: argparse.Namespace, game: Game) -> Backend:
     """The backend the options ask for, refusing a game too large for mpmath."""
-    if args.backend == "mpmath":
-        check_mpmath_size(game.n)
+    if args.backend != "float":
+        check_mpmath_size(game.n, f"the {args.backend} backend")
     return make_backend(args.backend, args.digits)
+
+
+def _radius(x: object) -> str:
+    """A ball's radius, rounded up (the exact value lies within the printed midpoint ± this plus the
+    printing's own rounding)."""
+    from .balls import to_arb, up_str
+
+    return up_str(to_arb(x).rad())
 
 
 def _emit(obj: object) -> None:
@@ -105,14 +113,26 @@ def cmd_equilibrium(args: argparse.Namespace) -> int:
     b = _backend(args, game)
     eq = solve_equilibrium(game, beta, b)
     probs = eq.probs()
+    text = [[_fmt(b, p, b.digits) for p in pi] for pi in probs]
+    radii = None
+    if eq.certified:
+        from .balls import printed_radius, up_str
+
+        radii = [[up_str(printed_radius(p, t)) for p, t in zip(pi, tc)] for pi, tc in zip(probs, text)]
     if args.json:
-        _emit({"game": game.label, "beta": fraction_str(beta), "digits": b.digits, "backend": b.name,
-               "policy": [[_fmt(b, p, b.digits) for p in pi] for pi in probs],
-               "certificate": eq.certificate.as_dict(b)})
+        out: dict[str, object] = {"game": game.label, "beta": fraction_str(beta), "digits": b.digits,
+                                  "backend": b.name, "certified": eq.certified, "policy": text}
+        if radii is not None:
+            out["radius"] = radii
+        _emit({**out, "certificate": eq.certificate.as_dict(b)})
         return 0
-    for ctx, star in zip(game.contexts, probs):
+    for c, (ctx, star) in enumerate(zip(game.contexts, probs)):
         print(f"π*_β for β = {fraction_str(beta)}, context {ctx.name}:")
-        print(table(["action", "π*"], [[a, _fmt(b, p, b.digits)] for a, p in zip(game.actions, star)]))
+        if radii is not None:
+            print(table(["action", "π*", "± (exact π* is within)"],
+                        [[a, t, r] for a, t, r in zip(game.actions, text[c], radii[c])]))
+        else:
+            print(table(["action", "π*"], [[a, _fmt(b, p, b.digits)] for a, p in zip(game.actions, star)]))
     cert = eq.certificate.as_dict(b)
     print(wrap("certificate: " + ", ".join(f"{k} = {v}" for k, v in cert.items()), hang="  "))
     return 0
@@ -133,7 +153,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError(f"--steps must lie in [0, {MAX_STEPS}], got {args.steps}")
     solver = make_solver(args.solver, beta, eta, gamma)
     b = _backend(args, game)
-    eq = solve_equilibrium(game, beta, b)
+    if b.certified:  # balls: the horizon's radius growth (~3 bits per iteration) is paid for up front,
+        from .balls import LOG2_10, BallBackend  # and π* is enclosed to the working precision
+        from .verify import trajectory_bits
+
+        bits = trajectory_bits(args.digits, args.steps)
+        eq = solve_equilibrium(game, beta, BallBackend(max(args.digits, int((bits - 48) / LOG2_10)), bits))
+        b = BallBackend(args.digits, bits)
+    else:
+        eq = solve_equilibrium(game, beta, b)
     with Progress(args.steps, solver.name) as bar:
         traj = run(game, solver, args.steps, b, on_step=bar.update)
     ng = numeric_game(game, b)
@@ -152,7 +180,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "nonnegative_metrics": "a metric ≥ 0 in exact arithmetic that rounding made negative is shown as 0 "
                                    "here (as '< floor' in the table)",
             "iterations": [
-                {"k": k, "queries": q, **{name: shown(ng, name, m.get(name), f, b.digits)[1] for name in RUN_JSON}}
+                {"k": k, "queries": q, **{name: shown(ng, name, m.get(name), f, b.digits)[1] for name in RUN_JSON},
+                 **({"radius": {name: _radius(m.get(name)) for name in RUN_JSON}} if b.certified else {})}
                 for k, (q, m, f) in enumerate(zip(traj.queries, rows, floors))
             ],
         })
@@ -193,12 +222,12 @@ def _common(p: argparse.ArgumentParser, json_help: str = "print JSON instead of 
     p.add_argument("--json", action="store_true", help=json_help)
 
 
-def _numeric_opts(p: argparse.ArgumentParser) -> None:
+def _numeric_opts(p: argparse.ArgumentParser, default: str = "mpmath") -> None:
     p.add_argument("--digits", type=int, default=50,
                    help=f"working precision in decimal digits, {MIN_DIGITS} to {MAX_DIGITS} (default 50)")
-    p.add_argument("--backend", choices=BACKENDS, default="mpmath",
-                   help=f"mpmath (reference, default; at most {MAX_MPMATH_ACTIONS} actions) or float "
-                   f"(float64 screening, up to {MAX_ACTIONS} actions)")
+    p.add_argument("--backend", choices=BACKENDS, default=default,
+                   help=f"arb (certified balls), mpmath (reference) or float (float64 screening); default "
+                   f"{default}; arb and mpmath take at most {MAX_MPMATH_ACTIONS} actions, float {MAX_ACTIONS}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("game", metavar="GAME", help=GAME_HELP)
     p.add_argument("--beta", required=True, help="regularisation β ≥ 0 (0: the exact von Neumann winner, "
                    f"at most {MAX_WINNER_ACTIONS} actions)")
-    _numeric_opts(p)
+    _numeric_opts(p, "arb")
     _common(p)
     p.set_defaults(handler=cmd_equilibrium)
 
@@ -257,9 +286,10 @@ def _finish_help(p: argparse.ArgumentParser) -> None:
 
 def _extra_commands() -> list[Callable[[Any], None]]:
     """Sub-commands defined in their own modules (each module's ``register(sub)``)."""
-    from . import audit_cli, bench, check_cli, complexity_cli, plot_cli
+    from . import audit_cli, bench, check_cli, complexity_cli, plot_cli, search_cli
 
-    return [check_cli.register, complexity_cli.register, audit_cli.register, plot_cli.register, bench.register]
+    return [check_cli.register, complexity_cli.register, audit_cli.register, plot_cli.register, bench.register,
+            search_cli.register]
 
 
 class _PipeSafe(io.TextIOBase):

@@ -175,7 +175,15 @@ def _simplified_newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, inv
 
 
 def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> tuple[Vec, float, float]:
-    """Solve x = normalize(base + scale·P eˣ): float64 Newton first, then polish in ``b``."""
+    """Solve x = normalize(base + scale·P eˣ): float64 Newton first, then polish in ``b``.
+
+    A certified backend (balls) encloses the solution by a Krawczyk test instead.
+    """
+    if b.certified:
+        from .balls import BallBackend, enclose_proximal
+
+        assert isinstance(b, BallBackend)
+        return enclose_proximal(b, P, base, scale, x0)
     fb = FloatBackend()
     with threadpool_limits(BLAS_THREADS):
         xf, _, _ = softmax_fixed_point(fb, fb.convert(P), fb.convert(base), np.float64(float(scale)),
@@ -243,6 +251,33 @@ class Certificate:
         }
 
 
+@dataclass(frozen=True)
+class BallCertificate(Certificate):
+    """A proof: a Krawczyk test shows the unique equilibrium lies in the returned balls.
+
+    ``rel_radius`` and ``max_radius`` are exact upper bounds (balls of radius 0), printed rounded up.
+    """
+
+    bits: int = 0
+    rel_radius: Scalar = None
+    max_radius: Scalar = None
+
+    def as_dict(self, b: Backend) -> dict[str, object]:
+        from .balls import up_str
+
+        return {
+            "method": "certified",
+            "statement": "the unique π*_β lies in the returned balls (Krawczyk test, log-probabilities)",
+            "working_bits": self.bits,
+            "working_digits": self.digits,
+            "max_relative_radius": up_str(self.rel_radius, 4),
+            "max_radius": up_str(self.max_radius, 4),
+            "exploitability": b.to_str(self.exploitability, 20),
+            "exploitability_radius": up_str(self.exploitability.rad(), 4),
+            "certified_digits": self.correct_digits,
+        }
+
+
 @dataclass
 class Equilibrium:
     """π*_β per context as log-probabilities in ``backend``, with its certificate."""
@@ -251,6 +286,7 @@ class Equilibrium:
     backend: Backend
     logpi: LogPolicy
     certificate: Certificate
+    certified: bool = False
 
     def probs(self) -> list[Vec]:
         return [self.backend.exp(x) for x in self.logpi]
@@ -259,6 +295,8 @@ class Equilibrium:
 def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int = 15) -> Equilibrium:
     """π*_β of every context at the backend's precision (internally ``guard`` extra digits)."""
     check_beta(beta)
+    if backend.certified:
+        return certified_equilibrium(game, beta, backend)
     from .metrics import exploitability, rounding_floor  # local import: metrics needs this module's types
 
     fb = FloatBackend()
@@ -287,6 +325,23 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
     cert = Certificate(work.digits, worst_res, worst_step, expl, correct, floor)
     out = [backend.convert(x) for x in logs]
     return Equilibrium(beta, backend, out, cert)
+
+
+def certified_equilibrium(game: Game, beta: Fraction, backend: Backend) -> Equilibrium:
+    """π*_β enclosed in balls with a Krawczyk certificate (``backend`` is the ball backend)."""
+    from .balls import LOG2_10, BallBackend, certified_policy, log2_abs, widest_radius
+    from .metrics import exploitability
+
+    logs, bits = certified_policy(game, beta, backend.digits)
+    work = BallBackend(backend.digits, bits)
+    ng = numeric_game(game, work)
+    expl = ng.average([exploitability(ng, c, logs[c], work.scalar(beta)) for c in range(ng.k)])
+    rel = widest_radius([t for lp in logs for t in lp])  # the radius of log π is π's relative radius
+    probs = [work.exp(lp) for lp in logs]
+    digits = int(-log2_abs(rel) / LOG2_10) if not rel.is_zero() else backend.digits
+    cert = BallCertificate(int(bits * math.log10(2)), 0.0, 0.0, expl, min(digits, backend.digits), bits=bits,
+                           rel_radius=rel, max_radius=widest_radius([p for pc in probs for p in pc]))
+    return Equilibrium(beta, work, logs, cert, certified=True)
 
 
 # ------------------------------------------------------------ β = 0: exact LP

@@ -31,10 +31,16 @@ class Context:
     weight: Fraction
     preference: Matrix
     reference: Distribution
+    #: Exact logits of the starting policy π_0 ∝ exp(start) (None: π_0 = π_ref).
+    start: tuple[Fraction, ...] | None = None
 
     @property
     def n(self) -> int:
         return len(self.reference)
+
+    def starts_at_reference(self) -> bool:
+        """Exactly: is π_0 = π_ref? (e^q is irrational for rational q ≠ 0, so logits must be equal.)"""
+        return self.start is None or (len(set(self.start)) == 1 and len(set(self.reference)) == 1)
 
     def skew(self) -> Matrix:
         """The skew-symmetric part A = P − ½𝟙𝟙ᵀ."""
@@ -56,12 +62,24 @@ class Game:
     def min_reference(self) -> Fraction:
         return min(min(c.reference) for c in self.contexts)
 
+    def starts_at_reference(self) -> bool:
+        return all(c.starts_at_reference() for c in self.contexts)
+
+    def with_start(self, logits: Sequence[Sequence[Fraction]] | None) -> Game:
+        """The same game started from π_0 ∝ exp(logits) per context (None: from π_ref)."""
+        if logits is not None and len(logits) != len(self.contexts):
+            raise InputError(f"start_logits: expected {len(self.contexts)} contexts, got {len(logits)}")
+        starts: list[tuple[Fraction, ...] | None] = (
+            [tuple(lg) for lg in logits] if logits is not None else [None] * len(self.contexts))
+        ctx = tuple(Context(c.name, c.weight, c.preference, c.reference, st) for c, st in zip(self.contexts, starts))
+        return make_game(self.actions, ctx, self.label)
+
     def with_reference(self, refs: Sequence[Sequence[Fraction]]) -> Game:
         """The same game with other reference policies (validated)."""
         if len(refs) != len(self.contexts):
             raise InputError(f"expected {len(self.contexts)} reference policies, got {len(refs)}")
         ctx = tuple(
-            Context(c.name, c.weight, c.preference, tuple(r)) for c, r in zip(self.contexts, refs)
+            Context(c.name, c.weight, c.preference, tuple(r), c.start) for c, r in zip(self.contexts, refs)
         )
         return make_game(self.actions, ctx, self.label)
 
@@ -115,6 +133,8 @@ def validate_context(ctx: Context, n: int, multi: bool = False) -> None:
                              f"{MAX_NUMBER_DIGITS} digits")
     if sum(ref) != 1:
         raise InputError(f"{w}reference policy sums to {fraction_str(sum(ref, Fraction(0)))}, not 1")
+    if ctx.start is not None and len(ctx.start) != n:
+        raise InputError(f"{w}start_logits has {len(ctx.start)} entries, expected {n}")
 
 
 def make_game(actions: Sequence[str], contexts: Sequence[Context], label: str = "game") -> Game:
@@ -185,6 +205,10 @@ def game_from_dict(data: object, label: str = "game") -> Game:
     """Build a game from the parsed JSON object (see the README for the format)."""
     if not isinstance(data, dict):
         raise InputError("a game file must hold a JSON object")
+    if isinstance(data.get("instance"), dict) and "game" in data["instance"]:  # `nashproof search --json`
+        data = data["instance"]["game"]
+        if not isinstance(data, dict):
+            raise InputError("instance.game must be a JSON object")
     actions_raw = data.get("actions")
     if actions_raw is None:
         first = data.get("preference")
@@ -217,14 +241,19 @@ def game_from_dict(data: object, label: str = "game") -> Game:
                 if "reference" in c
                 else _uniform(n)
             )
-            contexts.append(Context(name, weight, P, ref))
+            contexts.append(Context(name, weight, P, ref, _start(c, f"context {name!r} start_logits")))
     else:
         if "preference" not in data:
             raise InputError("a game file needs 'preference' (one context) or 'contexts'")
         P = _matrix(data["preference"], "preference")
         ref = _num_list(data["reference"], "reference") if "reference" in data else _uniform(n)
-        contexts.append(Context("x0", Fraction(1), P, ref))
+        contexts.append(Context("x0", Fraction(1), P, ref, _start(data, "start_logits")))
     return make_game(actions, contexts, label)
+
+
+def _start(block: dict[str, object], what: str) -> tuple[Fraction, ...] | None:
+    """Optional exact starting logits (π_0 ∝ exp(logits)); huge magnitudes such as -1e7 are fine."""
+    return _num_list(block["start_logits"], what) if "start_logits" in block else None
 
 
 def _uniform(n: int) -> tuple[Fraction, ...]:
@@ -258,6 +287,7 @@ def game_to_dict(game: Game) -> dict[str, object]:
                 "weight": fraction_str(c.weight),
                 "preference": [row(r) for r in c.preference],
                 "reference": row(c.reference),
+                **({"start_logits": row(c.start)} if c.start is not None else {}),
             }
             for c in game.contexts
         ],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -45,8 +45,8 @@ METHODS: dict[str, Method] = {m.name: m for m in [
     Method("extragradient", {"kl": "EG-KL"}, 2),
     Method("proximal-point", {"kl": "PROX-KL-STEP"}, 1,
            "idealised: one query per exact proximal step; the inner solve is not counted"),
-    Method("omd", {}, 1, "online mirror descent has no last-iterate guarantee (its average iterate "
-           "converges at O(1/√T)); no iteration count follows"),
+    Method("omd", {}, 1, "online mirror descent at η is exactly MMD at η/(1−ηβ) (derived), so it converges "
+           "linearly for ηβ < 1; it has no claim of its own in the catalogue, so no count here (see mmd)"),
 ]}
 
 
@@ -324,7 +324,8 @@ def complexity(
         if chosen_beta is not None:
             assumptions.append(f"β = {fraction_str(chosen_beta)} chosen by NMP-UNREG so that β·log(1/min π_ref) "
                                "≤ ε/2; target Expl_β ≤ ε/2")
-        ok = all(bool(sp.simplify(h.subs(subs))) for h in claim.hypotheses if not h.has(sp.Symbol("schedule")))
+        ok = all(bool(sp.simplify(h.subs({**subs, sp.Symbol("start_ref"): 1})))  # counts assume π_0 = π_ref
+                 for h in claim.hypotheses if not h.has(sp.Symbol("schedule")))
         if not ok:
             result.methods[name] = MethodResult(name, None, None, "-", "-", "-", assumptions, cid, claim.provenance,
                                                 note="the step violates the claim's hypotheses")
@@ -554,12 +555,37 @@ def best_m(beta: Fraction, eps: Fraction, eta: Fraction, k0: mpmath.mpf, actions
         return best
 
 
-def approach_factor(beta: Fraction, eta: Fraction = Fraction(2)) -> float:
-    """3τ(ηβ)²: the factor within which adversarial runs approach the NMP-APPROX floor (docs/proofs.md §9.3).
+def split_balance(probs: Sequence[float]) -> float:
+    """max q(1 − q) over the splits of the actions into two sets, q the probability of one set (1/4 when even).
+
+    Exact for up to 14 actions; beyond, the greedy split (largest first, onto the lighter side), a lower bound,
+    so a factor computed from it is only looser.
+    """
+    p = sorted((float(x) for x in probs), reverse=True)
+    if len(p) <= 14:
+        sums = [0.0]
+        for x in p[1:]:
+            sums += [s + x for s in sums]
+        return max((p[0] + s) * (1 - p[0] - s) for s in sums[:-1] or [0.0])
+    a = b = 0.0
+    for x in p:
+        a, b = (a + x, b) if a <= b else (a, b + x)
+    return a * b / (a + b) ** 2
+
+
+def approach_factor(beta: Fraction, eta: Fraction = Fraction(2), pistar: Sequence[Sequence[float]] | None = None,
+                    weights: Sequence[float] | None = None) -> float:
+    """3τ(ηβ)²·(1/4)/b: the factor within which adversarial runs approach the NMP-APPROX floor (docs/proofs.md §9.3).
 
     τ(ηβ) = (1 + η/(1+ηβ))·(ηβ/(1+ηβ))/(1 − (1+ηβ)^(−1/2)) is the exact gap on the all-ties game; the factor 3
-    is empirical (measured ≤ 2 on the standard families with a non-concentrated π*).
+    is empirical. b is π*'s split balance (`split_balance`, averaged over contexts with their weights): a two-level
+    log-perturbation of span d moves KL(π*‖·) by about b·d²/2, so a concentrated π* (small b) is approached less
+    closely. Without ``pistar``, b = 1/4 (a π* that splits into two equal halves).
     """
     eb, et = float(eta * beta), float(eta)
     tau = (1 + et / (1 + eb)) * (eb / (1 + eb)) / (1 - (1 + eb) ** -0.5)
-    return float(3 * tau**2)
+    balance = 0.25
+    if pistar is not None:
+        w = list(weights) if weights is not None else [1 / len(pistar)] * len(pistar)
+        balance = sum(wc * split_balance(pc) for wc, pc in zip(w, pistar))
+    return math.inf if balance <= 0 else float(3 * tau**2 * 0.25 / balance)

@@ -314,11 +314,14 @@ def run(
     init: LogPolicy | None = None,
     on_step: Callable[[int], None] | None = None,
 ) -> Trajectory:
-    """Run ``steps`` iterations from π_0 = π_ref (or ``init``) and keep every iterate."""
+    """Run ``steps`` iterations from π_0 = π_ref (or the game's start logits, or ``init``); keep every iterate."""
     if steps < 0:
         raise InputError(f"steps must be ≥ 0, got {steps}")
     ng = numeric_game(game, backend)
     oracle = Oracle(ng)
+    if init is None and not game.starts_at_reference():
+        init = [backend.log_normalize(backend.vector(c.start)) if c.start is not None else lr.copy()
+                for c, lr in zip(game.contexts, ng.logref)]
     logpi = [lr.copy() for lr in ng.logref] if init is None else init
     traj = Trajectory(game, solver, backend, [logpi], [0], [0], [])
     for t in range(steps):

@@ -16,6 +16,7 @@ from .claims import Catalogue
 from .errors import InputError
 from .families import load_game
 from .files import read_text
+from .games import Game
 from .inexact import INEXACT
 from .numbers import (
     MAX_ACTIONS,
@@ -26,9 +27,19 @@ from .numbers import (
     check_mpmath_size,
     eta_str,
     parse_positive,
+    parse_rational,
 )
-from .solvers import SOLVERS, make_solver
-from .verify import STATUSES, Verdict, check_claim, check_dimension, collect, eta_bar_below
+from .solvers import SOLVERS, Solver, make_solver
+from .verify import (
+    MAX_RETRY_DIGITS,
+    STATUSES,
+    Verdict,
+    check_claim,
+    check_dimension,
+    check_dimension_certified,
+    collect,
+    eta_bar_below,
+)
 
 
 @dataclass(frozen=True)
@@ -50,11 +61,14 @@ class Task:
     slow: bool = False
     confidence: Fraction | None = None  # inexact solvers: a probability claim's 1 − α (default 95/100)
     runs: int = 0  # inexact solvers: seeded runs R for probability claims (0: enough for the confidence)
+    start: tuple[tuple[Fraction, ...], ...] | None = None  # exact logits of π_0 per context
+    method: str = "certified"  # certified (balls) or estimated (precision doubling)
 
     @property
     def label(self) -> str:
         eta = eta_str(self.eta) if self.eta is not None else "default"
-        return f"run{self.block} | {self.game} | {self.solver} | β={eta_str(self.beta)} | η={eta}"
+        start = " | π_0 from logits" if self.start is not None else ""
+        return f"run{self.block} | {self.game} | {self.solver} | β={eta_str(self.beta)} | η={eta}{start}"
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,7 @@ class DimensionTask:
     claim: str = "NMP-DIM"
     source: str = ""
     slow: bool = False
+    method: str = "certified"
 
     @property
     def label(self) -> str:
@@ -105,7 +120,7 @@ MAX_SIZES = 64
 
 _TOP_KEYS = {"name", "description", "claim_modules", "steps", "digits", "until_floor", "slow", "run", "dimension"}
 _RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect",
-             "slow", "confidence", "runs"}
+             "slow", "confidence", "runs", "start_logits"}
 _DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim", "slow"}
 _SOLVER_KEYS = {"name", "eta"}
 
@@ -272,7 +287,8 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
         steps, digits = _int(block, "steps", 60, where, MAX_STEPS), _digits(block, 40, where)
         ignore, floor = _bool(block, "ignore_hypotheses", False, where), _bool(block, "until_floor", True, where)
         slow = _bool(block, "slow", suite_slow, where)
-        games, solvers = _strings(block, "games", where), _solvers(block, where)
+        games, solvers = [_relative_to(p, g) for g in _strings(block, "games", where)], _solvers(block, where)
+        start = _start_logits(block.get("start_logits"), where)
         for beta_raw in _numbers(block, "betas", where):
             beta = check_beta(parse_positive(beta_raw, f"{where} beta"))
             for game in games:
@@ -280,7 +296,7 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
                     eta = parse_eta(eta_raw, beta)
                     confidence, runs = _inexact_options(block, where, name, beta, eta)
                     suite.tasks.append(Task(game, beta, name, eta, steps, digits, claims,
-                                            ignore, floor, expect, str(p), i + 1, slow, confidence, runs))
+                                            ignore, floor, expect, str(p), i + 1, slow, confidence, runs, start))
     for i, raw in enumerate(_blocks(data, "dimension", p.name)):
         where = f"{p.name} dimension #{i + 1}"
         unknown = set(raw) - _DIM_KEYS
@@ -306,6 +322,21 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
     return suite
 
 
+def _relative_to(suite: Path, game: str) -> str:
+    """A game file named relative to the suite's folder (if it exists there); other specs unchanged."""
+    near = suite.parent / game
+    return str(near) if game.endswith(".json") and not Path(game).is_absolute() and near.exists() else game
+
+
+def _start_logits(raw: object, where: str) -> tuple[tuple[Fraction, ...], ...] | None:
+    """``start_logits = [["0", "-10000000", "0"]]``: exact logits of π_0, one list per context."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(c, list) for c in raw):
+        raise InputError(f"{where}: 'start_logits' must be an array of arrays (one per context) of exact numbers")
+    return tuple(tuple(parse_rational(x, f"{where} start_logits") for x in c) for c in raw)
+
+
 def _inexact_options(block: dict[str, object], where: str, solver: str, beta: Fraction,
                      eta: Fraction | None) -> tuple[Fraction | None, int]:
     """Validate an inexact solver spec at load time; read ``confidence`` and ``runs`` (issue 11)."""
@@ -326,6 +357,8 @@ def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | 
 
     game = load_game(task.game)
     check_mpmath_size(game.n, "a checked run (mpmath at D and D + G digits)")
+    if task.start is not None:
+        game = game.with_start(task.start)
     solver = make_solver(task.solver, task.beta, task.eta)
     expect = dict(task.expect)
     if is_inexact(solver):  # inexact and sampled solvers: statistical verdicts for probability claims
@@ -335,16 +368,43 @@ def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | 
         for v in verdicts:
             v.expected = expect.get(v.claim)
         return verdicts
-    data = collect(game, solver, task.steps, task.digits, on_step=on_step)
+    certified = task.method == "certified"
+    data = collect(game, solver, task.steps, task.digits, backend="arb" if certified else "mpmath", on_step=on_step)
     out = []
     for cid in task.claims:
         v = check_claim(catalogue.get(cid), data, task.ignore_hypotheses, task.until_floor)
         v.expected = expect.get(cid)
         out.append(v)
+    if certified:
+        out = retry_certified(task, game, solver, catalogue, out)
     return out
 
 
+def retry_certified(task: Task, game: Game, solver: Solver, catalogue: Catalogue, verdicts: list[Verdict],
+                    rounds: int = 3) -> list[Verdict]:
+    """Re-run at the precision an inconclusive certified verdict asks for (up to MAX_RETRY_DIGITS)."""
+    digits = task.digits
+    for _ in range(rounds):
+        redo = [i for i, v in enumerate(verdicts) if v.status == "inconclusive" and v.expected != "inconclusive"
+                and v.needed_digits is not None and v.needed_digits > digits]
+        if not redo:
+            break
+        digits = min(MAX_RETRY_DIGITS, max(verdicts[i].needed_digits or 0 for i in redo))
+        data = collect(game, solver, task.steps, digits, backend="arb")
+        for i in redo:
+            v = check_claim(catalogue.get(verdicts[i].claim), data, task.ignore_hypotheses, task.until_floor)
+            v.expected = verdicts[i].expected
+            v.note = (v.note + f" (retried at --digits {digits})").strip()
+            verdicts[i] = v
+        if digits >= MAX_RETRY_DIGITS:
+            break
+    return verdicts
+
+
 def run_dimension(task: DimensionTask, catalogue: Catalogue, on_size: Callable[[int], None] | None = None) -> Verdict:
+    if task.method == "certified":
+        return check_dimension_certified(catalogue.get(task.claim), task.family, list(task.sizes), task.beta,
+                                         task.eta, task.steps, task.digits)
     return check_dimension(catalogue.get(task.claim), task.family, list(task.sizes), task.beta, task.eta,
                            task.steps, task.digits, on_size=on_size)
 

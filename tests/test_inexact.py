@@ -280,11 +280,25 @@ def test_best_m_is_a_local_minimum_and_n_dependence_is_near_linear() -> None:
     ["complexity", "--beta", "1", "--eps", "1e-2", "--samples-per-query", "5", "--confidence", "1.5"],
     ["complexity", "--beta", "1", "--eps", "1e-2", "--samples-per-query", "5", "--seed", "x"],
     ["check", "--game", "rps", "--solver", "nash-mp-sampled:m=5", "--beta", "1", "--confidence", "0"],
+    # out of float range or hours of work: refused up front (were a traceback, and hangs)
+    ["run", "rps", "--solver", "nash-mp-inexact:delta=1e400", "--beta", "1/10"],
+    ["complexity", "--beta", "1", "--eps", "1e-2", "--delta", "1e400"],
+    ["run", "rps", "--solver", "nash-mp-sampled:m=99999999999999999999", "--beta", "1/10"],
+    ["run", "rps", "--solver", "nash-mp-pg:T=99999999999999", "--beta", "1/10"],
+    ["run", "rps", "--solver", "nash-mp-inexact:delta=1/10,delta=1/5", "--beta", "1/10"],
 ])
 def test_bad_input_is_one_error_line_and_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:")
+
+
+def test_sampled_claims_on_a_game_started_at_equilibrium(capsys: pytest.CaptureFixture[str]) -> None:
+    """rps with a uniform π_ref: π_0 = π*, KL_0 is 0 within rounding (was √ of a negative: a traceback)."""
+    rc = main(["check", "--game", "rps", "--solver", "nash-mp-sampled:m=5,seed=1", "--beta", "1", "--steps", "3",
+               "--digits", "20", "--claim", "NMP-APPROX-HP", "--runs", "4"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "NMP-APPROX-HP" in out
 
 
 def test_cli_run_with_a_sampled_solver(capsys: pytest.CaptureFixture[str]) -> None:
@@ -311,6 +325,32 @@ def test_adversary_approaches_the_floor_within_the_documented_factor() -> None:
     plateau = max(kls[30:])
     floor = float(inexact_floor(beta, F(2), 0.02))
     assert floor / approach_factor(beta) <= plateau <= floor
+
+
+SKEWED_GAME = {"actions": ["a0", "a1", "a2", "a3"],
+               "preference": [["1/2", "7/97", "11/97", "10/97"], ["90/97", "1/2", "46/97", "21/97"],
+                              ["86/97", "51/97", "1/2", "94/97"], ["87/97", "76/97", "3/97", "1/2"]],
+               "reference": ["430/449", "5/449", "17/1796", "39/1796"]}
+
+
+def test_approach_factor_accounts_for_a_concentrated_equilibrium() -> None:
+    """A random rational game with π_ref ≈ 0.96 on one action: π* is concentrated, the adversary's plateau is
+    floor/30 at β = 1, beyond 3τ² (20.7); the factor computed from π*'s split balance covers it."""
+    from nashproof.games import game_from_dict
+    from nashproof.query_complexity import approach_factor, inexact_floor, split_balance
+
+    beta = F(1)
+    game = game_from_dict(SKEWED_GAME)
+    traj = run(game, make_solver("nash-mp-inexact:delta=1/1000,perturb=adversarial", beta), 60, FLOAT)
+    eq = solve_equilibrium(game, beta, FLOAT)
+    ng = NumericGame(game, FLOAT)
+    kls = [float(kl(ng, eq.logpi[0], p[0])) for p in traj.policies]
+    plateau, floor = max(kls[30:]), float(inexact_floor(beta, F(2), 0.001))
+    pistar = np.exp(np.asarray(eq.logpi[0], dtype=float))
+    brute = max(q * (1 - q) for r in range(1, 4) for c in itertools.combinations(pistar, r) for q in [sum(c)])
+    assert split_balance(pistar) == pytest.approx(brute) and brute < 0.07
+    assert floor / approach_factor(beta, pistar=[pistar]) <= plateau <= floor
+    assert floor / plateau > approach_factor(beta)  # the balanced-π* factor alone would not cover it
 
 
 def test_approx_suite_loads_and_rejects_bad_solver_parameters(tmp_path: object) -> None:

@@ -1,0 +1,132 @@
+"""Embarrassingly parallel maps: in this process, in local worker processes, or on a Dask cluster.
+
+Results never depend on the number of workers: tasks are independent, each one is seeded by its
+own identity (:func:`task_seed`), and results come back in task order. ``--dask ADDRESS`` needs the
+optional extra ``nashproof[dask]`` (dask.distributed) and an existing scheduler; the functions and
+tasks sent must be importable and picklable on the workers (module-level functions, dataclasses).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import TypeVar
+
+from .errors import InputError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def task_seed(*identity: object) -> int:
+    """A 32-bit seed from a task's identity (its parameters), the same on every machine and run."""
+    return int.from_bytes(hashlib.sha256(repr(identity).encode()).digest()[:4], "big")
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def check_jobs(jobs: int | None) -> int:
+    if jobs is None:
+        return default_jobs()
+    if jobs < 1:
+        raise InputError(f"--jobs must be ≥ 1, got {jobs}")
+    return jobs
+
+
+def pmap(fn: Callable[[T], R], items: Sequence[T], jobs: int | None = None, dask: str | None = None,
+         on_done: Callable[[int], None] | None = None) -> list[R]:
+    """``[fn(x) for x in items]``, spread over ``jobs`` processes or the Dask scheduler at ``dask``.
+
+    ``on_done(count)`` is called in this process as results arrive. Exceptions raised by a task are
+    re-raised here (the first to fail).
+    """
+    if dask is not None:
+        return _dask_map(fn, items, dask, on_done)
+    workers = min(check_jobs(jobs), len(items))
+    if workers <= 1:
+        out = []
+        for i, x in enumerate(items):
+            out.append(fn(x))
+            if on_done is not None:
+                on_done(i + 1)
+        return out
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    results: list[R | None] = [None] * len(items)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
+        for done, fut in enumerate(as_completed(futures), 1):
+            results[futures[fut]] = fut.result()
+            if on_done is not None:
+                on_done(done)
+    return _all(results)
+
+
+def _all(results: list[R | None]) -> list[R]:
+    out: list[R] = []
+    for r in results:
+        assert r is not None
+        out.append(r)
+    return out
+
+
+def _dask_map(fn: Callable[[T], R], items: Sequence[T], address: str,
+              on_done: Callable[[int], None] | None) -> list[R]:
+    try:
+        from dask.distributed import Client
+        from dask.distributed import as_completed as dask_completed
+    except ImportError:
+        raise InputError("--dask needs the optional extra: pip install 'nashproof[dask]'") from None
+    try:
+        client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        futures = client.map(fn, list(items), pure=False)
+        if on_done is not None:
+            for done, _ in enumerate(dask_completed(futures), 1):  # type: ignore[no-untyped-call]
+                on_done(done)
+        gathered: list[R] = client.gather(futures)  # type: ignore[no-untyped-call]
+        return list(gathered)
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+
+
+# ------------------------------------------------------------------ check suites
+
+
+def run_check_tasks(tasks: Sequence[object], catalogue: object, claim_modules: Sequence[str], jobs: int | None = None,
+                    dask: str | None = None, on_done: Callable[[int], None] | None = None) -> list[list[object]]:
+    """``[run_task(t, catalogue) for t in tasks]``; workers rebuild the catalogue from ``claim_modules``."""
+    from .suite import run_task
+
+    if dask is None and min(check_jobs(jobs), len(tasks)) <= 1:
+        out: list[list[object]] = []
+        for i, t in enumerate(tasks):
+            out.append(list(run_task(t, catalogue)))  # type: ignore[arg-type]
+            if on_done is not None:
+                on_done(i + 1)
+        return out
+    return pmap(_check_worker, [(t, tuple(claim_modules)) for t in tasks], jobs, dask, on_done)
+
+
+_CATALOGUES: dict[tuple[str, ...], object] = {}
+
+
+def _check_worker(item: tuple[object, tuple[str, ...]]) -> list[object]:
+    from .claims import builtin_catalogue
+    from .suite import run_task
+
+    task, modules = item
+    cat = _CATALOGUES.get(modules)
+    if cat is None:
+        cat = builtin_catalogue()
+        for m in modules:
+            cat.load(m)
+        _CATALOGUES[modules] = cat
+    return list(run_task(task, cat))  # type: ignore[arg-type]
