@@ -173,11 +173,14 @@ def _verdict_block(v: Verdict) -> list[str]:
 
 def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, code: int) -> None:
     summary = _summary(verdicts, cat)
-    rows = [[s["claim"], s["provenance"], str(s["pass"]), str(s["equality"]), str(s["violated"]),
-             str(s["inconclusive"]), str(s["not-applicable"]), str(s["expected"]),
-             f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-", s["method"]] for s in summary]
-    print(table(["claim", "provenance", "pass", "equal", "violated", "inconclusive", "n/a", "expected",
-                 "obs/bound", "method"], rows))
+    # One method for every verdict (the usual case): the closing note names it, the table need not.
+    mixed = len({s["method"] for s in summary if s["method"] != "-"}) > 1
+    rows = [[s["claim"], str(s["pass"]), str(s["equality"]), str(s["violated"]), str(s["inconclusive"]),
+             str(s["not-applicable"]), str(s["expected"]),
+             f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-",
+             *([s["method"]] if mixed else []), s["provenance"]] for s in summary]
+    print(table(["claim", "pass", "equal", "violated", "inconcl.", "n/a", "expected", "obs/bound",
+                 *(["method"] if mixed else []), "provenance"], rows))
     notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive", "equality") or v.slower
                or (v.expected is not None and v.outcome != "expected")
                or (len(verdicts) <= 20 and v.failed_hypothesis is not None)]
