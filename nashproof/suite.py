@@ -118,7 +118,8 @@ EXPECT_STATUSES = STATUSES
 #: Most sizes in one [[dimension]] block.
 MAX_SIZES = 64
 
-_TOP_KEYS = {"name", "description", "claim_modules", "steps", "digits", "until_floor", "slow", "run", "dimension"}
+_TOP_KEYS = {"name", "description", "claim_modules", "steps", "digits", "until_floor", "ignore_hypotheses", "slow",
+             "run", "dimension"}
 _RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect",
              "slow", "confidence", "runs", "start_logits"}
 _DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim", "slow"}
@@ -145,6 +146,8 @@ def _type(value: object) -> str:
 
 
 def _str(value: object, where: str, key: str) -> str:
+    if value is None:
+        raise InputError(f"{where}: missing '{key}'")
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{where}: '{key}' must be a non-empty string, got {_type(value)}")
     return value
@@ -271,7 +274,8 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
                            for m in _strings(data, "claim_modules", p.name, [])] if data.get("claim_modules") else []
     for module in suite.claim_modules:
         catalogue.load(module)
-    defaults: dict[str, object] = {key: data[key] for key in ("steps", "digits", "until_floor", "slow") if key in data}
+    inherited = ("steps", "digits", "until_floor", "ignore_hypotheses", "slow")  # top-level defaults of [[run]]
+    defaults: dict[str, object] = {key: data[key] for key in inherited if key in data}
     suite_slow = _bool(data, "slow", False, p.name)
     for i, raw in enumerate(_blocks(data, "run", p.name)):
         where = f"{p.name} run #{i + 1}"

@@ -155,11 +155,12 @@ RUN_BLOCK = '[[run]]\ngames = ["rps:skew=1/2"]\nbetas = ["1/2"]\nsolvers = ["nas
 BAD_SUITES: dict[str, tuple[str | bytes, str]] = {
     "run-is-an-integer": ("run = 5\n", "array of tables"),
     "run-is-a-table": ('[run]\ngames = ["rps"]\nbetas = ["1/2"]\nsolvers = ["nash-mp"]\n', "[[run]]"),
-    "dimension-without-family": ("[[dimension]]\nsizes = [2, 4]\n", "'family'"),
+    "dimension-without-family": ("[[dimension]]\nsizes = [2, 4]\n", "missing 'family'"),
     "dimension-family-without-n": ('[[dimension]]\nfamily = "cyclic:n=4"\nsizes = [2, 4]\n', "{n}"),
     "dimension-size-huge": ('[[dimension]]\nfamily = "cyclic:n={n}"\nsizes = [65536]\n', "2048"),
     "binary": (b"\x00\x01\xff\xfe\x80" * 20, "UTF-8"),
     "ignore-hypotheses-string": (RUN_BLOCK + 'ignore_hypotheses = "false"\n', "true or false"),
+    "ignore-hypotheses-string-top": ('ignore_hypotheses = "false"\n' + RUN_BLOCK, "true or false"),
     "until-floor-integer": (RUN_BLOCK + "until_floor = 1\n", "true or false"),
     "slow-string": ('slow = "yes"\n' + RUN_BLOCK, "true or false"),
     "expect-bogus-status": (RUN_BLOCK + 'claims = ["NMP-KL"]\nexpect = { "NMP-KL" = "fine" }\n',
