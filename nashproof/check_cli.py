@@ -14,7 +14,7 @@ from xml.etree import ElementTree as ET
 from .claims import KINDS, TAGS, Catalogue, builtin_catalogue, human
 from .errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
 from .files import check_output_dir, check_output_file
-from .numbers import MAX_DIGITS, MAX_STEPS, MIN_DIGITS, eta_str, parse_positive
+from .numbers import MAX_DIGITS, MAX_STEPS, MIN_DIGITS, eta_str, parse_positive, plural
 from .parallel import run_check_tasks
 from .report import Progress, table, wrap
 from .suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension
@@ -167,7 +167,8 @@ def _verdict_block(v: Verdict) -> list[str]:
         facts.append(f"margin {v.margin or '-'}, error {v.error or '-'}")
     if v.expected is not None:
         facts.append(f"the suite expects {v.expected}")
-    detail = "; ".join(facts + ([human(v.note)] if v.note else []))
+    note = v.note.replace(v.failed_hypothesis, human(v.failed_hypothesis)) if v.failed_hypothesis else v.note
+    detail = "; ".join(facts + ([note] if note else []))
     return [wrap(head)] + ([wrap(detail, indent="    ")] if detail else [])
 
 
@@ -211,7 +212,7 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
                         [[str(r["n"]), r["backend"], *(_defined(r[key]) for key in (
                             "worst_step_ratio", "constant", "fitted_rate"))] for r in sizes]))
             print("(the largest normalised step ratio and constant over k; both must stay ≤ 1)")
-    print("\n" + wrap(f"{len(verdicts)} verdicts in {elapsed:.1f} s; exit code {code}. {_note(verdicts)}"))
+    print("\n" + wrap(f"{plural(len(verdicts), 'verdict')} in {elapsed:.1f} s; exit code {code}. {_note(verdicts)}"))
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
