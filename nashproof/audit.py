@@ -670,6 +670,10 @@ def _diagnose(report: AuditReport, by_beta: dict[float, list[Obs]], declared: st
             diagnoses.append(f"{fam}/uniform-magnet")
         if fam in ("nash-mp", "mmd"):
             diagnoses.append(f"{fam}/decoupled")
+        if fam in ("nash-mp", "mmd", "nash-md"):
+            diagnoses.append(f"{fam}/transposed")
+        if fam == "nash-mp":
+            diagnoses += ["nash-mp/split-step", "nash-mp/centre-half"]
         diagnoses.append("policy-gradient")
     schedule = step.kind == "schedule"
     ident: Identified = identify(by_beta, diagnoses=diagnoses) if not schedule else Identified()

@@ -15,6 +15,7 @@ Only class representatives are fitted; the other members are reported with their
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -202,6 +203,52 @@ def fit_mixture(obs: Sequence[Obs], two_step: bool) -> tuple[float, float]:
     return w, a
 
 
+def split_map(o: Obs, eta_half: float, eta_full: float) -> F64:
+    """Nash-MP with the half step at η_half and the full step at η_full (a slip in one of the two steps)."""
+    half = _prox(o.logpi, o.logref, o.P @ o.pi(), eta_half, o.beta)
+    return _prox(o.logpi, o.logref, o.P @ np.exp(half), eta_full, o.beta)
+
+
+def centre_half_map(o: Obs, eta: float) -> F64:
+    """Nash-MP whose full step is centred at the half step instead of π_k."""
+    half = _prox(o.logpi, o.logref, o.P @ o.pi(), eta, o.beta)
+    return _prox(half, o.logref, o.P @ np.exp(half), eta, o.beta)
+
+
+def _argmin_log(f: Callable[[float], float], lo: float = -7.0, hi: float = 7.0) -> float:
+    """η > 0 minimising f(η): a grid on log η, then golden-section refinement around the best point."""
+    grid = np.linspace(lo, hi, 57)
+    vals = [f(math.exp(x)) for x in grid]
+    i = int(np.argmin(vals))
+    a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    g = (math.sqrt(5) - 1) / 2
+    for _ in range(60):
+        c, d = b - g * (b - a), a + g * (b - a)
+        if f(math.exp(c)) <= f(math.exp(d)):
+            b = d
+        else:
+            a = c
+    return math.exp((a + b) / 2)
+
+
+def fit_split(obs: Sequence[Obs]) -> tuple[float, float]:
+    """(η_half, η_full): η_half by search, η_full by least squares given the half step."""
+    beta = obs[0].beta
+    dy = [o.logout - o.logpi for o in obs]
+
+    def full_eta(eh: float) -> float:
+        feats = [(o.logref - o.logpi) + (o.P @ np.exp(_prox(o.logpi, o.logref, o.P @ o.pi(), eh, beta))) / beta
+                 for o in obs]
+        return _w_to_eta(_ls(dy, feats), beta)
+
+    def cost(eh: float) -> float:
+        ef = full_eta(eh)
+        return rms(partial(split_map, eta_half=eh, eta_full=ef), obs) if math.isfinite(ef) and ef > 0 else math.inf
+
+    eh = _argmin_log(cost)
+    return eh, full_eta(eh)
+
+
 def mixture_map(o: Obs, w: float, a: float, two_step: bool) -> F64:
     opp = o.pi()
     if two_step:
@@ -336,11 +383,36 @@ def _diagnosis(name: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
 
         return hypothesis(f"π_ref ignored (uniform magnet), {rule}", beta, step_forms(rule, eta, beta), pred, obs,
                           eta, f"η = {show(eta)}")
+    if variant == "transposed":  # Pᵀσ = 1 − Pσ: the opponent's preference, a step against the preference
+        eta = fit(rule, [dataclasses.replace(o, P=np.ascontiguousarray(o.P.T)) for o in obs])
+        if not math.isfinite(eta) or eta <= 0:
+            return None
+        fn = MAPS[rule]
+
+        def pred_t(o: Obs) -> F64:
+            return fn(dataclasses.replace(o, P=np.ascontiguousarray(o.P.T)), eta)
+
+        return hypothesis(f"Pᵀ in place of P (the opponent's preference), {rule}", beta, step_forms(rule, eta, beta),
+                          pred_t, obs, eta, f"η = {show(eta)}")
+    if variant == "split-step":
+        eh, ef = fit_split(obs)
+        if not (math.isfinite(eh) and math.isfinite(ef) and ef > 0) or abs(eh / ef - 1) < 1e-3:
+            return None  # one step size: that is Nash-MP itself
+        ratio = nice(ef / eh, 1e-4)
+        return hypothesis(f"half and full steps at different step sizes (full/half = {show(float(ratio), 1e-4)})",
+                          beta, f"half step η = {show(eh, 1e-6)}, full step η = {show(ef, 1e-6)}",
+                          partial(split_map, eta_half=eh, eta_full=ef), obs, ef,
+                          f"η_half = {show(eh, 1e-6)}, η_full = {show(ef, 1e-6)}")
+    if variant == "centre-half":
+        eta = _argmin_log(lambda e: rms(partial(centre_half_map, eta=e), obs))
+        shown = f"η = {show(eta, 1e-6)}"
+        return hypothesis("the full step centred at the half step instead of π_k (nash-mp)", beta, shown,
+                          partial(centre_half_map, eta=eta), obs, eta, shown)
     if variant == "decoupled":
         two = rule in ("nash-mp", "extragradient")
         w, a = fit_mixture(obs, two)
-        if not (math.isfinite(w) and math.isfinite(a) and 0 < w < 1):
-            return None  # not a mixture of π_k and π_ref
+        if not (math.isfinite(w) and math.isfinite(a) and 0 < w < 1 and a > 0):
+            return None  # not a mixture of π_k and π_ref with a step along the preference (a < 0: see Pᵀ)
         coupled = w / (beta * (1 - w)) if 0 < w < 1 else math.nan
         eta_a = a / (1 - w) if w < 1 else math.nan
         param = (f"weight on π_ref w = {show(w, 1e-6)} (the step η = {show(eta_a, 1e-6)} would need w = "

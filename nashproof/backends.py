@@ -84,6 +84,28 @@ class Backend(ABC):
     def to_float(self, x: Scalar) -> float:
         return float(x)
 
+    # The order-dependent operations, explicit so that a ball backend can enclose them.
+    certified = False
+
+    def mid(self, x: Scalar) -> Scalar:
+        """A point of x (the ball backend: its midpoint, exact)."""
+        return x
+
+    def upper(self, x: Scalar) -> float:
+        """A float ≥ x (ball backend: ≥ every point of the ball)."""
+        return float(x)
+
+    def lower(self, x: Scalar) -> float:
+        """A float ≤ x (ball backend: ≤ every point of the ball)."""
+        return float(x)
+
+    def vmax(self, v: Vec | Sequence[Scalar]) -> Scalar:
+        """max(v) (ball backend: an enclosure of the maximum over every point of the balls)."""
+        return max(v)
+
+    def vmin(self, v: Vec | Sequence[Scalar]) -> Scalar:
+        return min(v)
+
     def logsumexp(self, v: Vec) -> Scalar:
         m = max(v)
         return m + self.log_scalar(sum(self.exp(v - m)))
@@ -339,15 +361,19 @@ def blas_limit(threads: int) -> AbstractContextManager[object]:
     return limiter
 
 
-BACKENDS = ("mpmath", "float")
+BACKENDS = ("mpmath", "float", "arb")
 
 
 def make_backend(name: str = "mpmath", digits: int = 50) -> Backend:
-    """A backend by name: ``mpmath`` (reference, ``digits`` decimal digits) or ``float``."""
+    """A backend by name: ``mpmath`` (reference, ``digits`` decimal digits), ``float`` or ``arb`` (balls)."""
     if name == "mpmath":
         return MpmathBackend(digits)
     if name == "float":
         return FloatBackend()
+    if name == "arb":
+        from .balls import BallBackend
+
+        return BallBackend(digits)
     raise InputError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
 
 

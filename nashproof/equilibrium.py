@@ -10,7 +10,7 @@ digits per step), falling back to the full damped Newton there when that does no
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -179,7 +179,15 @@ def _simplified_newton(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec, inv
 
 
 def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> tuple[Vec, Scalar, Scalar]:
-    """Solve x = normalize(base + scale·P eˣ): float64 Newton first, then polish in ``b``."""
+    """Solve x = normalize(base + scale·P eˣ): float64 Newton first, then polish in ``b``.
+
+    A certified backend (balls) encloses the solution by a Krawczyk test instead.
+    """
+    if b.certified:
+        from .balls import BallBackend, enclose_proximal
+
+        assert isinstance(b, BallBackend)
+        return enclose_proximal(b, P, base, scale, x0)
     fb = FloatBackend()
     with blas_limit(BLAS_THREADS):
         xf, _, _ = softmax_fixed_point(fb, fb.convert(P), fb.convert(base), np.float64(float(scale)),
@@ -247,6 +255,33 @@ class Certificate:
         }
 
 
+@dataclass(frozen=True)
+class BallCertificate(Certificate):
+    """A proof: a Krawczyk test shows the unique equilibrium lies in the returned balls.
+
+    ``rel_radius`` and ``max_radius`` are exact upper bounds (balls of radius 0), printed rounded up.
+    """
+
+    bits: int = 0
+    rel_radius: Scalar = None
+    max_radius: Scalar = None
+
+    def as_dict(self, b: Backend) -> dict[str, object]:
+        from .balls import up_str
+
+        return {
+            "method": "certified",
+            "statement": "the unique π*_β lies in the returned balls (Krawczyk test, log-probabilities)",
+            "working_bits": self.bits,
+            "working_digits": self.digits,
+            "max_relative_radius": up_str(self.rel_radius, 4),
+            "max_radius": up_str(self.max_radius, 4),
+            "exploitability": b.to_str(self.exploitability, 20),
+            "exploitability_radius": up_str(self.exploitability.rad(), 4),
+            "certified_digits": self.correct_digits,
+        }
+
+
 @dataclass
 class Equilibrium:
     """π*_β per context as log-probabilities in ``backend``, with its certificate."""
@@ -255,6 +290,7 @@ class Equilibrium:
     backend: Backend
     logpi: LogPolicy
     certificate: Certificate
+    certified: bool = False
 
     def probs(self) -> list[Vec]:
         return [self.backend.exp(x) for x in self.logpi]
@@ -263,6 +299,8 @@ class Equilibrium:
 def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int = 15) -> Equilibrium:
     """π*_β of every context at the backend's precision (internally ``guard`` extra digits)."""
     check_beta(beta)
+    if backend.certified:
+        return certified_equilibrium(game, beta, backend)
     from .metrics import exploitability, rounding_floor  # local import: metrics needs this module's types
 
     fb = FloatBackend()
@@ -293,61 +331,34 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
     return Equilibrium(beta, backend, out, cert)
 
 
+def certified_equilibrium(game: Game, beta: Fraction, backend: Backend) -> Equilibrium:
+    """π*_β enclosed in balls with a Krawczyk certificate (``backend`` is the ball backend)."""
+    from .balls import LOG2_10, BallBackend, certified_policy, log2_abs, widest_radius
+    from .metrics import exploitability
+
+    logs, bits = certified_policy(game, beta, backend.digits)
+    work = BallBackend(backend.digits, bits)
+    ng = numeric_game(game, work)
+    expl = ng.average([exploitability(ng, c, logs[c], work.scalar(beta)) for c in range(ng.k)])
+    rel = widest_radius([t for lp in logs for t in lp])  # the radius of log π is π's relative radius
+    probs = [work.exp(lp) for lp in logs]
+    digits = int(-log2_abs(rel) / LOG2_10) if not rel.is_zero() else backend.digits
+    cert = BallCertificate(int(bits * math.log10(2)), 0.0, 0.0, expl, min(digits, backend.digits), bits=bits,
+                           rel_radius=rel, max_radius=widest_radius([p for pc in probs for p in pc]))
+    return Equilibrium(beta, work, logs, cert, certified=True)
+
+
 # ------------------------------------------------------------ β = 0: exact LP
 
 
-def _simplex_feasible(A: list[list[Fraction]], b: list[Fraction]) -> list[Fraction]:
-    """A point x ≥ 0 with A x = b (b ≥ 0), by phase-one simplex in exact arithmetic (Bland)."""
-    m, n = len(A), len(A[0])
-    # Tableau with artificials a_i: rows [A | I | b], objective: minimise Σ a_i.
-    T = [list(A[i]) + [Fraction(int(i == j)) for j in range(m)] + [b[i]] for i in range(m)]
-    basis = [n + i for i in range(m)]
-    width = n + m
-    while True:
-        # Reduced costs of the phase-one objective.
-        cost = [Fraction(0)] * width
-        for j in range(width):
-            if j >= n:
-                cost[j] = Fraction(1)
-        red = [cost[j] - sum(cost[basis[i]] * T[i][j] for i in range(m)) for j in range(width)]
-        enter = next((j for j in range(width) if red[j] < 0), None)
-        if enter is None:
-            break
-        ratios = [(T[i][-1] / T[i][enter], basis[i], i) for i in range(m) if T[i][enter] > 0]
-        if not ratios:  # unbounded: impossible for phase one
-            raise SolverError("LP unbounded in phase one")
-        _, _, row = min(ratios)
-        piv = T[row][enter]
-        T[row] = [v / piv for v in T[row]]
-        for i in range(m):
-            if i != row and T[i][enter] != 0:
-                f = T[i][enter]
-                T[i] = [a - f * c for a, c in zip(T[i], T[row])]
-        basis[row] = enter
-    x = [Fraction(0)] * width
-    for i, j in enumerate(basis):
-        x[j] = T[i][-1]
-    if any(x[n + i] != 0 for i in range(m)):
-        raise SolverError("LP infeasible: no von Neumann winner found (this cannot happen for a valid game)")
-    return x[:n]
+def von_neumann_winner(ctx: Context, on_pivot: Callable[[int], None] | None = None) -> tuple[Fraction, ...]:
+    """An exact von Neumann winner of one context: P(y ≻ π) ≤ ½ for every y (exactly verified).
 
-
-def von_neumann_winner(ctx: Context) -> tuple[Fraction, ...]:
-    """An exact von Neumann winner of one context: P(y ≻ π) ≤ ½ for every y.
-
-    Solved as the exact feasibility LP  Aπ + s = 0, Σπ = 1, π, s ≥ 0  with A = P − ½.
+    Solved by an integer-pivoting simplex (:mod:`nashproof.winner`).
     """
-    A = ctx.skew()
-    n = len(A)
-    rows: list[list[Fraction]] = []
-    rhs: list[Fraction] = []
-    for i in range(n):
-        rows.append(list(A[i]) + [Fraction(int(i == j)) for j in range(n)])
-        rhs.append(Fraction(0))
-    rows.append([Fraction(1)] * n + [Fraction(0)] * n)
-    rhs.append(Fraction(1))
-    x = _simplex_feasible(rows, rhs)
-    pi = tuple(x[:n])
+    from .winner import exact_winner
+
+    pi = exact_winner(ctx, on_pivot)
     if not verify_von_neumann_winner(ctx, pi):
         raise SolverError("exact verification of the von Neumann winner failed")
     return pi

@@ -63,17 +63,37 @@ def check_seed(seed: object) -> int:
     return seed if isinstance(seed, int) and seed >= 0 else _parse_int(str(seed), "seed", 0)
 
 
+#: Most duels per action and query: every duel is drawn, so 10¹¹ would run for hours.
+MAX_M = 10**6
+
+
 def check_m(m: object) -> int:
     if isinstance(m, bool) or not isinstance(m, int | str):
         raise InputError(f"m (duels per action) must be an integer ≥ 1, got {m!r}")
-    return m if isinstance(m, int) and m >= 1 else _parse_int(str(m), "m (duels per action)", 1)
+    value = m if isinstance(m, int) and m >= 1 else _parse_int(str(m)[:40], "m (duels per action)", 1)
+    if value > MAX_M:
+        raise InputError(f"m (duels per action) must be at most {MAX_M}, got {value}")
+    return value
+
+
+#: Limits for runs (not for the complexity formulas): beyond them a run takes hours, or δ leaves float range.
+MAX_DUELS, MAX_INNER, MAX_DELTA = 10**8, 10**5, 10**6
 
 
 def check_delta(delta: object) -> Fraction:
     d = parse_rational(delta, "delta")
     if d < 0:
         raise InputError(f"delta must be ≥ 0, got {fraction_str(d)}")
+    if d > MAX_DELTA:
+        shown = delta if isinstance(delta, str) else f"{float(d):.3g}"
+        raise InputError(f"delta must be ≤ {MAX_DELTA} (a span error in log-probabilities), got {shown}")
     return d
+
+
+def _check_limit(value: int, what: str, limit: int) -> int:
+    if value > limit:
+        raise InputError(f"{what} must be ≤ {limit} for a run (it would take hours), got {value}")
+    return value
 
 
 def check_confidence(value: object) -> Fraction:
@@ -94,6 +114,8 @@ def parse_params(text: str, allowed: dict[str, str], who: str) -> dict[str, str]
             raise InputError(f"{who}: parameter {item!r} must look like key=value")
         if key not in allowed:
             raise InputError(f"{who}: unknown parameter {key!r}; allowed: {', '.join(allowed)}")
+        if key in out:
+            raise InputError(f"{who}: parameter {key!r} given twice")
         out[key] = value.strip()
     return out
 
@@ -398,7 +420,7 @@ class _Sampled(InexactSolver):
     params: ClassVar[dict[str, str]] = {"m": "duels per action and query (integer ≥ 1)", "seed": "integer seed"}
 
     def __init__(self, beta: Fraction, eta: Fraction | None = None, m: int | str = 1, seed: int | str = 0) -> None:
-        self.m, self.seed = check_m(m), check_seed(seed)
+        self.m, self.seed = _check_limit(check_m(m), "m (duels per action)", MAX_DUELS), check_seed(seed)
         InexactSolver.__init__(self, beta, eta)
 
     def claim_values(self) -> dict[str, Fraction]:
@@ -479,11 +501,12 @@ class PolicyGradientNashMP(InexactSolver, NashMP):
                  m: int | str | None = None, seed: int | str = 0) -> None:
         if isinstance(T, bool) or not isinstance(T, int | str):
             raise InputError(f"T (inner steps) must be an integer ≥ 1, got {T!r}")
-        self.T = T if isinstance(T, int) and T >= 1 else _parse_int(str(T), "T (inner steps)", 1)
+        self.T = _check_limit(T if isinstance(T, int) and T >= 1 else _parse_int(str(T), "T (inner steps)", 1),
+                              "T (inner steps)", MAX_INNER)
         self.lam = parse_rational(lam, "lam")
         if not 0 < self.lam <= 1:
             raise InputError(f"lam must lie in (0, 1], got {fraction_str(self.lam)}")
-        self.m = check_m(m) if m is not None else None
+        self.m = _check_limit(check_m(m), "m (duels per action)", MAX_DUELS) if m is not None else None
         self.seed = check_seed(seed)
         self.form = "canonical η (Munos normalisation)"
         InexactSolver.__init__(self, beta, eta)

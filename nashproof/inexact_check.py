@@ -42,8 +42,9 @@ def collect_inexact(game: Game, solver: InexactSolver, steps: int, digits: int =
     data = collect(game, solver, steps, digits, backend=backend)
     with mpmath.workdps(digits + data.guard):
         kl, err = data.values["kl"], data.errors["kl"]
-        data.values["rootkl"] = [mp.sqrt(v) for v in kl]
-        data.errors["rootkl"] = [mp.sqrt(v + e) - mp.sqrt(max(v - e, mp.zero)) for v, e in zip(kl, err)]
+        # KL is ≥ 0 but may come out slightly negative within rounding (π_0 = π*): √ of its positive part
+        data.values["rootkl"] = [mp.sqrt(max(v, mp.zero)) for v in kl]
+        data.errors["rootkl"] = [mp.sqrt(max(v + e, mp.zero)) - mp.sqrt(max(v - e, mp.zero)) for v, e in zip(kl, err)]
         runs = solver.step_errors or [[0.0] * steps]
         hi, lo = runs[-1], runs[0]
         floor = mp.mpf(10) ** (-min(digits, 15)) * 100 * game.n

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .backends import Scalar, Vec
+from .backends import Backend, Scalar, Vec
 from .numeric import LogPolicy, NumericGame
 
 
@@ -25,8 +25,8 @@ def l1(ng: NumericGame, logp: Vec, logq: Vec) -> Scalar:
     return sum(abs(t) for t in b.exp(logp) - b.exp(logq))
 
 
-def span(v: Vec) -> Scalar:
-    return max(v) - min(v)
+def span(v: Vec, b: Backend | None = None) -> Scalar:
+    return max(v) - min(v) if b is None else b.vmax(v) - b.vmin(v)
 
 
 def _exploitability(ng: NumericGame, c: int, logpi: Vec, pi: Vec, field_: Vec, beta: Scalar) -> Scalar:
@@ -51,7 +51,7 @@ def exploitability(ng: NumericGame, c: int, logpi: Vec, beta: Scalar) -> Scalar:
 
 def exploitability_unregularized(ng: NumericGame, c: int, logpi: Vec) -> Scalar:
     """Expl_0(π) = max_y P(y ≻ π) − ½ (one context)."""
-    return max(ng.P[c] @ ng.backend.exp(logpi)) - ng.backend.scalar("0.5")
+    return ng.backend.vmax(ng.P[c] @ ng.backend.exp(logpi)) - ng.backend.scalar("0.5")
 
 
 def utility(ng: NumericGame, c: int, logpi: Vec, logcmp: Vec, beta: Scalar) -> Scalar:
@@ -127,8 +127,8 @@ def _context_metrics(ng: NumericGame, c: int, logpi: Vec, ref: Reference, beta: 
         "l1_sq": dist * dist,
         "exploitability": expl,
         "gap": 2 * expl,
-        "exploitability_unreg": max(field_) - b.scalar("0.5"),
-        "span": span(logpi - logstar),
+        "exploitability_unreg": b.vmax(field_) - b.scalar("0.5"),
+        "span": span(logpi - logstar, b),
     }
 
 
@@ -144,5 +144,5 @@ def evaluate(ng: NumericGame, logpi: LogPolicy, star: LogPolicy | Reference, bet
         kl=avg("kl"), kl_reverse=avg("kl_reverse"), l1=avg("l1"), l1_sq=avg("l1_sq"),
         exploitability=avg("exploitability"),
         gap=avg("gap"), exploitability_unreg=avg("exploitability_unreg"),
-        span=max(r["span"] for r in rows), span_avg=avg("span"), per_context=tuple(rows),
+        span=ng.backend.vmax([r["span"] for r in rows]), span_avg=avg("span"), per_context=tuple(rows),
     )

@@ -16,15 +16,29 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import mpmath
 import numpy as np
 import sympy as sp
+from sympy.printing.lambdarepr import LambdaPrinter
 
 from .backends import Backend, ExtendedBackend, extended_available, make_backend, working_backend
+from .balls import (
+    LOG2_10,
+    BallBackend,
+    CertificationError,
+    batch_fields,
+    bits_for,
+    log2_abs,
+    log2_radius,
+    to_arb,
+    to_mpf,
+    upper,
+)
 from .claims import SYMBOLS, Claim, hypotheses_hold
 from .equilibrium import solve_equilibrium
-from .errors import InputError
+from .errors import InputError, SolverError
 from .games import HALF, Game
 from .metrics import Reference, evaluate, kl
 from .numbers import fraction_str
@@ -77,6 +91,8 @@ class RunData:
     static_errors: dict[str, mpmath.mpf] = field(default_factory=dict)
     lows: Series = field(default_factory=dict)
     static_lows: dict[str, mpmath.mpf] = field(default_factory=dict)
+    method: str = "estimated"  # certified (balls) | estimated (precision doubling) | screened (float64)
+    balls: BallRun | None = None
 
     def at(self, k: int, low: bool = False) -> tuple[dict[str, mpmath.mpf], dict[str, mpmath.mpf],
                                                     dict[str, tuple[str, int]]]:
@@ -114,6 +130,8 @@ def collect(game: Game, solver: Solver, steps: int, digits: int = 50, guard: int
     """Run the solver at D and D + G digits and gather every metric with its error estimate."""
     if steps < 1:
         raise InputError(f"steps must be ≥ 1 for a check, got {steps}")
+    if backend == "arb":
+        return collect_certified(game, solver, steps, digits, on_step)
     g = guard if guard is not None else max(10, digits // 2)
     with mpmath.workdps(digits + g + 5):
         return _collect(game, solver, steps, digits, g, backend, on_step)
@@ -246,7 +264,8 @@ def _collect(game: Game, solver: Solver, steps: int, digits: int, g: int, backen
     if lows:
         lows["N"] = values["N"]
     return RunData(game, solver, solver.beta, digits, g, steps, values, errors, hi.statics, exact, backend,
-                   static_errors, lows, lo.statics if lows else {})
+                   static_errors, lows, lo.statics if lows else {},
+                   "screened" if backend == "float" else "estimated")
 
 
 def from_iterates(game: Game, solver: Solver, policies: Sequence[Sequence[Sequence[Fraction]]],
@@ -313,6 +332,8 @@ class Verdict:
     note: str = ""
     expected: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    method: str = "estimated"  # certified | estimated | screened
+    certified_at: str | None = None  # certified: on the exact trajectory or at exactly represented points
 
     @property
     def outcome(self) -> str:
@@ -392,7 +413,7 @@ def check_claim(claim: Claim, data: RunData, ignore_hypotheses: bool = False, un
     solver = data.solver
     base = Verdict(claim.id, "pass", claim.provenance, claim.kind, data.game.label, solver.name,
                    fraction_str(data.beta), fraction_str(solver.eta) if not isinstance(solver, NashMD)
-                   or not solver.schedule else "2/(β(t+2))")
+                   or not solver.schedule else "2/(β(t+2))", method=data.method)
     if not claim.applies_to(solver.name):
         base.status, base.note = "not-applicable", f"claim is about {', '.join(claim.solvers)}"
         return base
@@ -409,11 +430,13 @@ def check_claim(claim: Claim, data: RunData, ignore_hypotheses: bool = False, un
             return base
         base.failed_hypothesis = failed
         base.note = f"hypothesis {failed} is false; evaluated anyway (--ignore-hypotheses)"
-    with mpmath.workdps(data.digits + data.guard):
+    with mpmath.workdps(data.digits + data.guard + (20 if data.method == "certified" else 0)):
         if claim.kind == "rate" and _constant_applies(claim, data):
             return _check_rate_constant(claim, data, base, until_floor, eps_grid)
         if claim.kind == "rate":
             return _check_rate(claim, data, base, until_floor)
+        if data.method == "certified":
+            return check_certified(claim, data, base, until_floor, eps_grid)
         return _check_inequalities(claim, data, base, until_floor, eps_grid)
 
 
@@ -653,13 +676,16 @@ def _check_rate_constant(claim: Claim, data: RunData, v: Verdict, until_floor: b
     statements = tuple(s.subs(C, claim.constant) for s in claim.statements)
     bound = Claim(claim.id, claim.title, "bound", claim.metric, statements, (), claim.solvers, claim.provenance,
                   claim.source)
-    out = _check_inequalities(bound, data, v, until_floor, eps_grid)
+    check = check_certified if data.method == "certified" else _check_inequalities
+    out = check(bound, data, v, until_floor, eps_grid)
     out.kind, out.note = "rate", (out.note + f" constant C = {sp.sstr(claim.constant)} checked as a bound").strip()
     return out
 
 
 def _check_rate(claim: Claim, data: RunData, v: Verdict, until_floor: bool) -> Verdict:
     assert claim.rate is not None
+    # A fitted rate is evidence from a finite run, never a certificate, whatever the data's method.
+    v.method = "estimated"
     subs = {**_param_values(data), **_local_values(claim, data)}
     r = mp.mpf(sp.N(claim.rate.subs(subs), data.digits + data.guard))
     scale = mp.mpf(sp.N(claim.scale.subs(subs), data.digits + data.guard))
@@ -822,3 +848,494 @@ def bound_series(claim: Claim, data: RunData) -> list[mpmath.mpf | None]:
             except (ValueError, ZeroDivisionError):
                 out.append(None)
     return out
+
+
+# ------------------------------------------------------------------ certified (balls)
+#
+# With the ball backend every metric is an enclosure. A claim is ``pass`` only when its
+# inequality holds for every point of the balls, ``violated`` only when it fails for every
+# point, ``inconclusive`` otherwise. RunData.values then holds the midpoints and RunData.errors
+# the radii (upper bounds), so plots, rate fits and the rounding floor read them unchanged.
+
+#: Radius growth budget along a trajectory, bits per iteration (measured ≈ 2.8 at η = 2).
+GROWTH_BITS = 3
+#: The largest working precision a certified trajectory may use.
+MAX_TRAJECTORY_BITS = 16384
+#: The largest --digits a certified retry may ask for.
+MAX_RETRY_DIGITS = 1200
+
+_ON_TRAJECTORY = "exact trajectory"
+_AT_POINTS = "exactly represented points (π ∝ exp(mid log π_k)), one exact step each"
+
+
+@dataclass
+class BallRun:
+    """What a certified check needs beyond RunData: the balls, and the run to re-step from exact points."""
+
+    ng: NumericGame
+    star: LogPolicy
+    policies: list[LogPolicy]
+    series: dict[str, list[Any]]
+    statics: dict[str, Any]
+    bits: int
+    points: dict[int, dict[str, list[Any]]] = field(default_factory=dict)  # step claims, by k
+
+
+class _BallPrinter(LambdaPrinter):  # type: ignore[misc]
+    """Print a claim for ball evaluation: exact rationals, ball functions, no floats."""
+
+    def _print_Rational(self, e: sp.Rational) -> str:
+        return f"_q({e.p}, {e.q})"
+
+    def _print_Integer(self, e: sp.Integer) -> str:
+        return f"_q({e.p}, 1)"
+
+    _print_Half = _print_One = _print_Zero = _print_NegativeOne = _print_Rational
+
+    def _print_Pow(self, e: sp.Pow, rational: bool = False) -> str:
+        return f"_pow({self._print(e.base)}, {self._print(e.exp)})"
+
+    def _print_Function(self, e: sp.Function) -> str:
+        return f"_fn({type(e).__name__!r}, {', '.join(self._print(a) for a in e.args)})"
+
+    _print_log = _print_exp = _print_ceiling = _print_floor = _print_Abs = _print_sqrt = _print_Function
+
+    def _print_Max(self, e: sp.Basic) -> str:
+        return f"_fn('Max', {', '.join(self._print(a) for a in e.args)})"
+
+    _print_Min = _print_Max
+
+    def _print_Pi(self, e: sp.Basic) -> str:
+        return "_fn('pi')"
+
+    def _print_Exp1(self, e: sp.Basic) -> str:
+        return "_fn('E')"
+
+
+def _ball_fn(name: str, *args: Any) -> Any:
+    from flint import arb
+
+    xs = [to_arb(a) for a in args]
+    if name == "Max" or name == "Min":
+        out = xs[0]
+        for x in xs[1:]:
+            out = out.max(x) if name == "Max" else out.min(x)
+        return out
+    if name == "pi":
+        return arb.pi()
+    if name == "E":
+        return arb(1).exp()
+    if name == "ceiling":
+        return xs[0].ceil()
+    if name == "Abs":
+        return abs(xs[0])
+    method = getattr(xs[0], name, None)
+    if method is None or len(xs) != 1:
+        raise InputError(f"function {name} has no ball version: the claim cannot be certified")
+    return method()
+
+
+def _ball_pow(a: Any, e: Any) -> Any:
+    x, y = to_arb(a), to_arb(e)
+    z = y.unique_fmpz() if y.is_exact() else None
+    if z is not None:
+        return x ** int(z)
+    return x**y
+
+
+def _ball_lambdify(expr: sp.Basic) -> Callable[..., Any]:
+    from flint import arb, fmpq
+
+    ns = {"_q": lambda p, q: arb(fmpq(p, q)), "_fn": _ball_fn, "_pow": _ball_pow}
+    f: Callable[..., Any] = sp.lambdify(_ORDER, expr, modules=[ns], printer=_BallPrinter)
+    return f
+
+
+@dataclass
+class _BallCompiled:
+    lhs: Callable[..., Any]
+    rhs: Callable[..., Any]
+    gap: Callable[..., Any]
+
+
+_ALIASES_AT_0 = {sym: next(s for s, (nm, _) in SYMBOLS.items() if nm == SYMBOLS[sym][0][:-2])
+                 for sym in SYMBOLS if SYMBOLS[sym][0].endswith("@0")}
+
+
+def _ball_compile(rel: sp.Basic, first: bool) -> _BallCompiled | bool:
+    """Ball functions for rhs, lhs and rhs − lhs; at k = 0, X@0 and X are one number (exact identity).
+
+    Returns True/False when the statement is identically true/false at that point.
+    """
+    if first:
+        from .claims import k as k_symbol
+
+        rel = rel.subs({**_ALIASES_AT_0, k_symbol: 0})
+    if rel is sp.true or rel is sp.false:
+        return bool(rel)
+    if not isinstance(rel, (sp.LessThan, sp.StrictLessThan)):
+        raise InputError(f"claim statements must be ≤ relations, got {sp.sstr(rel)}")
+    gap = sp.simplify(rel.rhs - rel.lhs) if first else rel.rhs - rel.lhs
+    return _BallCompiled(_ball_lambdify(rel.lhs), _ball_lambdify(rel.rhs), _ball_lambdify(gap))
+
+
+_BALL_CACHE: dict[tuple[sp.Basic, bool], _BallCompiled | bool] = {}
+
+
+def _ball_compiled(rel: sp.Basic, first: bool) -> _BallCompiled | bool:
+    key = (rel, first)
+    if key not in _BALL_CACHE:
+        _BALL_CACHE[key] = _ball_compile(rel, first)
+    return _BALL_CACHE[key]
+
+
+def _ball_series(ng: NumericGame, star: LogPolicy, beta: Fraction, policies: list[LogPolicy],
+                 halves: list[LogPolicy | None]) -> dict[str, list[Any]]:
+    from flint import arb
+
+    from .metrics import l1
+
+    b = ng.backend
+    out: dict[str, list[Any]] = {name: [] for name in (*_METRICS, "l1_half")}
+    fields = [batch_fields(b, ng.P[c], [lp[c] for lp in policies]) for c in range(ng.k)]
+    for t, lp in enumerate(policies):
+        for c in range(ng.k):  # P·π_t of every iterate came from one matrix product: hand them to the metrics
+            ng.products[id(lp[c])] = (lp[c], *fields[c][t])
+        m = evaluate(ng, lp, star, b.scalar(beta))
+        for name in _METRICS:
+            out[name].append(to_arb(m.get(name)))
+        half = halves[t] if t < len(halves) else None
+        out["l1_half"].append(arb(0) if half is None else
+                              b.vmax([l1(ng, h, s) for h, s in zip(half, star)]))
+    return out
+
+
+def _ball_statics(game: Game, solver: Solver, ng: NumericGame, star: LogPolicy, exact: bool) -> dict[str, Any]:
+    from flint import arb, fmpq
+
+    def q(x: Fraction) -> Any:
+        return arb(fmpq(x.numerator, x.denominator))
+
+    b = ng.backend
+    return {
+        "beta": q(solver.beta), "n": arb(game.n), "N": arb(0), "min_ref": q(game.min_reference()),
+        "schedule": arb(1 if isinstance(solver, NashMD) and solver.schedule else 0),
+        "kl_ref_star": arb(0) if exact else to_arb(ng.average([kl(ng, star[c], ng.logref[c]) for c in range(ng.k)])),
+        "p_ref_star": q(HALF) if exact else to_arb(ng.average(
+            [ng.ref[c] @ (ng.P[c] @ b.exp(star[c])) for c in range(ng.k)])),
+    }
+
+
+def trajectory_bits(digits: int, steps: int) -> int:
+    """The starting precision of a certified run: the digits asked for plus the radius growth budget."""
+    return bits_for(digits) + GROWTH_BITS * steps + 32
+
+
+def collect_certified(game: Game, solver: Solver, steps: int, digits: int = 50,
+                      on_step: Callable[[int], None] | None = None, max_bits: int = MAX_TRAJECTORY_BITS) -> RunData:
+    """Run the solver in balls; raise the precision until every log π_k is known to 10^(−digits).
+
+    Starts at :func:`trajectory_bits` and retries with the measured deficit plus 32 bits, up to
+    ``max_bits``; beyond that the run is kept as it is and the claims it cannot decide come out
+    inconclusive.
+    """
+    from flint import arb
+
+    if steps < 1:
+        raise InputError(f"steps must be ≥ 1 for a check, got {steps}")
+    if not 5 <= digits <= MAX_RETRY_DIGITS:
+        raise InputError(f"digits must lie in [5, {MAX_RETRY_DIGITS}] for a certified check, got {digits}")
+    # π_ref = π* exactly and the run starts there: every metric is exactly 0 (a start ≠ π_ref leaves it)
+    exact = _pi_ref_is_equilibrium(game) and game.starts_at_reference()
+    bits = min(trajectory_bits(digits, steps), max_bits)
+    while True:
+        b = BallBackend(digits, bits)
+        # π* to the working precision: its radius enters every metric as an absolute error
+        eq = solve_equilibrium(game, solver.beta, BallBackend(max(digits, int((bits - 48) / LOG2_10)), bits))
+        b.activate()
+        try:
+            traj = run(game, solver, steps, b, on_step=on_step)
+        except SolverError as exc:  # in balls: a radius grew without bound (or no Krawczyk certificate)
+            if bits >= max_bits:
+                raise CertificationError(f"{exc}; radii not closed within {max_bits} bits") from None
+            bits, on_step = min(max_bits, 2 * bits), None
+            continue
+        width = max(log2_radius(x) for lp in traj.policies for c in lp for x in c)  # log₂ of the widest
+        if width <= -digits * LOG2_10 or bits >= max_bits:
+            break
+        bits = min(max_bits, bits + math.ceil(width + digits * LOG2_10) + 32)
+        on_step = None
+    ng = NumericGame(game, b)
+    series = _ball_series(ng, eq.logpi, solver.beta, traj.policies, traj.halves)
+    statics = _ball_statics(game, solver, ng, eq.logpi, exact)
+    if exact:  # π_ref is the equilibrium exactly: every metric is exactly 0
+        series = {name: [arb(0)] * len(vals) for name, vals in series.items()}
+    series["N"] = [arb(t * solver.queries_per_step) for t in range(steps + 1)]
+    with mpmath.workdps(digits + 20):
+        values = {name: [to_mpf(x) for x in vals] for name, vals in series.items()}
+        errors = {name: [to_mpf(x.rad()) for x in vals] for name, vals in series.items()}  # exact, no underflow
+        static_mid = {name: to_mpf(x) for name, x in statics.items()}
+    data = RunData(game, solver, solver.beta, digits, 0, steps, values, errors, static_mid, exact, "arb")
+    data.method = "certified"
+    data.balls = BallRun(ng, eq.logpi, traj.policies, series, statics, bits)
+    return data
+
+
+def _ball_at(data: RunData, k: int, series: dict[str, list[Any]]) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
+    from flint import arb, fmpq
+
+    assert data.balls is not None
+    vals: dict[str, Any] = dict(data.balls.statics)
+    ident: dict[str, tuple[str, int]] = {}
+    last = len(series["kl"]) - 1
+    for name, s in series.items():
+        for suffix, t in (("", k), ("@0", 0), ("@next", k + 1)):
+            if t <= last:
+                vals[name + suffix] = s[t]
+                ident[name + suffix] = (name, t)
+    eta = data.solver.eta_at(k)
+    vals["k"], vals["eta"] = arb(k), arb(fmpq(eta.numerator, eta.denominator))
+    return vals, ident
+
+
+def _step_point_series(data: RunData, t: int) -> dict[str, list[Any]]:
+    """Metrics at π = normalize(exp(mid log π_t)) (an exact distribution) and one exact step from it."""
+    from .numeric import Oracle
+
+    assert data.balls is not None
+    br = data.balls
+    if t not in br.points:
+        b = br.ng.backend
+        assert isinstance(b, BallBackend)
+        b.activate()
+        x = [b.log_normalize(np.array([to_arb(v).mid() for v in c], dtype=object)) for c in br.policies[t]]
+        step = data.solver.step(br.ng, x, t, Oracle(br.ng))
+        br.points[t] = _ball_series(br.ng, br.star, data.beta, [x, step.policy], [step.half])
+    return br.points[t]
+
+
+def check_certified(claim: Claim, data: RunData, v: Verdict, until_floor: bool, eps_grid: int) -> Verdict:
+    """A claim on certified data: decided only when every point of the balls agrees."""
+    assert data.balls is not None
+    v.method = "certified"
+    step = claim.kind == "step" and not data.exact_equilibrium  # exact π*: the trajectory is exactly π_ref
+    v.certified_at = _AT_POINTS if step else _ON_TRAJECTORY
+    evaluations: list[tuple[int, dict[str, Any], dict[str, tuple[str, int]]]] = []
+    cut: int | None = None
+    if claim.kind == "hitting":
+        if data.exact_equilibrium:
+            v.evaluated, v.note = "exact", "π_ref is the equilibrium exactly: KL_0 = 0, so K_ε = 0 for every ε > 0"
+            return v
+        evaluations = _ball_hitting_points(data, claim, eps_grid)
+    elif step:
+        for t in range(data.steps):
+            pair = _step_point_series(data, t)
+            vals, ident = _ball_at(data, 0, pair)
+            vals["k"] = to_arb(t)
+            evaluations.append((t, vals, ident))
+    else:
+        points, cut = _points(claim, data, until_floor)
+        if until_floor and claim.kind != "static":  # the floor of every metric the claim reads, not only its own
+            stop = _ball_floor(data, claim)
+            if stop < points[-1]:
+                points, cut = points[: stop + 1], stop
+        evaluations = [(t, *_ball_at(data, t, data.balls.series)) for t in points]
+    undecided: list[tuple[int, Any]] = []
+    equal: list[int] = []
+    proved = ""
+    identities = {rel: _proved_identity(rel, data.game) for rel in claim.statements}
+    worst_ratio: Any = None
+    for t, vals, _ident in evaluations:
+        args = [vals.get(name, None) for name in _NAMES]
+        for rel in claim.statements:
+            comp = _ball_compiled(rel, first=t == 0 and not step)
+            if comp is True:
+                continue
+            if comp is False:
+                v.status, v.first_k, v.note = "violated", t, "the statement is identically false here"
+                return v
+            assert isinstance(comp, _BallCompiled)
+            lhs, rhs, gap = comp.lhs(*args), comp.rhs(*args), comp.gap(*args)
+            if rhs > 0 and lhs >= 0 and not gap.is_zero():
+                ratio = lhs / rhs
+                if worst_ratio is None or ratio.mid() > worst_ratio.mid():
+                    worst_ratio = ratio
+            if gap < 0:
+                v.status, v.first_k = "violated", t
+                v.observed, v.bound = _ball_s(lhs, 12), _ball_s(rhs, 12)
+                v.margin, v.error = _ball_s(gap), _rad_s(gap)
+                if claim.kind == "hitting":
+                    v.note = (v.note + f" at ε = {_ball_s(vals['eps'])}").strip()
+                v.tightness = _ball_s(worst_ratio) if worst_ratio is not None else None
+                v.evaluated = _ball_range_text(claim, evaluations, cut, step)
+                return v
+            if not gap >= 0:
+                identity = identities[rel]
+                if identity is not None:  # equality proved exactly; the balls straddle 0 around it
+                    equal.append(t)
+                    proved = identity
+                else:
+                    undecided.append((t, gap))
+    v.tightness = _ball_s(worst_ratio) if worst_ratio is not None else None
+    v.evaluated = _ball_range_text(claim, evaluations, cut, step)
+    if data.exact_equilibrium:
+        v.note = (v.note + " π_ref is the equilibrium exactly (Pπ_ref constant): every metric is exactly 0").strip()
+    if not evaluations:
+        v.status = "inconclusive"
+        if claim.kind == "hitting":
+            v.note = (v.note + " no target ε was certainly reached within the horizon: raise the steps").strip()
+        else:
+            v.note = (v.note + " nothing could be evaluated: no point is certified; raise --digits").strip()
+            v.needed_digits = min(2 * data.digits, MAX_RETRY_DIGITS)
+        return v
+    if undecided:
+        t, gap = undecided[0]
+        v.status, v.first_k, v.margin, v.error = "inconclusive", t, _ball_s(gap), _rad_s(gap)
+        extra = 0
+        for _, g in undecided:  # the balls' width over the gap's size; a gap inside its own radius: double
+            lg_mid, lg_rad = log2_abs(g), log2_radius(g)
+            extra = max(extra, math.ceil((lg_rad - lg_mid) / LOG2_10) + 5 if lg_mid > lg_rad else data.digits)
+        v.needed_digits = min(data.digits + max(extra, 5), MAX_RETRY_DIGITS)
+        v.note = (v.note + f" {len(undecided)} point(s) where the balls straddle the bound; "
+                  f"rerun with --digits {v.needed_digits}").strip()
+    elif equal:
+        v.status, v.first_k = "equality", equal[0]
+        v.note = (v.note + f" {len(equal)} point(s) hold with equality, proved: {proved}").strip()
+    return v
+
+
+def _ball_floor(data: RunData, claim: Claim) -> int:
+    """Last k before any series the claim reads has a relative radius above 1e-9 (exact zeros are exact)."""
+    names = {SYMBOLS[sym][0].split("@")[0] for rel in claim.statements for sym in rel.free_symbols if sym in SYMBOLS}
+    stop = data.steps
+    for name in names & set(_METRICS):
+        stop = min(stop, _floor_index(data, name, data.steps))
+    return stop
+
+
+def _rad_s(x: Any) -> str:
+    """The ball's radius, printed rounded up (3 digits)."""
+    return str(to_arb(x).rad().upper().str(3, radius=False))
+
+
+def _ball_s(x: Any, d: int = 6) -> str:
+    return str(mp.nstr(to_mpf(to_arb(x)), d))
+
+
+def _ball_range_text(claim: Claim, evaluations: list[Any], cut: int | None, step: bool) -> str:
+    if not evaluations:
+        return "no point could be evaluated"
+    if claim.kind == "hitting":
+        return f"{len(evaluations)} targets ε"
+    text = f"k = {evaluations[0][0]}..{evaluations[-1][0]}"
+    if step:
+        return text + " (each at an exactly represented point)"
+    if cut is not None:
+        text += " (later iterates: balls wider than 1e-9 relative)"
+    return text
+
+
+def _ball_hitting_points(data: RunData, claim: Claim, grid: int) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+    """Targets ε = mid(M_0)·10^(−j/2), exact; K_ε is certain: M_t > ε for t < K_ε and M_K_ε ≤ ε, for every point."""
+    from flint import arb
+
+    assert data.balls is not None
+    series = data.balls.series[claim.metric]
+    out: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    if series[0].is_zero():
+        return out
+    targets = [(series[0].mid() * arb(10) ** (arb(-j) / 2)).mid() for j in range(1, 2 * grid + 1)]
+    if not series[-1] <= targets[1]:  # slow decay: targets spread over the decay seen in the run instead
+        ratio = series[-1].mid() / series[0].mid()
+        targets = [(series[0].mid() * ratio ** (arb(j) / (2 * grid))).mid() for j in range(1, 2 * grid + 1)]
+    for target in targets:
+        hit = None
+        for t, m in enumerate(series):
+            if m <= target:
+                hit = t
+                break
+            if not m > target:
+                break
+        if hit is None:
+            break
+        vals, ident = _ball_at(data, 0, data.balls.series)
+        vals["eps"], vals["k_eps"] = target, arb(hit)
+        out.append((hit, vals, ident))
+    return out
+
+
+#: NMP-DIM runs certified up to this size, float64 screening above it.
+CERTIFIED_DIM_MAX = 1024
+
+
+def check_dimension_certified(claim: Claim, family: str, sizes: list[int], beta: Fraction, eta: Fraction,
+                              steps: int, digits: int = 30,
+                              on_size: Callable[[int], None] | None = None) -> Verdict:
+    """NMP-DIM in balls: KL_{k+1}(1+ηβ)/KL_k and KL_k(1+ηβ)^k/KL_0 ≤ 1 decided for every point of the balls.
+
+    Sizes above :data:`CERTIFIED_DIM_MAX` are screened in float64 (and said so).
+    """
+    from flint import arb, fmpq
+
+    from .families import load_game
+    from .solvers import NashMP
+
+    if "{n}" not in family:
+        raise InputError("a dimension family needs {n} in its spec, e.g. cyclic:n={n},skew=1/2")
+    v = Verdict(claim.id, "pass", claim.provenance, claim.kind, family, "nash-mp", fraction_str(beta),
+                fraction_str(eta), method="certified", certified_at=_ON_TRAJECTORY)
+    ok, failed = hypotheses_hold(claim, {sp.Symbol("beta", positive=True): sp.Rational(beta.numerator,
+                                 beta.denominator), sp.Symbol("eta", positive=True): sp.Rational(
+                                     eta.numerator, eta.denominator)})
+    if not ok:
+        v.status, v.failed_hypothesis = "not-applicable", failed
+        return v
+    big = [s for s in sizes if s > CERTIFIED_DIM_MAX]
+    small = [s for s in sizes if s <= CERTIFIED_DIM_MAX]
+    rows: list[DimensionRow] = []
+    verdicts: list[str] = []
+    worst = mp.zero
+    solver = NashMP(beta, eta)
+    for size in small:
+        data = collect_certified(load_game(family.replace("{n}", str(size))), solver, steps, digits)
+        assert data.balls is not None
+        kl_b = data.balls.series["kl"]
+        one_plus = 1 + arb(fmpq(eta.numerator, eta.denominator)) * arb(fmpq(beta.numerator, beta.denominator))
+        live = [t for t in range(steps + 1) if kl_b[t] > 0]
+        ratios = [kl_b[t + 1] * one_plus / kl_b[t] for t in live if t + 1 in live]
+        consts = [kl_b[t] * one_plus**t / kl_b[0] for t in live if t > 0] if 0 in live else []  # t = 0: exactly 1
+        balls_ = ratios + consts
+        if any(r > 1 for r in balls_):
+            verdicts.append("violated")
+        elif not all(r <= 1 for r in balls_):
+            verdicts.append("inconclusive")
+        step_ratio = max((upper(r) for r in ratios), default=0.0)
+        const = max((upper(c) for c in consts), default=0.0)
+        with mpmath.workdps(digits):
+            pts = [(t, to_mpf(kl_b[t])) for t in live]
+            fitted = (mp.exp((mp.log(pts[-1][1]) - mp.log(pts[0][1])) / (pts[-1][0] - pts[0][0])) * (
+                1 + _mpf(eta) * _mpf(beta))) if len(pts) > 1 else mp.nan
+        rows.append(DimensionRow(size, "arb", f"{step_ratio:.6g}", f"{const:.6g}", _s(fitted)))
+        worst = max(worst, mp.mpf(step_ratio), mp.mpf(const))
+        if on_size is not None:
+            on_size(size)
+    if big:
+        screened = check_dimension(claim, family, big, beta, eta, steps, digits, float_from=0)
+        screened_rows: list[dict[str, Any]] = list(screened.extra.get("sizes", []))  # type: ignore[call-overload]
+        rows.extend(DimensionRow(**r) for r in screened_rows)
+        verdicts.append(screened.status)
+        v.method = "certified" if not small else "certified and screened"
+    v.extra["sizes"] = [r.__dict__ for r in rows]
+    v.tightness = _s(worst)
+    v.evaluated = (f"n = {', '.join(str(s) for s in sizes)}; certified (balls) for n ≤ {CERTIFIED_DIM_MAX}"
+                   + (", float64 screening above" if big else ""))
+    if "violated" in verdicts:
+        v.status, v.note = "violated", "a normalised contraction or constant exceeds 1 for every point of the balls"
+    elif "inconclusive" in verdicts:
+        v.status, v.note = "inconclusive", "a normalised ratio's ball straddles 1: raise the digits"
+    else:
+        growth = [mp.mpf(r.fitted_rate) for r in rows if r.fitted_rate != "nan"]
+        trend = bool(growth) and growth[-1] > growth[0] * mp.mpf("1.05")
+        v.note = ("normalised fitted rate grows with n (all still within the bound)" if trend else
+                  "normalised step ratio and constant ≤ 1 at every n, for every point of the balls")
+    return v

@@ -107,6 +107,24 @@ def test_identification_names_what_it_is(name: str, rule: str, eta: str) -> None
     assert f"{rule} with η = {eta} at every β" in found and "not the declared nash-mp" in found, found
 
 
+@pytest.mark.parametrize("target, declared, eta, named", [
+    # Pᵀσ = 1 − Pσ: was "mixture weight decoupled … the step η = −2"
+    ("bad_transposed.py:update", "nash-mp", "2", "Pᵀ in place of P (the opponent's preference), nash-mp with η = 2"),
+    # these two were "no known rule or named diagnosis explains the steps"
+    ("bad_centre_half.py:update", "nash-mp", "2", "the full step centred at the half step instead of π_k (nash-mp) "
+                                                  "with η = 2"),
+    # η_e = 1/4 at β = 1/20, 1/2 is η = 20/79, 2/7; the full step's 2η_e = 1/2 is η = 20/39, 2/3
+    ("corpus_misc.py:egpo_full_step_slip", "extragradient", "1/4",
+     "half step η = 20/79, full step η = 20/39; at β = 1/2: half and full steps at different step sizes "
+     "(full/half = 7/3) with half step η = 2/7, full step η = 2/3"),
+])
+def test_diagnosis_names_the_cause(target: str, declared: str, eta: str, named: str) -> None:
+    report = small(target, declared, eta, games=("cyclic:n=5,skew=1/3",))  # β = 1/20 and 1/2
+    found = messages(report)
+    assert report.exit_code == 1 and "diagnosis: the steps are" in found and named in found and "η = -" not in found, \
+        found
+
+
 def test_anchor_bug_is_invisible_from_pi_ref_but_caught_elsewhere() -> None:
     report = full(IMPLS / "bad_anchor_ref.py")
     findings = [f for f in report.findings if f.kind == "conformance"]

@@ -40,6 +40,7 @@ def test_defaults_match_the_spec_formulas(beta: str, eps: str) -> None:
     assert nmp.iterations == spec_nmp(b, e) and nmp.queries == 2 * spec_nmp(b, e)
     assert r.methods["nash-md"].iterations == spec_nmd(b, e) == r.methods["nash-md"].queries
     assert r.methods["omd"].iterations is None
+    assert "MMD" in r.methods["omd"].note and "no last-iterate" not in r.methods["omd"].note  # OMD is MMD (issue 12)
 
 
 def test_the_issue_example() -> None:

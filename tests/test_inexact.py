@@ -280,11 +280,25 @@ def test_best_m_is_a_local_minimum_and_n_dependence_is_near_linear() -> None:
     ["complexity", "--beta", "1", "--eps", "1e-2", "--samples-per-query", "5", "--confidence", "1.5"],
     ["complexity", "--beta", "1", "--eps", "1e-2", "--samples-per-query", "5", "--seed", "x"],
     ["check", "--game", "rps", "--solver", "nash-mp-sampled:m=5", "--beta", "1", "--confidence", "0"],
+    # out of float range or hours of work: refused up front (were a traceback, and hangs)
+    ["run", "rps", "--solver", "nash-mp-inexact:delta=1e400", "--beta", "1/10"],
+    ["complexity", "--beta", "1", "--eps", "1e-2", "--delta", "1e400"],
+    ["run", "rps", "--solver", "nash-mp-sampled:m=99999999999999999999", "--beta", "1/10"],
+    ["run", "rps", "--solver", "nash-mp-pg:T=99999999999999", "--beta", "1/10"],
+    ["run", "rps", "--solver", "nash-mp-inexact:delta=1/10,delta=1/5", "--beta", "1/10"],
 ])
 def test_bad_input_is_one_error_line_and_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:")
+
+
+def test_sampled_claims_on_a_game_started_at_equilibrium(capsys: pytest.CaptureFixture[str]) -> None:
+    """rps with a uniform π_ref: π_0 = π*, KL_0 is 0 within rounding (was √ of a negative: a traceback)."""
+    rc = main(["check", "--game", "rps", "--solver", "nash-mp-sampled:m=5,seed=1", "--beta", "1", "--steps", "3",
+               "--digits", "20", "--claim", "NMP-APPROX-HP", "--runs", "4"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "NMP-APPROX-HP" in out
 
 
 def test_cli_run_with_a_sampled_solver(capsys: pytest.CaptureFixture[str]) -> None:

@@ -58,7 +58,7 @@ def test_bench_prints_every_case(capsys: pytest.CaptureFixture[str]) -> None:
 
     from nashproof.bench import cases
 
-    assert main(["bench", "--quick", "--json"]) == 0
+    assert main(["bench", "--quick", "--json", "--no-balls"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["case"] for r in rows] == [label for label, _ in cases(True)]
     assert all(r["seconds"] > 0 for r in rows)

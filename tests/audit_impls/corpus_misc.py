@@ -69,6 +69,15 @@ def egpo(pi, P, ref, beta, eta_e):
     return step(step(pi))
 
 
+def egpo_full_step_slip(pi, P, ref, beta, eta_e):
+    """Wrong: EGPO's extragradient with the full step at 2η_e (the half step is right)."""
+    A = P - 0.5
+
+    def step(opp, e):
+        return _softmax((1 - e * beta) * np.log(pi) + e * beta * np.log(ref) + e * (A @ opp))
+    return step(step(pi, eta_e), 2 * eta_e)
+
+
 def gamma_form(pi, P, ref, beta, gamma):
     """Nash-MP in the γ = ηβ normalisation, taking γ itself."""
     lp, lr = np.log(pi), np.log(ref)
