@@ -702,14 +702,14 @@ def _diagnose(report: AuditReport, by_beta: dict[float, list[Obs]], declared: st
         if report.identification.explains:
             report.findings.append(Finding("identification", False, f"the steps are {summary}"))
         return
-    if float32:
+    if report.identification.explains:  # a rule within float64's tolerance: more precise than float32 rounding
+        report.findings.append(Finding("identification", True, f"diagnosis: the steps are {summary}, not the "
+                                       f"declared {declared} with {step.describe()}"))
+    elif float32:
         report.findings.append(Finding(
             "identification", True, "diagnosis: float32 rounding: the steps agree with the declared map within "
             "float32's tolerance (64·n·2⁻²³·S) but not float64's, yet the data are float64: the candidate computes "
             "in float32 somewhere; return float32 arrays or pass --precision float32 to audit it at that precision"))
-    elif report.identification.explains:
-        report.findings.append(Finding("identification", True, f"diagnosis: the steps are {summary}, not the "
-                                       f"declared {declared} with {step.describe()}"))
     else:
         close = f"{ranking[0][0]} with {ranking[0][1]} (worst error/tolerance {ranking[0][2]:.3g})" if ranking else "-"
         report.findings.append(Finding("identification", True, "diagnosis: no known rule or named diagnosis explains "

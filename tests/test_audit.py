@@ -125,6 +125,13 @@ def test_diagnosis_names_the_cause(target: str, declared: str, eta: str, named: 
         found
 
 
+def test_a_rule_within_float64_beats_the_float32_diagnosis() -> None:
+    """MMD at η = 1/200 declared as OMD at η = 1/200: its steps differ by O(η²β), inside float32's tolerance; the
+    diagnosis was "float32 rounding" although the data are float64 and MMD explains them within float64's."""
+    found = messages(small("corpus_class_magnet.py:update", "omd", "1/200", games=("cyclic:n=5,skew=1/3",)))
+    assert "float32" not in found and "the steps are mmd with η = 1/200" in found, found
+
+
 def test_anchor_bug_is_invisible_from_pi_ref_but_caught_elsewhere() -> None:
     report = full(IMPLS / "bad_anchor_ref.py")
     findings = [f for f in report.findings if f.kind == "conformance"]
