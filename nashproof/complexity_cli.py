@@ -51,7 +51,7 @@ def measure(game: Game, result: Complexity, max_steps: int, digits: int) -> None
                     if ng.average([kl(ng, eq.logpi[c], lp[c]) for c in range(ng.k)]) <= target), None)
         r.measured = hit
         if hit is None:
-            r.note = (r.note + f" not reached within {cap} steps").strip()
+            r.note = "; ".join(x for x in (r.note, f"not reached within {cap} steps") if x)
             if cap == r.iterations:
                 raise InputError(f"{name}: the prediction {r.iterations} is NOT an upper bound on this game")
 
@@ -189,7 +189,7 @@ def measure_inexact(game: Game, res: Complexity, args: argparse.Namespace) -> No
     r.measured_iterations = hit
     r.measured_samples = traj.samples[hit] if hit is not None and r.model == "sampled" else None
     if hit is None:
-        r.note = (r.note + f" measured: not reached within {cap} steps").strip()
+        r.note = "; ".join(x for x in (r.note, f"measured: not reached within {cap} steps") if x)
 
 
 def print_inexact(res: Complexity) -> None:
