@@ -208,7 +208,9 @@ def print_inexact(res: Complexity) -> None:
               + (f", duels {r.measured_samples}" if r.measured_samples is not None else ""))
     if r.best_m is not None:
         print(f"  m minimising total samples for ε: m = {r.best_m} ({r.best_iterations} iterations, "
-              f"{r.best_samples} duels); local exponent in n: {r.n_exponent} (n log n: near-linear)")
+              f"{r.best_samples} duels); local exponent in n: "
+              + (f"{r.n_exponent} (n log n: near-linear)" if r.n_exponent is not None
+                 else "- (KL₀ ≤ ε: no samples needed)"))
     if r.note:
         print(f"  note: {r.note.strip()}")
     print(f"  {r.formula}")

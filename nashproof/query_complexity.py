@@ -187,7 +187,9 @@ def _derive(method: Method, claim: Claim, subs: dict[sp.Symbol, sp.Expr], target
         formula_k = sp.ceiling(closed)
         text = f"k = {sp.sstr(formula_k)}, N = {q}k"
         latex = rf"k = {sp.latex(formula_k)},\quad N = {q}k"
-        guess = float(sp.N(closed.subs(subs).subs(eps, target), 50))
+        value = sp.N(closed.subs(subs).subs(eps, target), 50)
+        # KL₀ = 0 (π_ref = π*) makes log(KL₀/ε) non-real: no guess, smallest_k settles k = 0 exactly
+        guess = float(value) if value.is_real and value.is_finite else None
         order = _order((q * closed).subs(order_subs))
     else:
         text = f"least k with {sp.sstr(bound)} ≤ ε, N = {q}k"
@@ -475,7 +477,7 @@ def inexact_complexity(beta: Fraction, eps: Fraction, delta: Fraction | None = N
                 return inexact_bound(beta, eta, k0, sampled_delta(beta, eta, mv, alpha, max(2 * t, 1), actions,
                                                                   contexts), t)
             kk = _first_k(at, target)
-            horizon = kk if kk is not None else 1
+            horizon = max(kk or 0, 1)  # k = 0 (KL₀ ≤ ε already) still quotes δ for one iteration, not log(0)
             return kk, sampled_delta(beta, eta, mv, alpha, 2 * horizon, actions, contexts)
 
         kk, d = solve(mm)
@@ -492,7 +494,7 @@ def inexact_complexity(beta: Fraction, eps: Fraction, delta: Fraction | None = N
             if best is not None:
                 result.best_m, result.best_iterations, result.best_samples = best
             big = best_m(beta, eps, eta, k0, 2 * actions, contexts, alpha)
-            if best is not None and big is not None:
+            if best is not None and big is not None and best[2] > 0 and big[2] > 0:  # 0 when KL₀ ≤ ε already
                 result.n_exponent = f"{math.log(big[2] / best[2]) / math.log(2):.4f}"
         return result
 
