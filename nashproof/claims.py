@@ -199,10 +199,20 @@ class Catalogue:
         if register is None and claims is None:
             raise InputError(f"claims module {target} defines neither CLAIMS nor register(catalogue)")
         if claims is not None:
+            if not isinstance(claims, list | tuple):
+                raise InputError(f"claims module {target}: CLAIMS must be a list of Claim, got {type(claims).__name__}")
             for c in claims:
                 self.add(c)
-        if callable(register):
-            register(self)
+        if register is not None:
+            if not callable(register):
+                raise InputError(f"claims module {target}: register must be a function register(catalogue)")
+            try:
+                register(self)
+            except InputError:
+                raise
+            except Exception as exc:  # the user's code: one error line, not a traceback
+                raise InputError(f"claims module {target}: register(catalogue) raised "
+                                 f"{type(exc).__name__}: {exc}") from exc
 
 
 def hypotheses_hold(claim: Claim, values: dict[sp.Symbol, sp.Expr]) -> tuple[bool, str | None]:
