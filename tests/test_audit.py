@@ -229,6 +229,17 @@ def test_trace_too_coarse_to_decide_is_inconclusive(capsys: pytest.CaptureFixtur
     assert "cannot decide" in capsys.readouterr().out
 
 
+def test_trace_at_a_fixed_point_says_why_it_cannot_decide() -> None:
+    """rps with a uniform π_ref: π_0 = π* and every step size maps it to itself; more digits would not help (the
+    message used to ask for them)."""
+    its = [[repr(1 / 3)] * 3] * 6
+    report = audit_trace({"game": "rps", "beta": "1/10", "eta": "1/5", "iterates": its}, "mmd")
+    assert report.exit_code == 3 and "fixed point" in report.inconclusive and "more digits" not in report.inconclusive
+    _, ref = _context()
+    coarse = audit_trace(_trace(_nash_mp_trace(2.0, 0.05, ref, k=3), lambda x: f"{x:.2g}"), "nash-mp")
+    assert coarse.exit_code == 3 and "more digits" in coarse.inconclusive
+
+
 def test_float32_traces_use_float32_tolerance() -> None:
     f32 = _load("corpus_float32")
     P, ref = _context()
