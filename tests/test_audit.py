@@ -107,6 +107,19 @@ def test_identification_names_what_it_is(name: str, rule: str, eta: str) -> None
     assert f"{rule} with η = {eta} at every β" in found and "not the declared nash-mp" in found, found
 
 
+def test_honest_underflow_is_not_a_zero_probability_bug() -> None:
+    """Nash-MD at β = 1/1000: η_0 = 1/β = 1000, the exact step's probabilities go below float64's range and a
+    correct implementation returns zeros (was flagged, "returned a zero probability"); those steps are skipped
+    with a note. A hard threshold that zeroes probabilities at a moderate step is still flagged."""
+    games = ("cyclic:n=5,skew=1/3",)
+    ok = audit_update(str(IMPLS / "corpus_schedule.py:update"), "nash-md", StepSpec.parse(None, "nash-md"),
+                      betas=(Fraction(1, 1000),), games=games, options=AuditOptions(with_claims=False, timeout=5))
+    assert ok.exit_code == 0 and ok.checked_steps > 0 and "honest underflow" in messages(ok, "validation")
+    bad = small("corpus_misc.py:mmd_zero_floor", "mmd", "1/2", games=("cyclic:n=7,skew=1/4",))
+    assert bad.exit_code == 1 and "zero probability" in messages(bad, "validation")
+    assert "honest underflow" not in messages(bad, "validation")
+
+
 @pytest.mark.parametrize("target, declared, eta, named", [
     # Pᵀσ = 1 − Pσ: was "mixture weight decoupled … the step η = −2"
     ("bad_transposed.py:update", "nash-mp", "2", "Pᵀ in place of P (the opponent's preference), nash-mp with η = 2"),
