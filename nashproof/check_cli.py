@@ -6,15 +6,17 @@ import argparse
 import json
 import time
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from .claims import KINDS, TAGS, Catalogue, builtin_catalogue
+from .claims import KINDS, TAGS, Catalogue, builtin_catalogue, human
 from .errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
-from .numbers import parse_positive
+from .files import check_output_dir, check_output_file
+from .numbers import MAX_DIGITS, MAX_STEPS, MIN_DIGITS, eta_str, parse_positive, plural
 from .parallel import run_check_tasks
-from .report import Progress, table
+from .report import Progress, table, wrap
 from .suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension
 from .verify import Verdict
 
@@ -52,24 +54,25 @@ def cmd_claims(args: argparse.Namespace) -> int:
             print(json.dumps(claim.as_dict(), indent=2, ensure_ascii=False))
             return 0
         d = claim.as_dict()
-        hyps = [str(h) for h in claim.hypotheses]
+        hyps = [human(h) for h in claim.hypotheses]
         print(f"{claim.id}: {claim.title}")
-        print(f"  statement : {d['statement']}")
-        print(f"  LaTeX     : {d['latex']}")
-        print(f"  hypotheses: {', '.join(hyps) or '(none)'}")
+        print(wrap(f"  statement : {d['statement']}", hang=" " * 14))
+        print(wrap(f"  LaTeX     : {d['latex']}", hang=" " * 14))
+        print(wrap(f"  hypotheses: {', '.join(hyps) or '(none)'}", hang=" " * 14))
         print(f"  kind      : {claim.kind} ({KINDS[claim.kind]})")
         print(f"  metric    : {claim.metric}; solvers: {', '.join(claim.solvers)}")
-        print(f"  provenance: {claim.provenance} — " + "; ".join(f"{t}: {TAGS[t]}" for t in claim.tags))
-        print(f"  source    : {claim.source}")
+        print(wrap(f"  provenance: {claim.provenance} — " + "; ".join(f"{t}: {TAGS[t]}" for t in claim.tags),
+                   hang=" " * 14))
+        print(wrap(f"  source    : {claim.source}", hang=" " * 14))
         if claim.derivation:
-            print(f"  derivation: {claim.derivation}")
+            print(wrap(f"  derivation: {claim.derivation}", hang=" " * 14))
         return 0
     if args.json:
         print(json.dumps([c.as_dict() for c in cat], indent=2, ensure_ascii=False))
         return 0
     rows = [[c.id, c.provenance, c.kind, ", ".join(c.solvers), c.title] for c in cat]
     print(table(["id", "provenance", "kind", "solvers", "claim"], rows))
-    print("\nTags: " + "; ".join(f"{t} = {d}" for t, d in TAGS.items()))
+    print("\n" + wrap("Tags: " + "; ".join(f"{t} = {d}" for t, d in TAGS.items()) + "."))
     print("D claims are derived for this project and are checked, not assumed (proofs: docs/proofs.md).")
     return 0
 
@@ -134,42 +137,94 @@ def _junit(path: str, verdicts: Sequence[Verdict], elapsed: float) -> None:
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
+def _game(v: Verdict) -> str:
+    """A verdict's game for people: a dimension family's ``{n}`` becomes n."""
+    return v.game.replace("{n}", "n") if v.kind == "dimension" else v.game
+
+
+def _eta(text: str) -> str:
+    """η as a short decimal when its exact fraction is long (the JSON keeps the exact value)."""
+    try:
+        return eta_str(Fraction(text))
+    except (ValueError, ZeroDivisionError):
+        return text
+
+
+def _defined(value: str) -> str:
+    """``-`` for an undefined number (a rate fitted on KL ≡ 0, at n = 2 for instance)."""
+    return "-" if value in ("nan", "None", "") else value
+
+
+def _verdict_block(v: Verdict) -> list[str]:
+    head = (f"{v.claim} [{v.provenance}] {v.outcome} ({v.method}): {_game(v)}, {v.solver}, β = {_eta(v.beta)}, "
+            f"η = {_eta(v.eta)}" + (f", first k = {v.first_k}" if v.first_k is not None else ""))
+    facts = []
+    if v.observed or v.bound:
+        facts.append(f"observed {v.observed or '-'} vs bound {v.bound or '-'}")
+    if v.fitted_rate or v.claimed_rate:
+        facts.append(f"fitted rate {v.fitted_rate or '-'} vs claimed {v.claimed_rate or '-'}")
+    if v.margin or v.error:
+        facts.append(f"margin {v.margin or '-'}, error {v.error or '-'}")
+    if v.expected is not None:
+        facts.append(f"the suite expects {v.expected}")
+    note = v.note.replace(v.failed_hypothesis, human(v.failed_hypothesis)) if v.failed_hypothesis else v.note
+    detail = "; ".join(facts + ([note] if note else []))
+    return [wrap(head)] + ([wrap(detail, indent="    ")] if detail else [])
+
+
 def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, code: int) -> None:
     summary = _summary(verdicts, cat)
-    rows = [[s["claim"], s["provenance"], str(s["pass"]), str(s["equality"]), str(s["violated"]),
-             str(s["inconclusive"]), str(s["not-applicable"]), str(s["expected"]),
-             f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-", s["method"]] for s in summary]
-    print(table(["claim", "provenance", "pass", "equal", "violated", "inconclusive", "n/a", "expected",
-                 "max obs/bound", "method"], rows))
+    # One method for every verdict (the usual case): the closing note names it, the table need not.
+    mixed = len({s["method"] for s in summary if s["method"] != "-"}) > 1
+    rows = [[s["claim"], str(s["pass"]), str(s["equality"]), str(s["violated"]), str(s["inconclusive"]),
+             str(s["not-applicable"]), str(s["expected"]),
+             f"{s['worst_tightness']:.4g}" if s["worst_tightness"] is not None else "-",
+             *([s["method"]] if mixed else []), s["provenance"]] for s in summary]
+    print(table(["claim", "pass", "equal", "violated", "inconcl.", "n/a", "expected", "obs/bound",
+                 *(["method"] if mixed else []), "provenance"], rows))
     notable = [v for v in verdicts if v.outcome in ("violated", "inconclusive", "equality") or v.slower
+               or (v.expected is not None and v.outcome != "expected")
                or (len(verdicts) <= 20 and v.failed_hypothesis is not None)]
     if notable:
         print()
-        detail = [[v.claim, v.outcome, v.method, v.game, v.solver, v.beta, v.eta, str(v.first_k),
-                   v.observed or v.fitted_rate or "-", v.bound or v.claimed_rate or "-", v.margin or "-",
-                   v.error or "-", v.note[:70]] for v in notable[:40]]
-        print(table(["claim", "verdict", "method", "game", "solver", "β", "η", "first k", "observed", "bound",
-                     "margin", "error/radius", "note"], detail))
+        for v in notable[:40]:
+            print("\n".join(_verdict_block(v)))
         if len(notable) > 40:
             print(f"... {len(notable) - 40} more (use --json)")
     rates = [v for v in verdicts if v.kind == "rate" and v.fitted_rate]
     if rates:
         worst = max(rates, key=lambda v: float(v.fitted_rate or 0) / float(v.claimed_rate or 1))
-        print(f"\nrate claims: {len(rates)} fitted; slowest relative to its claim: {worst.claim} on {worst.game} "
-              f"β={worst.beta}: fitted {worst.fitted_rate} vs claimed {worst.claimed_rate}, "
-              f"smallest constant {worst.min_constant}")
+        print("\n" + wrap(f"rate claims: {len(rates)} fitted; slowest relative to its claim: {worst.claim} on "
+                          f"{worst.game} β = {_eta(worst.beta)}: fitted {worst.fitted_rate} vs claimed "
+                          f"{worst.claimed_rate}, smallest constant {worst.min_constant}"))
         for s in summary:
             if "smallest_constant" in s:
-                print(f"  {s['claim']}: smallest constant C valid on every run here: {s['smallest_constant']:.6g} "
-                      "(no constant in the claim; a claims module may set Claim.constant to check one)")
+                print(wrap(f"{s['claim']}: smallest constant C valid on every run here: {s['smallest_constant']:.6g} "
+                           "(no constant in the claim; a claims module may set Claim.constant to check one)",
+                           indent="  ", hang="    "))
     for v in verdicts:
         if v.kind == "dimension" and v.extra.get("sizes"):
-            print(f"\n{v.claim} on {v.game} (β={v.beta}, η={v.eta}): {v.outcome} ({v.method}); {v.note}")
             sizes: Any = v.extra["sizes"]
-            print(table(["n", "backend", "max KL_{k+1}(1+ηβ)/KL_k", "max KL_k/((1+ηβ)^-k KL_0)", "fitted/claimed rate"],
-                        [[str(r["n"]), r["backend"], r["worst_step_ratio"], r["constant"], r["fitted_rate"]]
-                         for r in sizes]))
-    print(f"\n{len(verdicts)} verdicts in {elapsed:.1f} s; exit code {code}. {_note(verdicts)}")
+            ns = ", ".join(str(r["n"]) for r in sizes)
+            print("\n" + wrap(f"{v.claim} on {_game(v)} for n = {ns} (β = {_eta(v.beta)}, η = {_eta(v.eta)}): "
+                              f"{v.outcome} ({v.method}); {v.note}"))
+            print(table(["n", "backend", "KL_{k+1}(1+ηβ)/KL_k", "KL_k(1+ηβ)^k/KL_0", "fitted/claimed rate"],
+                        [[str(r["n"]), r["backend"], *(_defined(r[key]) for key in (
+                            "worst_step_ratio", "constant", "fitted_rate"))] for r in sizes]))
+            print("(the largest normalised step ratio and constant over k; both must stay ≤ 1)")
+    print("\n" + wrap(f"{plural(len(verdicts), 'verdict')} in {elapsed:.1f} s; exit code {code}. {_note(verdicts)}"))
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Output paths are checked before the run (a bad one found after minutes of work is lost work)."""
+    if args.junit:
+        check_output_file(args.junit, "--junit")
+    if args.report:
+        check_output_dir(args.report, "--report")
+    if not MIN_DIGITS <= args.digits <= MAX_DIGITS:
+        raise InputError(f"--digits must lie in [{MIN_DIGITS}, {MAX_DIGITS}], got {args.digits}")
+    if not 1 <= args.steps <= MAX_STEPS:
+        raise InputError(f"--steps must lie in [1, {MAX_STEPS}], got {args.steps}")
 
 
 def _inexact_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -183,6 +238,7 @@ def _inexact_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     cat = _catalogue(args.claims_module or [])
     tasks: list[Task] = []
     dims: list[DimensionTask] = []
@@ -197,8 +253,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         claims = tuple(args.claim) if args.claim else tuple(c.id for c in cat)
         for c in claims:
             cat.get(c)
-        if args.steps < 1:
-            raise InputError(f"--steps must be ≥ 1, got {args.steps}")
         tasks.append(Task(args.game, beta, args.solver, parse_eta(args.eta, beta), args.steps, args.digits, claims,
                           args.ignore_hypotheses, not args.strict_floor, method=args.method,
                           **_inexact_options(args)))
@@ -227,7 +281,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                 verdicts.append(v)
         for j, dim in enumerate(dims):
             bar.update(len(tasks) + j, dim.label)
-            verdicts.append(run_dimension(dim, cat))
+            verdicts.append(run_dimension(dim, cat, lambda n, j=j, dim=dim: bar.update(  # type: ignore[misc]
+                len(tasks) + j, f"{dim.label}: n = {n} done")))
         bar.update(len(tasks) + len(dims))
     elapsed = time.monotonic() - start
     code = _exit_code(verdicts)
@@ -312,8 +367,8 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
     return path
 
 
-CHECK_EPILOG = """exit codes: 0 all pass, equality or not-applicable (or as the suite expects), 1 a violation,
-            3 inconclusive only (rounding could decide: raise --digits), 2 bad input.
+CHECK_EPILOG = """verdicts: pass, equality (the claim holds with equality, exit 0), violated, inconclusive,
+  not-applicable; a suite may declare the outcome it expects.
 examples:
   nashproof check                                   # the default suite (checks/default.toml)
   nashproof check checks/ --junit report.xml --report check-report
@@ -330,7 +385,7 @@ def register(sub: Any) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("id", nargs="?", help="a claim id to show in full")
     p.add_argument("--claims-module", action="append", help="also load claims from a module or .py file")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(handler=cmd_claims)
 
     p = sub.add_parser("check", help="check claims on solver runs: a suite, or one run",
@@ -353,8 +408,8 @@ def register(sub: Any) -> None:
     p.add_argument("--strict-floor", action="store_true",
                    help="also evaluate iterates below the rounding floor (they come out inconclusive)")
     p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    p.add_argument("--json", action="store_true", help="print JSON (every verdict) instead of tables")
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report (its directory must exist)")
     p.add_argument("--report", metavar="DIR", help="also write DIR/report.html (self-contained, with plots)")
     p.add_argument("--jobs", type=int, help="local worker processes (default: all cores); results do not depend on it")
     p.add_argument("--dask", metavar="ADDRESS", help="run the tasks on this Dask scheduler (optional extra 'dask')")

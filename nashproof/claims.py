@@ -166,12 +166,15 @@ class Catalogue:
 
     def __init__(self, claims: Iterable[Claim] = ()) -> None:
         self._claims: dict[str, Claim] = {}
+        self._loading = False  # True while a user module adds claims: they are validated
         for c in claims:
             self.add(c)
 
     def add(self, claim: Claim, replace: bool = True) -> None:
         if not isinstance(claim, Claim):
-            raise InputError(f"not a Claim: {claim!r}")
+            raise InputError(f"not a Claim: {type(claim).__name__} {str(claim)[:60]!r}")
+        if self._loading:
+            _validate(claim)
         if claim.id in self._claims and not replace:
             raise InputError(f"claim {claim.id} already exists")
         self._claims[claim.id] = claim
@@ -198,21 +201,66 @@ class Catalogue:
         claims = getattr(module, "CLAIMS", None)
         if register is None and claims is None:
             raise InputError(f"claims module {target} defines neither CLAIMS nor register(catalogue)")
-        if claims is not None:
-            if not isinstance(claims, list | tuple):
-                raise InputError(f"claims module {target}: CLAIMS must be a list of Claim, got {type(claims).__name__}")
-            for c in claims:
-                self.add(c)
-        if register is not None:
-            if not callable(register):
-                raise InputError(f"claims module {target}: register must be a function register(catalogue)")
-            try:
-                register(self)
-            except InputError:
-                raise
-            except Exception as exc:  # the user's code: one error line, not a traceback
-                raise InputError(f"claims module {target}: register(catalogue) raised "
-                                 f"{type(exc).__name__}: {exc}") from exc
+        if register is not None and not callable(register):
+            raise InputError(f"claims module {target}: register must be a function register(catalogue)")
+        self._loading = True
+        try:
+            if claims is not None:
+                if not isinstance(claims, list | tuple):
+                    raise InputError(f"claims module {target}: CLAIMS must be a list of Claim, "
+                                     f"got {type(claims).__name__}")
+                for c in claims:
+                    self.add(c)
+            if register is not None:
+                try:
+                    register(self)
+                except InputError as exc:
+                    raise InputError(f"claims module {target}: {exc}") from None
+                except Exception as exc:  # the user's function failed: one line, no traceback
+                    raise InputError(f"claims module {target}: register() raised {type(exc).__name__}: "
+                                     f"{exc}") from None
+        finally:
+            self._loading = False
+
+
+#: Metrics a claim may speak of: every per-iterate series and static value the checker computes.
+METRICS = frozenset({"kl", "kl_reverse", "l1", "l1_sq", "l1_half", "exploitability", "exploitability_unreg",
+                     "span", "gap", "kl_ref_star", "p_ref_star", "min_ref"})
+
+
+def _validate(claim: Claim) -> None:
+    """A user claim must be made of known symbols and speak of a metric the checker computes (those of
+    METRICS and SYMBOLS, and any a built-in claim uses)."""
+    from .catalogue import BUILTIN
+
+    metrics = METRICS | {c.metric for c in BUILTIN}
+    symbols = set(SYMBOLS).union(*(e.free_symbols for c in BUILTIN for e in (*c.statements, *c.hypotheses)))
+    if claim.metric not in metrics:
+        raise InputError(f"claim {claim.id}: unknown metric {claim.metric!r}; choose from {', '.join(sorted(metrics))}")
+    for expr in (*claim.statements, *claim.hypotheses):
+        if not isinstance(expr, sp.Basic):
+            raise InputError(f"claim {claim.id}: statements and hypotheses must be sympy relations, "
+                             f"got {type(expr).__name__}")
+        unknown = sorted(str(s) for s in expr.free_symbols if s not in symbols)
+        if unknown:
+            raise InputError(f"claim {claim.id}: unknown symbol {unknown[0]!r}; use the symbols of "
+                             "nashproof.claims.SYMBOLS (`nashproof claims --json` shows them)")
+
+
+_WORDS = (("Eq(schedule, 1)", "Nash-MD runs the schedule η_t = 2/(β(t+2))"),
+          ("Eq(schedule, 0)", "Nash-MD runs a constant step (no schedule)"),
+          (" <= ", " ≤ "), (" >= ", " ≥ "), (" != ", " ≠ "), ("**", "^"), ("*", "·"),
+          ("beta", "β"), ("eta", "η"), ("epsilon", "ε"))
+
+
+def human(expr: sp.Basic | str) -> str:
+    """A relation for people: ``η^2/4 ≤ β·η + 1`` rather than ``eta**2/4 <= beta*eta + 1``;
+    ``Eq(schedule, 1)`` reads "Nash-MD runs the schedule η_t = 2/(β(t+2))". Also applies to a
+    text that contains sympy's rendering (a verdict's note); --json keeps sympy's form."""
+    text = expr if isinstance(expr, str) else sp.sstr(expr)
+    for old, new in _WORDS:
+        text = text.replace(old, new)
+    return text
 
 
 def hypotheses_hold(claim: Claim, values: dict[sp.Symbol, sp.Expr]) -> tuple[bool, str | None]:

@@ -12,13 +12,15 @@ import mpmath
 from .equilibrium import solve_equilibrium
 from .errors import InputError
 from .families import load_game
+from .files import check_output_file
 from .games import Game
 from .metrics import kl
-from .numbers import fraction_str
+from .numbers import BETA_MAX, BETA_MIN, MAX_STEPS, approx_str, eta_str, parse_positive, parse_rational
 from .numeric import NumericGame
 from .query_complexity import METHODS, Complexity, complexity, log_grid
-from .report import Progress, table
+from .report import Progress, table, wrap
 from .solvers import make_solver, run
+from .suite import parse_eta
 
 
 def game_kl0(game: Game, beta: Fraction, digits: int = 50) -> str:
@@ -56,16 +58,40 @@ def measure(game: Game, result: Complexity, max_steps: int, digits: int) -> None
                 raise InputError(f"{name}: the prediction {r.iterations} is NOT an upper bound on this game")
 
 
-def _rows(results: list[Complexity]) -> list[list[str]]:
+def _count(x: int | None) -> str:
+    """An iteration or query count: exact up to 12 digits, then a short decimal (exact in --json)."""
+    if x is None:
+        return "-"
+    return str(x) if x < 10**12 else approx_str(Fraction(x), 4)
+
+
+def _short_number(text: str) -> str:
+    """A measured decimal such as KL₀ to 6 significant digits for the table (--json keeps them all)."""
+    try:
+        return f"{float(text):.6g}" if len(text) > 12 and "/" not in text else text
+    except ValueError:
+        return text
+
+
+def _order(text: str) -> str:
+    """``Θ(log(1/(2*beta*epsilon))/beta**2)`` → ``log(1/(2βε))/β²`` (the column says Θ)."""
+    if text.startswith("Θ(") and text.endswith(")"):
+        text = text[2:-1]
+    for old, new in (("**2", "²"), ("**3", "³"), ("**", "^"), ("*", ""), ("epsilon", "ε"), ("beta", "β")):
+        text = text.replace(old, new)
+    return text
+
+
+def _rows(results: list[Complexity], measured: bool) -> list[list[str]]:
     rows = []
     for res in results:
         for name, r in res.methods.items():
-            measured = "-" if r.measured is None else str(r.measured)
-            loose = f"{r.iterations / max(r.measured, 1):.3g}" if r.measured is not None and r.iterations else "-"
-            rows.append([fraction_str(res.beta), fraction_str(res.eps), name,
-                         str(r.iterations) if r.iterations is not None else "-",
-                         str(r.queries) if r.queries is not None else "-", measured, loose, r.order,
-                         f"{r.claim} [{r.provenance}]" if r.claim else r.note[:60]])
+            row = [eta_str(res.beta), eta_str(res.eps), name, _count(r.iterations), _count(r.queries)]
+            if measured:
+                loose = (approx_str(Fraction(r.iterations, max(r.measured, 1)), 3)
+                         if r.measured is not None and r.iterations else "-")
+                row += ["-" if r.measured is None else str(r.measured), loose]
+            rows.append([*row, _order(r.order), *([] if measured else [r.claim or "-"])])
     return rows
 
 
@@ -92,24 +118,61 @@ def _plot(path: str, results: list[Complexity], against: str) -> None:
     plt.close(fig)
 
 
+#: ε (and KL₀, C) must lie in float64's normal range: plots, grids and guesses use floats.
+EPS_MIN, EPS_MAX = Fraction(1, 10**300), Fraction(10**300)
+MAX_ACTIONS_UNREG = 10**12
+
+
+def _in_range(x: Fraction, what: str, low: Fraction = EPS_MIN, high: Fraction = EPS_MAX) -> Fraction:
+    if not low <= x <= high:
+        raise InputError(f"{what} = {approx_str(x)} is outside the supported range "
+                         f"[{approx_str(low)}, {approx_str(high)}]")
+    return x
+
+
+def _grid(spec: str, what: str, low: Fraction = EPS_MIN, high: Fraction = EPS_MAX) -> list[Fraction]:
+    """A value or a log grid a:b:m, both ends checked against [low, high] before any float is formed."""
+    ends = spec.split(":")[:2] if ":" in spec else [spec]
+    for end in ends:
+        _in_range(parse_positive(end, what), what, low, high)
+    return log_grid(spec, what)
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """Every option, before any work (and before --plot's path would be found bad after the run)."""
+    if args.kl0 is not None:
+        if parse_rational(args.kl0, "--kl0") == 0:
+            raise InputError("--kl0 must be > 0 (KL₀ = 0 means π_0 = π*: no iteration is needed)")
+        _in_range(parse_positive(args.kl0, "--kl0"), "--kl0")
+    _in_range(parse_positive(args.constant, "--constant"), "--constant")
+    if args.actions is not None and not 2 <= args.actions <= MAX_ACTIONS_UNREG:
+        raise InputError(f"--actions must be an integer in [2, 10^12], got {args.actions}")
+    if args.actions is not None and args.metric != "unregularized":
+        raise InputError("--actions belongs to --metric unregularized")
+    if not 1 <= args.max_steps <= MAX_STEPS:
+        raise InputError(f"--max-steps must lie in [1, {MAX_STEPS}], got {args.max_steps}")
+    if args.plot:
+        check_output_file(args.plot, "--plot", (".png", ".svg", ".pdf"))
+
+
 def cmd_complexity(args: argparse.Namespace) -> int:
-    betas = log_grid(args.beta, "--beta") if args.beta else []
-    epss = log_grid(args.eps, "--eps")
+    _check_args(args)
+    betas = _grid(args.beta, "--beta", BETA_MIN, BETA_MAX) if args.beta else []
+    epss = _grid(args.eps, "--eps")
     if args.metric != "unregularized" and not betas:
         raise InputError("--beta is required (except for --metric unregularized)")
     if not betas:
         betas = [Fraction(1)]
+    etas = {b: parse_eta(args.eta, b) for b in betas}  # None: the default η = 2; 'max' depends on β
     game = load_game(args.game) if args.game else None
     if args.kl0 is not None and game is not None:
         raise InputError("give --kl0 or --game, not both")
-    if args.max_steps < 1:
-        raise InputError("--max-steps must be ≥ 1")
     results: list[Complexity] = []
     pairs = [(b, e) for b in betas for e in epss]
     with Progress(len(pairs), "complexity") as bar:
         for i, (b, e) in enumerate(pairs):
             kl0_value = game_kl0(game, b) if game is not None and args.metric == "kl" else None
-            res = complexity(b, e, metric=args.metric, eta=args.eta, kl0=args.kl0,
+            res = complexity(b, e, metric=args.metric, eta=etas[b], kl0=args.kl0,
                              min_ref=game.min_reference() if game is not None else None,
                              constant=args.constant, kl0_value=kl0_value,
                              **{"actions": args.actions, **_inexact_kwargs(args, game)})
@@ -130,14 +193,21 @@ def cmd_complexity(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return 0
     first = results[0]
-    print(f"metric: {first.metric}; KL₀: {first.kl0} ({first.kl0_source})"
-          + (f"; β chosen by NMP-UNREG: {fraction_str(first.chosen_beta)}" if first.chosen_beta else ""))
-    headers = ["β", "ε", "method", "iterations", "queries", "measured k", "pred/measured", "order", "from"]
-    print(table(headers, _rows(results)))
+    kl0 = _short_number(first.kl0)
+    print(wrap(f"metric: {first.metric}; KL₀ = {kl0} ({first.kl0_source})"
+               + (f"; β chosen by NMP-UNREG: {eta_str(first.chosen_beta)}" if first.chosen_beta else "")))
+    measured = game is not None and args.metric == "kl"
+    headers = ["β", "ε", "method", "iterations", "queries", *(["measured", "pred/meas"] if measured else []),
+               "order Θ(·)", *([] if measured else ["claim"])]
+    print(table(headers, _rows(results, measured)))
     if len(results) == 1:
         print()
         for name, r in first.methods.items():
-            print(f"{name}: {r.formula}" + (f"   [{'; '.join(r.assumptions)}]" if r.assumptions else f"   {r.note}"))
+            claim = f" [{r.claim}, provenance {r.provenance}]" if r.claim else ""
+            print(wrap(f"{name}{claim}: {r.formula}", hang="    "))
+            details = [a.replace(first.kl0, kl0) for a in r.assumptions] + ([r.note] if r.note else [])
+            if details:
+                print(wrap("; ".join(details), indent="    "))
     for res in results:
         if res.inexact is not None:
             print_inexact(res)
@@ -197,9 +267,9 @@ def print_inexact(res: Complexity) -> None:
     assert r is not None
     what = (f"per-step error δ = {r.delta} (span of log-policies)" if r.model == "deterministic"
             else f"m = {r.m} duels per action and query, confidence {r.confidence}: per-step δ = {r.delta}")
-    print(f"\ninexact Nash-MP ({r.claim}), β = {fraction_str(r.beta)}, η = {fraction_str(r.eta)}, n = {r.actions}, "
+    print(f"\ninexact Nash-MP ({r.claim}), β = {eta_str(r.beta)}, η = {eta_str(r.eta)}, n = {r.actions}, "
           f"KL₀ = {r.kl0}: {what}")
-    print(f"  floor: {r.floor}" + ("" if r.reachable else f"  > ε = {fraction_str(r.eps)}: ε is NOT reachable"))
+    print(f"  floor: {r.floor}" + ("" if r.reachable else f"  > ε = {eta_str(r.eps)}: ε is NOT reachable"))
     if r.reachable:
         print(f"  iterations: {r.iterations}; queries: {r.queries}"
               + (f"; total samples (duels): {r.samples}" if r.samples is not None else ""))
@@ -233,18 +303,23 @@ def register(sub: Any) -> None:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--beta", help="β, or a log grid a:b:m (e.g. 1e-3:1:13)")
     p.add_argument("--eps", required=True, help="target ε, or a log grid a:b:m")
-    p.add_argument("--metric", choices=("kl", "exploitability", "unregularized"), default="kl")
-    p.add_argument("--eta", help="Nash-MP's step η (default 2); baselines use their own largest step")
+    p.add_argument("--metric", choices=("kl", "exploitability", "unregularized"), default="kl",
+                   help="kl: KL(π*‖π_k) ≤ ε (default); exploitability: Expl_β ≤ ε (rate claim, constant C "
+                   "assumed); unregularized: Expl_0 ≤ ε, β chosen by NMP-UNREG")
+    p.add_argument("--eta", help="Nash-MP's step η (default 2), or 'max' (just below η̄(β)) or 'r*max'; "
+                   "baselines use their own largest step")
     p.add_argument("--kl0", help="KL(π*_β‖π_0) to use (default: the NMP-KL0 bound 1/(2β))")
     p.add_argument("--game", help="take KL₀ from this game and measure each method on it")
-    p.add_argument("--actions", type=int, help="n, for --metric unregularized with a uniform π_ref")
+    p.add_argument("--actions", type=int, help="n ≥ 2, for --metric unregularized with a uniform π_ref")
     p.add_argument("--constant", default="1", help="the unknown constant C of rate claims (default 1)")
-    p.add_argument("--max-steps", type=int, default=3000, help="cap on measured runs (default 3000)")
-    p.add_argument("--plot", metavar="FILE", help="write a log–log plot of queries (PNG or SVG)")
+    p.add_argument("--max-steps", type=int, default=3000, help=f"cap on measured runs, at most {MAX_STEPS} "
+                   "(default 3000)")
+    p.add_argument("--plot", metavar="FILE", help="write a log–log plot of queries (.png, .svg or .pdf; "
+                   "its directory must exist)")
     p.add_argument("--delta", help="inexact Nash-MP: per-step error δ ≥ 0 (span of log-policies)")
     p.add_argument("--samples-per-query", type=int, metavar="M", help="sampled Nash-MP: duels per action and query")
     p.add_argument("--confidence", help="sampled: the claim's confidence 1 − α (default 0.95)")
     p.add_argument("--seed", default="0", help="sampled: seed of the measured run with --game (default 0)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON (exact integers) instead of tables")
     p.set_defaults(handler=cmd_complexity)
 

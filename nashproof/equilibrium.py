@@ -10,7 +10,7 @@ digits per step), falling back to the full damped Newton there when that does no
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -347,58 +347,14 @@ def certified_equilibrium(game: Game, beta: Fraction, backend: Backend) -> Equil
 # ------------------------------------------------------------ β = 0: exact LP
 
 
-def _simplex_feasible(A: list[list[Fraction]], b: list[Fraction]) -> list[Fraction]:
-    """A point x ≥ 0 with A x = b (b ≥ 0), by phase-one simplex in exact arithmetic (Bland)."""
-    m, n = len(A), len(A[0])
-    # Tableau with artificials a_i: rows [A | I | b], objective: minimise Σ a_i.
-    T = [list(A[i]) + [Fraction(int(i == j)) for j in range(m)] + [b[i]] for i in range(m)]
-    basis = [n + i for i in range(m)]
-    width = n + m
-    while True:
-        # Reduced costs of the phase-one objective.
-        cost = [Fraction(0)] * width
-        for j in range(width):
-            if j >= n:
-                cost[j] = Fraction(1)
-        red = [cost[j] - sum(cost[basis[i]] * T[i][j] for i in range(m)) for j in range(width)]
-        enter = next((j for j in range(width) if red[j] < 0), None)
-        if enter is None:
-            break
-        ratios = [(T[i][-1] / T[i][enter], basis[i], i) for i in range(m) if T[i][enter] > 0]
-        if not ratios:  # unbounded: impossible for phase one
-            raise SolverError("LP unbounded in phase one")
-        _, _, row = min(ratios)
-        piv = T[row][enter]
-        T[row] = [v / piv for v in T[row]]
-        for i in range(m):
-            if i != row and T[i][enter] != 0:
-                f = T[i][enter]
-                T[i] = [a - f * c for a, c in zip(T[i], T[row])]
-        basis[row] = enter
-    x = [Fraction(0)] * width
-    for i, j in enumerate(basis):
-        x[j] = T[i][-1]
-    if any(x[n + i] != 0 for i in range(m)):
-        raise SolverError("LP infeasible: no von Neumann winner found (this cannot happen for a valid game)")
-    return x[:n]
+def von_neumann_winner(ctx: Context, on_pivot: Callable[[int], None] | None = None) -> tuple[Fraction, ...]:
+    """An exact von Neumann winner of one context: P(y ≻ π) ≤ ½ for every y (exactly verified).
 
-
-def von_neumann_winner(ctx: Context) -> tuple[Fraction, ...]:
-    """An exact von Neumann winner of one context: P(y ≻ π) ≤ ½ for every y.
-
-    Solved as the exact feasibility LP  Aπ + s = 0, Σπ = 1, π, s ≥ 0  with A = P − ½.
+    Solved by an integer-pivoting simplex (:mod:`nashproof.winner`).
     """
-    A = ctx.skew()
-    n = len(A)
-    rows: list[list[Fraction]] = []
-    rhs: list[Fraction] = []
-    for i in range(n):
-        rows.append(list(A[i]) + [Fraction(int(i == j)) for j in range(n)])
-        rhs.append(Fraction(0))
-    rows.append([Fraction(1)] * n + [Fraction(0)] * n)
-    rhs.append(Fraction(1))
-    x = _simplex_feasible(rows, rhs)
-    pi = tuple(x[:n])
+    from .winner import exact_winner
+
+    pi = exact_winner(ctx, on_pivot)
     if not verify_von_neumann_winner(ctx, pi):
         raise SolverError("exact verification of the von Neumann winner failed")
     return pi

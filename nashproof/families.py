@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .games import HALF, Context, Game, Matrix, load_game_file, make_game
-from .numbers import parse_rational
+from .numbers import MAX_ACTIONS, MAX_NUMBER_BITS, MAX_NUMBER_DIGITS, parse_rational, plural, short, too_large
 
 Params = dict[str, str]
 
@@ -29,16 +29,19 @@ class Family:
     build: Callable[[Params], list[Matrix]]
 
 
-def _int(params: Params, key: str, default: int, low: int = 1, high: int = 100_000) -> int:
+ONE, ZERO = Fraction(1), Fraction(0)
+
+
+def _int(params: Params, key: str, default: int, low: int = 1, high: int = MAX_ACTIONS) -> int:
     raw = params.get(key)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InputError(f"family parameter {key}={raw!r} must be an integer") from None
+    if not (raw.strip().lstrip("+-").isascii() and raw.strip().lstrip("+-").isdigit()) or len(raw) > 12:
+        raise InputError(f"family parameter {key}={short(raw)!r} must be an integer in [{low}, {high}]")
+    value = int(raw)
     if not low <= value <= high:
-        raise InputError(f"family parameter {key}={value} must lie in [{low}, {high}]")
+        raise InputError(f"family parameter {key}={value} must lie in [{low}, {high}]"
+                         + (f" (at most {MAX_ACTIONS} actions)" if high == MAX_ACTIONS else ""))
     return value
 
 
@@ -52,14 +55,14 @@ def _cyclic(n: int) -> Matrix:
             if d == 0 or 2 * d == n:
                 row.append(HALF)
             else:
-                row.append(Fraction(1) if 2 * d < n else Fraction(0))
+                row.append(ONE if 2 * d < n else ZERO)
         rows.append(tuple(row))
     return tuple(rows)
 
 
 def _transitive(n: int) -> Matrix:
     return tuple(
-        tuple(HALF if i == j else Fraction(1 if i < j else 0) for j in range(n)) for i in range(n)
+        tuple(HALF if i == j else ONE if i < j else ZERO for j in range(n)) for i in range(n)
     )
 
 
@@ -101,23 +104,38 @@ def _disjoint_cycles(m: int, k: int, dominant: bool) -> Matrix:
     if dominant:
         for i in range(m):
             for j in range(m, n):
-                P[i][j], P[j][i] = Fraction(1), Fraction(0)
+                P[i][j], P[j][i] = ONE, ZERO
     return tuple(tuple(r) for r in P)
+
+
+def _cycles(params: Params) -> tuple[int, int, bool]:
+    m, k = _int(params, "m", 3, 1), _int(params, "k", 2, 1)
+    if m * k > MAX_ACTIONS:
+        raise InputError(f"disjoint-cycles: m·k = {m * k} actions, more than the limit {MAX_ACTIONS}")
+    return m, k, _int(params, "dominant", 0, 0, 1) == 1
 
 
 def _scores(params: Params) -> list[Fraction]:
     if "scores" in params:
-        scores = [parse_rational(s, "bradley-terry score") for s in params["scores"].split("+")]
+        items = params["scores"].split("+")
+        if len(items) > MAX_ACTIONS:
+            raise InputError(f"bradley-terry: {len(items)} scores, more than the limit of {MAX_ACTIONS} actions")
+        scores = [parse_rational(s, "bradley-terry score") for s in items]
     else:
         scores = [Fraction(i + 1) for i in range(_int(params, "n", 4))]
     if any(s <= 0 for s in scores):
         raise InputError("bradley-terry scores must be > 0")
+    if any(too_large(s) for s in scores):
+        raise InputError(f"bradley-terry scores may have at most {MAX_NUMBER_DIGITS} digits")
     return scores
 
 
 def _contextual(params: Params) -> list[Matrix]:
     n = _int(params, "n", 4, 2, 512)
     k = _int(params, "contexts", 3, 1, 64)
+    if k * n * n > MAX_ACTIONS**2:
+        raise InputError(f"contextual: contexts·n² = {k * n * n} preference entries, more than the limit "
+                         f"{MAX_ACTIONS}²")
     seed = _int(params, "seed", 0, 0, 2**31)
     makers: list[Callable[[int], Matrix]] = [
         _cyclic, _transitive, lambda m: _random(m, seed + m, 8), lambda m: _bradley_terry(
@@ -132,21 +150,20 @@ FAMILIES: dict[str, Family] = {
         Family("rps", "rock-paper-scissors (3-action cyclic tournament)", "", "rps:skew=1/2",
                lambda p: [_cyclic(3)]),
         Family("cyclic", "n-action cyclic 0/1 tournament (even n: opposite actions tie)", "n=5",
-               "cyclic:n=7,skew=1/3", lambda p: [_cyclic(_int(p, "n", 5, 2, 1 << 16))]),
+               "cyclic:n=7,skew=1/3", lambda p: [_cyclic(_int(p, "n", 5, 2))]),
         Family("transitive", "transitive 0/1 game: action i beats every j > i", "n=4",
-               "transitive:n=6", lambda p: [_transitive(_int(p, "n", 4, 1, 1 << 16))]),
+               "transitive:n=6", lambda p: [_transitive(_int(p, "n", 4, 1))]),
         Family("bradley-terry", "Bradley–Terry game P_ij = s_i/(s_i+s_j)", "n=4 or scores=a+b+...",
                "bradley-terry:scores=1+2+5/2", lambda p: [_bradley_terry(_scores(p))]),
         Family("random", "seeded random game, upper triangle k/denominator", "n=5,seed=0,denominator=8",
-               "random:n=8,seed=3", lambda p: [_random(_int(p, "n", 5, 1, 1 << 16),
+               "random:n=8,seed=3", lambda p: [_random(_int(p, "n", 5, 1),
                                                       _int(p, "seed", 0, 0, 2**31),
                                                       _int(p, "denominator", 8, 1, 10**6))]),
         Family("ties", "every pair tied (all entries 1/2)", "n=3", "ties:n=4,skew=1/2",
-               lambda p: [_ties(_int(p, "n", 3, 1, 1 << 16))]),
+               lambda p: [_ties(_int(p, "n", 3, 1))]),
         Family("disjoint-cycles", "k disjoint m-cycles; dominant=1 makes the first cycle beat the rest",
                "m=3,k=2,dominant=0", "disjoint-cycles:m=3,k=3,dominant=1",
-               lambda p: [_disjoint_cycles(_int(p, "m", 3, 1, 4096), _int(p, "k", 2, 1, 4096),
-                                           _int(p, "dominant", 0, 0, 1) == 1)]),
+               lambda p: [_disjoint_cycles(*_cycles(p))]),
         Family("contextual", "several contexts (cyclic, transitive, random, Bradley–Terry) with weights",
                "n=4,contexts=3,seed=0", "contextual:n=5,contexts=4,skew=1/2", _contextual),
     ]
@@ -176,11 +193,16 @@ def _reference(params: Params, n: int, index: int) -> tuple[Fraction, ...]:
     if "ref" in params:
         ref = tuple(parse_rational(s, "ref") for s in params["ref"].split("+"))
         if len(ref) != n:
-            raise InputError(f"ref has {len(ref)} entries, the game has {n} actions")
+            raise InputError(f"ref has {plural(len(ref), 'entry')}, the game has {plural(n, 'action')}")
         return ref
     skew = parse_rational(params.get("skew", "1"), "skew")
     if skew <= 0:
         raise InputError("skew must be > 0")
+    size = max(skew.numerator.bit_length(), skew.denominator.bit_length()) * (n - 1)
+    if size > MAX_NUMBER_BITS:
+        raise InputError(f"skew={short(params['skew'])} with {n} actions makes π_ref entries of about "
+                         f"{int(size * 0.30103)} digits; the limit is {MAX_NUMBER_DIGITS} (use a simpler skew "
+                         "or ref=a+b+...)")
     # Contexts of a contextual game get differently rotated skews.
     raw = [skew ** ((i + index) % n) for i in range(n)]
     total = sum(raw, Fraction(0))
@@ -202,7 +224,7 @@ def build_family(spec: str) -> Game:
     if "weights" in params:
         weights = [parse_rational(w, "weights") for w in params["weights"].split("+")]
         if len(weights) != k:
-            raise InputError(f"weights has {len(weights)} entries, the game has {k} contexts")
+            raise InputError(f"weights has {plural(len(weights), 'entry')}, the game has {plural(k, 'context')}")
     else:
         raw = [Fraction(c + 1) for c in range(k)]
         weights = [w / sum(raw) for w in raw]
@@ -213,11 +235,21 @@ def build_family(spec: str) -> Game:
     return make_game([f"y{i}" for i in range(n)], contexts, label=spec)
 
 
+def _exists(spec: str) -> bool:
+    try:
+        return Path(spec).exists()
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL byte
+        return False
+
+
 def load_game(spec: str) -> Game:
     """A game from a file path (JSON) or a family spec."""
+    if len(spec) > 4096 or "\x00" in spec:
+        raise InputError(f"game {spec[:40]!r}…: a spec or path of {len(spec)} characters is not a game")
     name = parse_spec(spec)[0]
-    if name in FAMILIES and not Path(spec).exists():
+    exists = _exists(spec)
+    if name in FAMILIES and not exists:
         return build_family(spec)
-    if Path(spec).suffix.lower() == ".json" or Path(spec).exists() or "/" in spec:
+    if Path(spec).suffix.lower() == ".json" or exists or "/" in spec:
         return load_game_file(spec)
     raise InputError(f"{spec!r} is neither a game file nor a known family; `nashproof games` lists them")

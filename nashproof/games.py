@@ -14,7 +14,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import InputError
-from .numbers import fraction_str, parse_rational
+from .files import read_text
+from .numbers import MAX_ACTIONS, MAX_NUMBER_BITS, MAX_NUMBER_DIGITS, fraction_str, parse_rational, too_large
 
 HALF = Fraction(1, 2)
 
@@ -88,7 +89,11 @@ def _where(ctx: Context, multi: bool) -> str:
 
 
 def validate_context(ctx: Context, n: int, multi: bool = False) -> None:
-    """Raise :class:`InputError` naming the context, row and column of the first defect."""
+    """Raise :class:`InputError` naming the context, row and column of the first defect.
+
+    The n² checks use the integer numerators and denominators directly (a Fraction operation per
+    entry would take seconds at n = 1024).
+    """
     w = _where(ctx, multi)
     P = ctx.preference
     if len(P) != n:
@@ -101,6 +106,8 @@ def validate_context(ctx: Context, n: int, multi: bool = False) -> None:
         for j, p in enumerate(P[i]):
             if not 0 <= p.numerator <= p.denominator:
                 raise InputError(f"{w}preference[{i}][{j}] = {fraction_str(p)} is outside [0, 1]")
+            if p.denominator.bit_length() > MAX_NUMBER_BITS:
+                raise InputError(f"{w}preference[{i}][{j}] has a denominator of more than {MAX_NUMBER_DIGITS} digits")
     for i in range(n):
         if P[i][i] != HALF:
             raise InputError(f"{w}preference[{i}][{i}] = {fraction_str(P[i][i])}, the diagonal must be 1/2")
@@ -111,7 +118,7 @@ def validate_context(ctx: Context, n: int, multi: bool = False) -> None:
             if a.numerator * b.denominator + b.numerator * a.denominator != a.denominator * b.denominator:
                 raise InputError(
                     f"{w}preference[{i}][{j}] + preference[{j}][{i}] = "
-                    f"{fraction_str(P[i][j] + P[j][i])}, must be 1 (P + Pᵀ = 1)"
+                    f"{fraction_str(a + b)}, must be 1 (P + Pᵀ = 1)"
                 )
     ref = ctx.reference
     if len(ref) != n:
@@ -121,6 +128,9 @@ def validate_context(ctx: Context, n: int, multi: bool = False) -> None:
             raise InputError(
                 f"{w}reference[{i}] = {fraction_str(r)}; the reference policy needs full support (> 0)"
             )
+        if too_large(r):
+            raise InputError(f"{w}reference[{i}] has a numerator or denominator of more than "
+                             f"{MAX_NUMBER_DIGITS} digits")
     if sum(ref) != 1:
         raise InputError(f"{w}reference policy sums to {fraction_str(sum(ref, Fraction(0)))}, not 1")
     if ctx.start is not None and len(ctx.start) != n:
@@ -132,6 +142,8 @@ def make_game(actions: Sequence[str], contexts: Sequence[Context], label: str = 
     n = len(actions)
     if n < 1:
         raise InputError("a game needs at least one action")
+    if n > MAX_ACTIONS:
+        raise InputError(f"a game may have at most {MAX_ACTIONS} actions, this one has {n}")
     if len(set(actions)) != n:
         raise InputError("action names must be distinct")
     if not contexts:
@@ -140,9 +152,13 @@ def make_game(actions: Sequence[str], contexts: Sequence[Context], label: str = 
     names = [c.name for c in contexts]
     if len(set(names)) != len(names):
         raise InputError("context names must be distinct")
+    if len(contexts) * n * n > MAX_ACTIONS * MAX_ACTIONS:
+        raise InputError(f"{len(contexts)} contexts of {n} actions: more than {MAX_ACTIONS}² preference entries "
+                         "in all, the limit")
     for c in contexts:
-        if c.weight <= 0:
-            raise InputError(f"context {c.name!r}: weight {fraction_str(c.weight)} must be > 0")
+        if c.weight <= 0 or too_large(c.weight):
+            raise InputError(f"context {c.name!r}: weight {fraction_str(c.weight)} must be > 0 "
+                             f"(with at most {MAX_NUMBER_DIGITS} digits)")
         validate_context(c, n, multi)
     total = sum((c.weight for c in contexts), Fraction(0))
     if total != 1:
@@ -167,6 +183,10 @@ def _reject_constant(name: str) -> object:
     raise InputError(f"{name} is not allowed in a game file")
 
 
+def _json_number(text: str) -> Fraction:
+    return parse_rational(text, "a number in the game file")
+
+
 def _num_list(value: object, what: str) -> tuple[Fraction, ...]:
     if not isinstance(value, list):
         raise InputError(f"{what}: expected a list of numbers")
@@ -176,6 +196,8 @@ def _num_list(value: object, what: str) -> tuple[Fraction, ...]:
 def _matrix(value: object, what: str) -> Matrix:
     if not isinstance(value, list) or not value:
         raise InputError(f"{what}: expected a non-empty list of rows")
+    if len(value) > MAX_ACTIONS:
+        raise InputError(f"{what}: {len(value)} rows; a game may have at most {MAX_ACTIONS} actions")
     return tuple(_num_list(row, f"{what}[{i}]") for i, row in enumerate(value))
 
 
@@ -241,14 +263,9 @@ def _uniform(n: int) -> tuple[Fraction, ...]:
 def load_game_file(path: str | Path) -> Game:
     """Read a JSON game file. Numbers are exact: JSON number literals are read as rationals."""
     p = Path(path)
+    text = read_text(p, "game file")
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"game file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read game file {path}: {exc}") from None
-    try:
-        data = json.loads(text, parse_float=Fraction, parse_constant=_reject_constant)
+        data = json.loads(text, parse_float=_json_number, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     except (ValueError, RecursionError) as exc:

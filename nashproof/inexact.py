@@ -63,10 +63,17 @@ def check_seed(seed: object) -> int:
     return seed if isinstance(seed, int) and seed >= 0 else _parse_int(str(seed), "seed", 0)
 
 
+#: Most duels per action and query: every duel is drawn, so 10¹¹ would run for hours.
+MAX_M = 10**6
+
+
 def check_m(m: object) -> int:
     if isinstance(m, bool) or not isinstance(m, int | str):
         raise InputError(f"m (duels per action) must be an integer ≥ 1, got {m!r}")
-    return m if isinstance(m, int) and m >= 1 else _parse_int(str(m), "m (duels per action)", 1)
+    value = m if isinstance(m, int) and m >= 1 else _parse_int(str(m)[:40], "m (duels per action)", 1)
+    if value > MAX_M:
+        raise InputError(f"m (duels per action) must be at most {MAX_M}, got {value}")
+    return value
 
 
 #: Limits for runs (not for the complexity formulas): beyond them a run takes hours, or δ leaves float range.

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.figure import Figure
 
 from .claims import Catalogue, builtin_catalogue
 from .games import Game
-from .numbers import fraction_str
+from .numbers import eta_str, fraction_str
 from .solvers import NashMD, Solver
 from .verify import bound_series, check_claim, collect
 
@@ -44,10 +45,13 @@ def draw_run(ax: Any, game: Game, solver: Solver, steps: int, metric: str, x: st
         data = collect(game, solver, steps, digits, backend=backend)
     xs = [float(v) for v in data.values["N"]] if x == "queries" else list(range(steps + 1))
     observed = [float(v) for v in data.values[metric]]
-    eta = ("2/(β(t+2))" if isinstance(solver, NashMD) and solver.schedule
-           else fraction_str(solver.eta) if solver.eta.denominator <= 1000 else f"{float(solver.eta):.6g}")
+    eta = "2/(β(t+2))" if isinstance(solver, NashMD) and solver.schedule else eta_str(solver.eta)
     px, py = _positive(xs, observed)
-    ax.plot(px, py, "-", marker="o", ms=2.5, lw=1.4, color=color, label=f"{solver.name} (η = {eta})")
+    if px:
+        ax.plot(px, py, "-", marker="o", ms=2.5, lw=1.4, color=color, label=f"{solver.name} (η = {eta})")
+    else:  # nothing for a log axis (e.g. every value 0): draw the values themselves, plot_run goes linear
+        ax.plot(xs, observed, "-", marker="o", ms=2.5, lw=1.4, color=color, label=f"{solver.name} (η = {eta})",
+                gid="nashproof-nonpositive")
     violated: list[str] = []
     for claim in catalogue:
         if claim_ids is not None and claim.id not in claim_ids:
@@ -88,7 +92,17 @@ def plot_run(game: Game, solvers: Sequence[Solver], steps: int, metric: str = "k
     for i, solver in enumerate(solvers):
         draw_run(ax, game, solver, steps, metric, x, digits, backend, cat, colors[i % len(colors)], claim_ids,
                  ignore_hypotheses)
-    ax.set_yscale("log")
+    positive = [line for line in ax.get_lines() if line.get_gid() != "nashproof-nonpositive"
+                and bool((np.asarray(line.get_ydata(), dtype=float) > 0).any())]
+    if positive:
+        ax.set_yscale("log")
+    else:
+        # No positive value anywhere: a log axis would be empty. Say so on the figure and to the caller.
+        label = LABELS.get(metric, metric)
+        note = f"{label} ≤ 0 at every iterate: nothing to show on a log axis; drawn on a linear one"
+        ax.text(0.5, 0.8, note, transform=ax.transAxes, ha="center", va="center", fontsize=9,
+                bbox={"facecolor": "white", "edgecolor": "#999", "boxstyle": "round"})
+        fig.nashproof_note = note  # type: ignore[attr-defined]
     ax.set_xlabel("preference queries N" if x == "queries" else "iteration k")
     ax.set_ylabel(LABELS.get(metric, metric))
     beta = fraction_str(solvers[0].beta) if solvers else "?"

@@ -18,7 +18,7 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
-from .claims import KL, KL0, Catalogue, Claim, KL_next, builtin_catalogue, eps, k
+from .claims import KL, KL0, Catalogue, Claim, KL_next, builtin_catalogue, eps, human, k
 from .claims import C as C_sym
 from .claims import beta as beta_sym
 from .claims import eta as eta_sym
@@ -137,25 +137,37 @@ def _decide(bound: sp.Expr, kk: int, target: sp.Rational) -> bool:
     raise InputError("cannot decide B(k) ≤ ε even at 1000 digits (equality?)")
 
 
-def smallest_k(bound: sp.Expr, target: sp.Rational, guess: float | None) -> int:
-    """The least k ≥ 0 with bound(k) ≤ target, for a bound decreasing in k."""
+#: Largest iteration count searched for (a bound that needs more is reported, not searched for ever).
+MAX_ITERATIONS = 10**300
+
+
+def smallest_k(bound: sp.Expr, target: sp.Rational, guess: int | None) -> int:
+    """The least k ≥ 0 with bound(k) ≤ target, for a bound decreasing in k.
+
+    From the closed form's guess (or 1), gallop (steps 1, 2, 4, ...) to bracket the answer, then
+    bisect: O(log |guess − k|) decisions, however far a rounded guess is off.
+    """
     if _decide(bound, 0, target):
         return 0
-    if guess is None or not math.isfinite(guess):  # no closed form: double, then bisect
-        kk = 1
-        while not _decide(bound, kk, target):
-            kk *= 2
-        lo, hi = kk // 2, kk
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            lo, hi = (lo, mid) if _decide(bound, mid, target) else (mid, hi)
-        return hi
-    kk = max(1, math.ceil(guess))
-    while not _decide(bound, kk, target):
-        kk += 1
-    while kk > 0 and _decide(bound, kk - 1, target):
-        kk -= 1
-    return kk
+    start = max(1, guess) if guess is not None else 1
+    if _decide(bound, start, target):  # answer ≤ start: gallop down
+        hi, step = start, 1
+        lo = hi - step
+        while lo > 0 and _decide(bound, lo, target):
+            hi, step = lo, step * 2
+            lo = max(0, hi - step)
+    else:  # answer > start: gallop up
+        lo, step = start, 1
+        hi = lo + step
+        while not _decide(bound, hi, target):
+            if hi > MAX_ITERATIONS:
+                raise InputError("ε is not reached within 10^300 iterations (the bound does not get that small)")
+            lo, step = hi, step * 2
+            hi = lo + step
+    while hi - lo > 1:  # invariant: bound(lo) > ε ≥ bound(hi)
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if _decide(bound, mid, target) else (mid, hi)
+    return hi
 
 
 def _order(expr: sp.Expr) -> str:
@@ -179,24 +191,32 @@ def closed_form(claim: Claim) -> tuple[sp.Expr, sp.Expr | None]:
     return bound, None if closed is None else sp.simplify(sp.expand_log(closed, force=True))
 
 
+def _times(q: int) -> str:
+    """``N = 2k`` but ``N = k``, never ``1k``."""
+    return "k" if q == 1 else f"{q}k"
+
+
 def _derive(method: Method, claim: Claim, subs: dict[sp.Symbol, sp.Expr], target: sp.Rational,
             assumptions: list[str], order_subs: dict[sp.Symbol, sp.Expr]) -> MethodResult:
     bound, closed = closed_form(claim)
     q = method.queries_per_iteration
     if closed is not None:
         formula_k = sp.ceiling(closed)
-        text = f"k = {sp.sstr(formula_k)}, N = {q}k"
-        latex = rf"k = {sp.latex(formula_k)},\quad N = {q}k"
-        value = sp.N(closed.subs(subs).subs(eps, target), 50)
-        # KL₀ = 0 (π_ref = π*) makes log(KL₀/ε) non-real: no guess, smallest_k settles k = 0 exactly
-        guess = float(value) if value.is_real and value.is_finite else None
+        text = f"k = {sp.sstr(formula_k)}, N = {_times(q)}"
+        latex = rf"k = {sp.latex(formula_k)},\quad N = {_times(q)}"
+        approx = sp.N(closed.subs(subs).subs(eps, target), 60)
+        guess = int(sp.ceiling(approx)) if approx.is_real and approx.is_finite else None
         order = _order((q * closed).subs(order_subs))
     else:
-        text = f"least k with {sp.sstr(bound)} ≤ ε, N = {q}k"
-        latex = rf"\min\{{k : {sp.latex(bound)} \le \varepsilon\}},\quad N = {q}k"
+        text = f"least k with {sp.sstr(bound)} ≤ ε, N = {_times(q)}"
+        latex = rf"\min\{{k : {sp.latex(bound)} \le \varepsilon\}},\quad N = {_times(q)}"
         guess, order = None, "unknown"
-    iterations = smallest_k(sp.sympify(bound.subs(subs)), target, guess)
-    hyps = [sp.sstr(h) for h in claim.hypotheses]
+    hyps = [human(h) for h in claim.hypotheses]
+    try:
+        iterations = smallest_k(sp.sympify(bound.subs(subs)), target, guess)
+    except InputError as exc:  # e.g. more than 10^300 iterations: reported for this method only
+        return MethodResult(method.name, None, None, text, latex, order, assumptions, claim.id, claim.provenance,
+                            note=str(exc))
     step = subs.get(eta_sym)
     step_text = None if method.name == "nash-md" or step is None else sp.sstr(step)
     return MethodResult(method.name, iterations, q * iterations, text, latex, order,

@@ -2,37 +2,85 @@
 
 from __future__ import annotations
 
+import math
+import os
+import re
+import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from typing import TextIO
 
+#: Terminal output fits this many columns.
+WIDTH = 100
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A plain aligned text table."""
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str | None]], width: int = WIDTH) -> str:
+    """A plain aligned text table that fits ``width`` columns.
+
+    ``None`` cells print as ``-``; numbers are right-aligned; when a row is too wide, the last
+    column is wrapped at word boundaries onto continuation lines (never cut mid-word).
+    """
+    cells = [[_cell(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
-    for row in rows:
+    for row in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, row)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    indent = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    last = max(min(widths[-1], width - indent), 20) if widths else 0
+    widths[-1] = max(min(widths[-1], last), len(headers[-1]) if headers else 0)
+
+    def line(row: Sequence[str], header: bool = False) -> list[str]:
+        head = [c.ljust(w) if header or not _numeric(c) else c.rjust(w) for c, w in zip(row[:-1], widths)]
+        tail = row[-1]
+        if len(tail) <= widths[-1] or _numeric(tail):
+            return ["  ".join([*head, tail.rjust(widths[-1]) if _numeric(tail) and not header else tail]).rstrip()]
+        parts = textwrap.wrap(tail, widths[-1], break_long_words=False, break_on_hyphens=False) or [""]
+        out = ["  ".join([*head, parts[0]]).rstrip()]
+        out.extend(" " * indent + part for part in parts[1:])
+        return out
+
     rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(c.rjust(w) if _numeric(c) else c.ljust(w) for c, w in zip(row, widths)) for row in rows]
-    return "\n".join([line, rule, *body])
+    body = [text for row in cells for text in line(row)]
+    return "\n".join([*line(list(headers), header=True), rule, *body])
+
+
+def wrap(text: str, width: int = WIDTH, indent: str = "", hang: str | None = None) -> str:
+    """A paragraph wrapped at word boundaries to ``width`` columns (continuation lines indented by ``hang``)."""
+    return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent if hang is None else hang,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _cell(value: str | None) -> str:
+    return "-" if value is None or value == "None" else value
+
+
+_NUMBER = re.compile(r"^[-+−]?(\d[\d,./]*|\.\d+)(e[-+]?\d+)?%?$", re.IGNORECASE)
 
 
 def _numeric(cell: str) -> bool:
-    return any(ch.isdigit() for ch in cell[:2]) and not cell[1:2].isalpha()
+    return bool(_NUMBER.match(cell))
 
 
 class Progress:
-    """``with Progress(total, "label") as bar: bar.update(k)`` — silent unless stderr is a TTY."""
+    """``with Progress(total, "label") as bar: bar.update(k)``.
 
-    def __init__(self, total: int, label: str = "", stream: TextIO | None = None, force: bool = False) -> None:
-        self.total = max(total, 1)
+    On a terminal, a bar redrawn in place. Otherwise (CI logs, pipes), one plain line every
+    ``interval`` seconds (default 30, or the environment's ``NASHPROOF_PROGRESS_SECONDS``; 0 = silent),
+    so a long run never stays quiet for minutes.
+    """
+
+    def __init__(self, total: int | None, label: str = "", stream: TextIO | None = None, force: bool = False,
+                 interval: float | None = None) -> None:
+        self.total = None if total is None else max(total, 1)  # None: unknown, a counter only
         self.label = label
         self.stream = stream or sys.stderr
-        self.enabled = force or self.stream.isatty()
+        self.tty = force or _isatty(self.stream)
+        self.interval = _interval() if interval is None else interval
+        self.enabled = self.tty or self.interval > 0
         self.start = time.monotonic()
-        self._last = 0.0
+        self._last = 0.0 if self.tty else self.start
+        self._width = min(shutil.get_terminal_size((100, 24)).columns, 160) - 1
 
     def __enter__(self) -> Progress:
         return self
@@ -41,19 +89,62 @@ class Progress:
         if not self.enabled:
             return
         now = time.monotonic()
-        if now - self._last < 0.1 and done < self.total:
+        elapsed = now - self.start
+        if not self.tty:
+            if now - self._last >= self.interval:
+                self._last = now
+                total = self.total
+                rest = elapsed * (total - done) / done if total is not None and 0 < done < total else None
+                left = f", about {_duration(rest)} left" if rest is not None else ""
+                of = f"/{total}" if total is not None else ""
+                self._write(f"{self.label}: {done}{of} done after {_duration(elapsed)}{left}"
+                            + (f"; now {note}" if note else "") + "\n")
+            return
+        if now - self._last < 0.1 and (self.total is None or done < self.total):
             return
         self._last = now
-        frac = min(done / self.total, 1.0)
-        bar = "#" * int(30 * frac)
-        elapsed = now - self.start
-        self.stream.write(f"\r{self.label} [{bar:<30}] {done}/{self.total} {elapsed:5.1f}s {note}"[:120])
-        self.stream.flush()
+        if self.total is None:
+            line = f"\r{self.label} {done} {elapsed:5.1f}s {note}"
+        else:
+            bar = "#" * int(30 * min(done / self.total, 1.0))
+            line = f"\r{self.label} [{bar:<30}] {done}/{self.total} {elapsed:5.1f}s {note}"
+        self._write(line[: self._width + 1])
 
     def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.stream.write("\r" + " " * 120 + "\r")
+        if self.tty and self.enabled:
+            self._write("\r" + " " * self._width + "\r")
+
+    def _write(self, text: str) -> None:
+        """Progress is a courtesy: a closed or broken stream silences it, never stops the run."""
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except (OSError, ValueError):
+            self.enabled = False
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _interval() -> float:
+    raw = os.environ.get("NASHPROOF_PROGRESS_SECONDS", "30")
+    try:
+        value = float(raw)
+    except ValueError:
+        return 30.0
+    return value if math.isfinite(value) and value >= 0 else 30.0
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def html_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -17,7 +17,7 @@ from .backends import Backend, Vec
 from .equilibrium import solve_fixed_point
 from .errors import InputError
 from .games import Game
-from .numbers import check_beta, fraction_str
+from .numbers import check_beta, eta_str, fraction_str
 from .numeric import LogPolicy, NumericGame, Oracle, check_log_policy, numeric_game
 
 
@@ -55,7 +55,7 @@ class Solver(ABC):
         return self.eta
 
     def describe(self) -> str:
-        return f"{self.title}: β = {fraction_str(self.beta)}, η = {fraction_str(self.eta)}"
+        return f"{self.title}: β = {eta_str(self.beta)}, η = {eta_str(self.eta)}"
 
     @abstractmethod
     def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step: ...
@@ -92,7 +92,7 @@ class NashMP(Solver):
         return Fraction(2)
 
     def describe(self) -> str:
-        return f"{super().describe()}, γ = ηβ = {fraction_str(self.eta * self.beta)}; input form: {self.form}"
+        return f"{super().describe()}, γ = ηβ = {eta_str(self.eta * self.beta)}; input form: {self.form}"
 
     def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step:
         b = ng.backend
@@ -148,7 +148,7 @@ class NashMD(Solver):
 
     def describe(self) -> str:
         if self.schedule:
-            return f"{self.title}: β = {fraction_str(self.beta)}, η_t = 2/(β(t+2)) (Munos Thm 1)"
+            return f"{self.title}: β = {eta_str(self.beta)}, η_t = 2/(β(t+2)) (Munos Thm 1)"
         return super().describe()
 
     def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step:
@@ -230,8 +230,8 @@ class Extragradient(Solver):
             raise InputError("extragradient needs η_e β < 1")
 
     def describe(self) -> str:
-        return (f"{self.title}: β = {fraction_str(self.beta)}, η_e = {fraction_str(self.eta)} "
-                f"(= Nash-MP η = {fraction_str(self.eta / (1 - self.eta * self.beta))})")
+        return (f"{self.title}: β = {eta_str(self.beta)}, η_e = {eta_str(self.eta)} "
+                f"(= Nash-MP η = {eta_str(self.eta / (1 - self.eta * self.beta))})")
 
     def _half(self, b: Backend, logpi: Vec, logref: Vec, q: Vec) -> Vec:
         w = self.eta * self.beta

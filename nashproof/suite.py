@@ -18,7 +18,17 @@ from .families import load_game
 from .files import read_text
 from .games import Game
 from .inexact import INEXACT
-from .numbers import MAX_ACTIONS, MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive, parse_rational
+from .numbers import (
+    MAX_ACTIONS,
+    MAX_DIGITS,
+    MAX_STEPS,
+    MIN_DIGITS,
+    check_beta,
+    check_mpmath_size,
+    eta_str,
+    parse_positive,
+    parse_rational,
+)
 from .solvers import SOLVERS, Solver, make_solver
 from .verify import (
     MAX_RETRY_DIGITS,
@@ -56,9 +66,9 @@ class Task:
 
     @property
     def label(self) -> str:
-        eta = fraction_str(self.eta) if self.eta is not None else "default"
+        eta = eta_str(self.eta) if self.eta is not None else "default"
         start = " | π_0 from logits" if self.start is not None else ""
-        return f"run{self.block} | {self.game} | {self.solver} | β={fraction_str(self.beta)} | η={eta}{start}"
+        return f"run{self.block} | {self.game} | {self.solver} | β={eta_str(self.beta)} | η={eta}{start}"
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,7 @@ class DimensionTask:
 
     @property
     def label(self) -> str:
-        return f"{self.family} | n={','.join(map(str, self.sizes))} | β={fraction_str(self.beta)}"
+        return f"{self.family.replace('{n}', 'n')} | n = {','.join(map(str, self.sizes))} | β={eta_str(self.beta)}"
 
 
 @dataclass
@@ -105,15 +115,29 @@ def parse_eta(text: object, beta: Fraction) -> Fraction | None:
 
 #: Outcomes a suite may declare in ``expect``.
 EXPECT_STATUSES = STATUSES
-#: Bounds on a suite's integers (the same as the command line's).
-MAX_STEPS = 100_000
+#: Most sizes in one [[dimension]] block.
 MAX_SIZES = 64
 
-_TOP_KEYS = {"name", "description", "claim_modules", "steps", "digits", "until_floor", "slow", "run", "dimension"}
+_TOP_KEYS = {"name", "description", "claim_modules", "steps", "digits", "until_floor", "ignore_hypotheses", "slow",
+             "run", "dimension"}
 _RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect",
              "slow", "confidence", "runs", "start_logits"}
 _DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim", "slow"}
 _SOLVER_KEYS = {"name", "eta"}
+
+
+#: Solvers whose step may be given as 'max' (Nash-MP's η̄(β); proximal point shares Nash-MP's step).
+MAX_STEP_SOLVERS = ("nash-mp", "proximal-point")
+
+
+def parse_step(text: str | None, solver: str, beta: Fraction, what: str = "--eta") -> Fraction | None:
+    """A step option: a positive rational, or for Nash-MP ``max`` (just below η̄(β)) or ``r*max``."""
+    if text is None:
+        return None
+    if "max" in text and solver not in MAX_STEP_SOLVERS:
+        raise InputError(f"{what} {text}: 'max' is Nash-MP's largest step η̄(β) = 2(β + √(1+β²)); "
+                         f"give {solver} a number")
+    return parse_eta(text, beta)
 
 
 def _type(value: object) -> str:
@@ -122,6 +146,8 @@ def _type(value: object) -> str:
 
 
 def _str(value: object, where: str, key: str) -> str:
+    if value is None:
+        raise InputError(f"{where}: missing '{key}'")
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{where}: '{key}' must be a non-empty string, got {_type(value)}")
     return value
@@ -248,7 +274,8 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
                            for m in _strings(data, "claim_modules", p.name, [])] if data.get("claim_modules") else []
     for module in suite.claim_modules:
         catalogue.load(module)
-    defaults: dict[str, object] = {key: data[key] for key in ("steps", "digits", "until_floor", "slow") if key in data}
+    inherited = ("steps", "digits", "until_floor", "ignore_hypotheses", "slow")  # top-level defaults of [[run]]
+    defaults: dict[str, object] = {key: data[key] for key in inherited if key in data}
     suite_slow = _bool(data, "slow", False, p.name)
     for i, raw in enumerate(_blocks(data, "run", p.name)):
         where = f"{p.name} run #{i + 1}"
@@ -333,6 +360,7 @@ def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | 
     from .inexact_check import is_inexact, run_inexact_task
 
     game = load_game(task.game)
+    check_mpmath_size(game.n, "a checked run (mpmath at D and D + G digits)")
     if task.start is not None:
         game = game.with_start(task.start)
     solver = make_solver(task.solver, task.beta, task.eta)
@@ -377,12 +405,12 @@ def retry_certified(task: Task, game: Game, solver: Solver, catalogue: Catalogue
     return verdicts
 
 
-def run_dimension(task: DimensionTask, catalogue: Catalogue) -> Verdict:
+def run_dimension(task: DimensionTask, catalogue: Catalogue, on_size: Callable[[int], None] | None = None) -> Verdict:
     if task.method == "certified":
         return check_dimension_certified(catalogue.get(task.claim), task.family, list(task.sizes), task.beta,
                                          task.eta, task.steps, task.digits)
     return check_dimension(catalogue.get(task.claim), task.family, list(task.sizes), task.beta, task.eta,
-                           task.steps, task.digits)
+                           task.steps, task.digits, on_size=on_size)
 
 
 def iter_suite_files(targets: list[str]) -> Iterator[Path]:

@@ -676,13 +676,16 @@ def _check_rate_constant(claim: Claim, data: RunData, v: Verdict, until_floor: b
     statements = tuple(s.subs(C, claim.constant) for s in claim.statements)
     bound = Claim(claim.id, claim.title, "bound", claim.metric, statements, (), claim.solvers, claim.provenance,
                   claim.source)
-    out = _check_inequalities(bound, data, v, until_floor, eps_grid)
+    check = check_certified if data.method == "certified" else _check_inequalities
+    out = check(bound, data, v, until_floor, eps_grid)
     out.kind, out.note = "rate", (out.note + f" constant C = {sp.sstr(claim.constant)} checked as a bound").strip()
     return out
 
 
 def _check_rate(claim: Claim, data: RunData, v: Verdict, until_floor: bool) -> Verdict:
     assert claim.rate is not None
+    # A fitted rate is evidence from a finite run, never a certificate, whatever the data's method.
+    v.method = "estimated"
     subs = {**_param_values(data), **_local_values(claim, data)}
     r = mp.mpf(sp.N(claim.rate.subs(subs), data.digits + data.guard))
     scale = mp.mpf(sp.N(claim.scale.subs(subs), data.digits + data.guard))

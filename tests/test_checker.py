@@ -167,7 +167,7 @@ def test_user_claims_module_adds_and_replaces(tmp_path: Path, capsys: pytest.Cap
 
 @pytest.mark.parametrize("text, said", [
     ("CLAIMS = 5", "CLAIMS must be a list"),  # was a traceback: 'int' object is not iterable
-    ("def register(catalogue):\n    raise KeyError('k')", "register(catalogue) raised KeyError"),
+    ("def register(catalogue):\n    raise KeyError('k')", "raised KeyError"),
     ("register = 3", "register must be a function"),
 ])
 def test_broken_claims_module_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str,
