@@ -347,8 +347,13 @@ class _Battery:
         self.report.findings.append(Finding("validation", True, problem, spec, ctx, label, fraction_str(beta)))
 
     def call(self, game: Game, spec: str, beta: Fraction, eta: float, t: int, pis: list[F64], label: str,
-             slot: str = "") -> tuple[list[F64], float] | None:
-        """One step on every context (one batched call, or one call per context)."""
+             slot: str = "", canon: float | None = None) -> tuple[list[F64], float] | None:
+        """One step on every context (one batched call, or one call per context).
+
+        ``canon``: the step in canonical η. A zero probability is then excused (the step is not compared, with a
+        note) when the exact step's log-probabilities may span beyond the output dtype's range, so that a correct
+        implementation underflows: span ≤ span(log π) + ηβ·span(log π_ref) + η for every declarable map.
+        """
         Ps = [np.array([[float(p) for p in row] for row in c.preference]) for c in game.contexts]
         refs = [np.array([float(r) for r in c.reference]) for c in game.contexts]
         answers: list[Answer] = []
@@ -370,6 +375,19 @@ class _Battery:
                         f"the time budget ({self.opts.budget:g} s for all calls) ran out after {self.w.calls} calls; "
                         "the steps collected so far were compared; raise --budget for the whole battery")
                     raise _Stop
+                if canon is not None and (a.problem or "").startswith("returned a zero probability"):
+                    lp, lr = np.log(pis[c]), np.log(refs[c])
+                    bound = float(np.ptp(lp) + canon * float(beta) * np.ptp(lr) + canon)
+                    limit = 85.0 if a.dtype == "float32" else 700.0  # −log of the smallest normal, less a margin
+                    if bound > limit:
+                        note = (f"{label}: returned a zero probability where the exact step's log-probabilities may "
+                                f"span up to {bound:.0f} (> {limit:.0f}, beyond {a.dtype or 'float64'}'s range): "
+                                "an honest underflow; those steps are not compared")
+                        if not any("honest underflow" in f.message and f.beta == fraction_str(beta)
+                                   and f.game == spec for f in self.report.findings):
+                            self.report.findings.append(Finding("validation", False, note, spec,
+                                                                game.contexts[c].name, label, fraction_str(beta)))
+                        return None
                 self._fail(f"{label}: {a.problem}", spec, game.contexts[c].name, label, beta)
                 if a.fatal:
                     self.fatal = True
@@ -382,16 +400,16 @@ class _Battery:
         return outs, u
 
     def repeated(self, game: Game, spec: str, beta: Fraction, eta: float, t: int, pis: list[F64],
-                 label: str) -> tuple[list[F64], float, list[F64] | None] | None:
+                 label: str, canon: float | None = None) -> tuple[list[F64], float, list[F64] | None] | None:
         """The statistical mode: R calls, the mean of the centred logs and its standard error."""
         R = self.opts.samples
         if R <= 0:
-            got = self.call(game, spec, beta, eta, t, pis, label)
+            got = self.call(game, spec, beta, eta, t, pis, label, canon=canon)
             return None if got is None else (got[0], got[1], None)
         draws: list[list[F64]] = []
         u = U
         for _ in range(R):
-            got = self.call(game, spec, beta, eta, t, pis, label)
+            got = self.call(game, spec, beta, eta, t, pis, label, canon=canon)
             if got is None:
                 return None
             draws.append([np.log(o) - float(np.mean(np.log(o))) for o in got[0]])
@@ -407,6 +425,14 @@ class _Battery:
 
 def _eta_passed(declared: str, step: StepSpec, beta: Fraction, t: int) -> float:
     return step.passed(declared, beta, t)
+
+
+def _canon(declared: str, step: StepSpec, beta: Fraction, t: int) -> float | None:
+    """The canonical step when the declaration fixes it (not for a fitted one)."""
+    try:
+        return _canonical(declared, step, beta, t)
+    except (AssertionError, ValueError, ZeroDivisionError, InputError):
+        return None
 
 
 def _canonical(declared: str, step: StepSpec, beta: Fraction, t: int, e: Fraction | None = None) -> float:
@@ -498,8 +524,11 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
             if first and opts.samples <= 0:  # the determinism check: the same call twice
                 first = False
                 pis = [s[1][1] for s in starts]
-                a = bat.call(game, spec, beta, _eta_passed(declared, step, beta, 0), 0, pis, "determinism check")
-                b = bat.call(game, spec, beta, _eta_passed(declared, step, beta, 0), 0, pis, "determinism check")
+                c0 = _canon(declared, step, beta, 0)
+                a = bat.call(game, spec, beta, _eta_passed(declared, step, beta, 0), 0, pis, "determinism check",
+                             canon=c0)
+                b = bat.call(game, spec, beta, _eta_passed(declared, step, beta, 0), 0, pis, "determinism check",
+                             canon=c0)
                 if a is not None and b is not None:
                     gap = max(float(np.max(np.abs(np.log(x) - np.log(y)))) for x, y in zip(a[0], b[0]))
                     if gap > 0:
@@ -517,7 +546,7 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
             stateful = "state" in bat.w.accepts  # a fresh state is step 0 of its own run
             for k in range(opts.steps):
                 got = bat.call(game, spec, beta, _eta_passed(declared, step, beta, k), k, pis,
-                               f"step {k} of its own trajectory", slot)
+                               f"step {k} of its own trajectory", slot, canon=_canon(declared, step, beta, k))
                 if got is None:
                     break
                 if k in (1, 4, 12, opts.steps - 1) and opts.samples <= 0:  # its own steps, state and all
@@ -530,7 +559,8 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
             jobs = [(label, 0 if stateful else j, [s[j][1] for s in starts])
                     for j, (label, _) in enumerate(starts[0])] + traj
             for label, t, pis_j in jobs:
-                got2 = bat.repeated(game, spec, beta, _eta_passed(declared, step, beta, t), t, pis_j, label)
+                got2 = bat.repeated(game, spec, beta, _eta_passed(declared, step, beta, t), t, pis_j, label,
+                                    canon=_canon(declared, step, beta, t))
                 if got2 is None:
                     continue
                 outs, u, errs = got2
@@ -702,14 +732,14 @@ def _diagnose(report: AuditReport, by_beta: dict[float, list[Obs]], declared: st
         if report.identification.explains:
             report.findings.append(Finding("identification", False, f"the steps are {summary}"))
         return
-    if float32:
+    if report.identification.explains:  # a rule within float64's tolerance: more precise than float32 rounding
+        report.findings.append(Finding("identification", True, f"diagnosis: the steps are {summary}, not the "
+                                       f"declared {declared} with {step.describe()}"))
+    elif float32:
         report.findings.append(Finding(
             "identification", True, "diagnosis: float32 rounding: the steps agree with the declared map within "
             "float32's tolerance (64·n·2⁻²³·S) but not float64's, yet the data are float64: the candidate computes "
             "in float32 somewhere; return float32 arrays or pass --precision float32 to audit it at that precision"))
-    elif report.identification.explains:
-        report.findings.append(Finding("identification", True, f"diagnosis: the steps are {summary}, not the "
-                                       f"declared {declared} with {step.describe()}"))
     else:
         close = f"{ranking[0][0]} with {ranking[0][1]} (worst error/tolerance {ranking[0][2]:.3g})" if ranking else "-"
         report.findings.append(Finding("identification", True, "diagnosis: no known rule or named diagnosis explains "
@@ -788,7 +818,7 @@ def _claims(bat: _Battery, declared: str, step: StepSpec, solver_eta: Fraction |
     n_findings = len(bat.report.findings)
     for k in range(steps):
         got = bat.call(game, game_spec, beta, _eta_passed(declared, step, beta, k), k, states, "claims trajectory",
-                       f"claims|{game_spec}")
+                       f"claims|{game_spec}", canon=_canon(declared, step, beta, k))
         if got is None:
             del bat.report.findings[n_findings:]  # already reported by the battery
             return []

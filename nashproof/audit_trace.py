@@ -260,7 +260,7 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
                                               for i in range(MAX_STEPS - head)})
         report.findings.append(Finding("validation", False, f"{len(checked)} of the trace's {steps} steps compared "
                                        f"(the first {head}, then evenly spread)"))
-    deciding = 0
+    deciding = sensitive = 0
     by_beta: dict[float, list[Obs]] = {}
     f32_ok = True
     for c, ctx in enumerate(game.contexts):
@@ -293,6 +293,8 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
             gap = float(np.max(np.abs(fn(o) - _scaled(declared, solver_eta, float(beta), k, 1.1)(o))))
             if gap > 2 * float(np.max(tol)):
                 deciding += 1
+            if gap > 2 * tolerance(pi, ref, float(beta), eta_k, n, U):
+                sensitive += 1  # decidable with full float64 digits
             o.tol = float(np.max(tol))
             by_beta.setdefault(float(beta), []).append(o)
             if ratio > 1:
@@ -302,7 +304,12 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
                     f"{float(err[i]):.3g} > {float(tol[i]):.3g})", game.label, ctx.name, f"k={k}", fraction_str(beta),
                     float(err[i]), float(tol[i])))
     failed = any(f.failed for f in report.findings)
-    if not failed and deciding == 0 and report.checked_steps > 0:
+    if not failed and deciding == 0 and report.checked_steps > 0 and sensitive == 0:
+        report.inconclusive = ("the trace cannot decide: its iterates sit where every step size gives the same map "
+                               "(a fixed point, e.g. π_0 = π_ref = π*_β), so no step tells "
+                               f"{declared} at the declared step from a 10 % larger step, at any precision; "
+                               "record a run started away from π*_β")
+    elif not failed and deciding == 0 and report.checked_steps > 0:
         report.inconclusive = ("the trace's precision cannot decide: at the digits it carries, no step tells "
                                f"{declared} at the declared step from the same rule at a 10 % larger step; "
                                "write the iterates with more digits (repr, or %.17g)")

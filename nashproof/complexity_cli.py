@@ -53,7 +53,7 @@ def measure(game: Game, result: Complexity, max_steps: int, digits: int) -> None
                     if ng.average([kl(ng, eq.logpi[c], lp[c]) for c in range(ng.k)]) <= target), None)
         r.measured = hit
         if hit is None:
-            r.note = (r.note + f" not reached within {cap} steps").strip()
+            r.note = "; ".join(x for x in (r.note, f"not reached within {cap} steps") if x)
             if cap == r.iterations:
                 raise InputError(f"{name}: the prediction {r.iterations} is NOT an upper bound on this game")
 
@@ -259,7 +259,7 @@ def measure_inexact(game: Game, res: Complexity, args: argparse.Namespace) -> No
     r.measured_iterations = hit
     r.measured_samples = traj.samples[hit] if hit is not None and r.model == "sampled" else None
     if hit is None:
-        r.note = (r.note + f" measured: not reached within {cap} steps").strip()
+        r.note = "; ".join(x for x in (r.note, f"measured: not reached within {cap} steps") if x)
 
 
 def print_inexact(res: Complexity) -> None:
@@ -278,7 +278,9 @@ def print_inexact(res: Complexity) -> None:
               + (f", duels {r.measured_samples}" if r.measured_samples is not None else ""))
     if r.best_m is not None:
         print(f"  m minimising total samples for ε: m = {r.best_m} ({r.best_iterations} iterations, "
-              f"{r.best_samples} duels); local exponent in n: {r.n_exponent} (n log n: near-linear)")
+              f"{r.best_samples} duels); local exponent in n: "
+              + (f"{r.n_exponent} (n log n: near-linear)" if r.n_exponent is not None
+                 else "- (KL₀ ≤ ε: no samples needed)"))
     if r.note:
         print(f"  note: {r.note.strip()}")
     print(f"  {r.formula}")

@@ -497,7 +497,7 @@ def inexact_complexity(beta: Fraction, eps: Fraction, delta: Fraction | None = N
                 return inexact_bound(beta, eta, k0, sampled_delta(beta, eta, mv, alpha, max(2 * t, 1), actions,
                                                                   contexts), t)
             kk = _first_k(at, target)
-            horizon = kk if kk is not None else 1
+            horizon = max(kk or 0, 1)  # k = 0 (KL₀ ≤ ε already) still quotes δ for one iteration, not log(0)
             return kk, sampled_delta(beta, eta, mv, alpha, 2 * horizon, actions, contexts)
 
         kk, d = solve(mm)
@@ -514,7 +514,7 @@ def inexact_complexity(beta: Fraction, eps: Fraction, delta: Fraction | None = N
             if best is not None:
                 result.best_m, result.best_iterations, result.best_samples = best
             big = best_m(beta, eps, eta, k0, 2 * actions, contexts, alpha)
-            if best is not None and big is not None:
+            if best is not None and big is not None and best[2] > 0 and big[2] > 0:  # 0 when KL₀ ≤ ε already
                 result.n_exponent = f"{math.log(big[2] / best[2]) / math.log(2):.4f}"
         return result
 

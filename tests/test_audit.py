@@ -107,6 +107,19 @@ def test_identification_names_what_it_is(name: str, rule: str, eta: str) -> None
     assert f"{rule} with η = {eta} at every β" in found and "not the declared nash-mp" in found, found
 
 
+def test_honest_underflow_is_not_a_zero_probability_bug() -> None:
+    """Nash-MD at β = 1/1000: η_0 = 1/β = 1000, the exact step's probabilities go below float64's range and a
+    correct implementation returns zeros (was flagged, "returned a zero probability"); those steps are skipped
+    with a note. A hard threshold that zeroes probabilities at a moderate step is still flagged."""
+    games = ("cyclic:n=5,skew=1/3",)
+    ok = audit_update(str(IMPLS / "corpus_schedule.py:update"), "nash-md", StepSpec.parse(None, "nash-md"),
+                      betas=(Fraction(1, 1000),), games=games, options=AuditOptions(with_claims=False, timeout=5))
+    assert ok.exit_code == 0 and ok.checked_steps > 0 and "honest underflow" in messages(ok, "validation")
+    bad = small("corpus_misc.py:mmd_zero_floor", "mmd", "1/2", games=("cyclic:n=7,skew=1/4",))
+    assert bad.exit_code == 1 and "zero probability" in messages(bad, "validation")
+    assert "honest underflow" not in messages(bad, "validation")
+
+
 @pytest.mark.parametrize("target, declared, eta, named", [
     # Pᵀσ = 1 − Pσ: was "mixture weight decoupled … the step η = −2"
     ("bad_transposed.py:update", "nash-mp", "2", "Pᵀ in place of P (the opponent's preference), nash-mp with η = 2"),
@@ -123,6 +136,13 @@ def test_diagnosis_names_the_cause(target: str, declared: str, eta: str, named: 
     found = messages(report)
     assert report.exit_code == 1 and "diagnosis: the steps are" in found and named in found and "η = -" not in found, \
         found
+
+
+def test_a_rule_within_float64_beats_the_float32_diagnosis() -> None:
+    """MMD at η = 1/200 declared as OMD at η = 1/200: its steps differ by O(η²β), inside float32's tolerance; the
+    diagnosis was "float32 rounding" although the data are float64 and MMD explains them within float64's."""
+    found = messages(small("corpus_class_magnet.py:update", "omd", "1/200", games=("cyclic:n=5,skew=1/3",)))
+    assert "float32" not in found and "the steps are mmd with η = 1/200" in found, found
 
 
 def test_anchor_bug_is_invisible_from_pi_ref_but_caught_elsewhere() -> None:
@@ -220,6 +240,17 @@ def test_trace_too_coarse_to_decide_is_inconclusive(capsys: pytest.CaptureFixtur
     path.write_text(json.dumps(_trace(its, lambda x: f"{x:.2g}")))
     assert main(["audit", "--trace", str(path), "--declared", "nash-mp"]) == 3
     assert "cannot decide" in capsys.readouterr().out
+
+
+def test_trace_at_a_fixed_point_says_why_it_cannot_decide() -> None:
+    """rps with a uniform π_ref: π_0 = π* and every step size maps it to itself; more digits would not help (the
+    message used to ask for them)."""
+    its = [[repr(1 / 3)] * 3] * 6
+    report = audit_trace({"game": "rps", "beta": "1/10", "eta": "1/5", "iterates": its}, "mmd")
+    assert report.exit_code == 3 and "fixed point" in report.inconclusive and "more digits" not in report.inconclusive
+    _, ref = _context()
+    coarse = audit_trace(_trace(_nash_mp_trace(2.0, 0.05, ref, k=3), lambda x: f"{x:.2g}"), "nash-mp")
+    assert coarse.exit_code == 3 and "more digits" in coarse.inconclusive
 
 
 def test_float32_traces_use_float32_tolerance() -> None:

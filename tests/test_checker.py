@@ -165,6 +165,19 @@ def test_user_claims_module_adds_and_replaces(tmp_path: Path, capsys: pytest.Cap
     assert code == 1 and v["status"] == "violated" and v["first_k"] == 0
 
 
+@pytest.mark.parametrize("text, said", [
+    ("CLAIMS = 5", "CLAIMS must be a list"),  # was a traceback: 'int' object is not iterable
+    ("def register(catalogue):\n    raise KeyError('k')", "raised KeyError"),
+    ("register = 3", "register must be a function"),
+])
+def test_broken_claims_module_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str,
+                                                said: str) -> None:
+    module = tmp_path / "broken.py"
+    module.write_text(text + "\n")
+    code, _, err = run_cli(capsys, "claims", "--claims-module", str(module))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and said in err, err
+
+
 def test_catalogue_rejects_a_claim_without_a_tag() -> None:
     with pytest.raises(Exception, match="tag"):
         Claim("X", "x", "bound", "kl", (), (), ("*",), "unknown", "nowhere")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -299,6 +300,16 @@ def test_sampled_claims_on_a_game_started_at_equilibrium(capsys: pytest.CaptureF
                "--digits", "20", "--claim", "NMP-APPROX-HP", "--runs", "4"])
     out = capsys.readouterr().out
     assert rc == 0 and "NMP-APPROX-HP" in out
+
+
+@pytest.mark.parametrize("extra", [["--samples-per-query", "3"], ["--delta", "1/100"], []])
+def test_complexity_on_a_game_whose_reference_is_already_close(capsys: pytest.CaptureFixture[str],
+                                                               extra: list[str]) -> None:
+    """KL₀ ≤ ε (rps: π_ref = π*, KL₀ = 0): k = 0 for every method; was log(0) tracebacks and a division by 0."""
+    assert main(["complexity", "--beta", "1", "--eps", "1e-2", "--game", "rps", *extra]) == 0
+    out = capsys.readouterr().out
+    assert "Traceback" not in out and "None" not in out
+    assert re.search(r"nash-mp\s+0\s+0\s+0", out), out
 
 
 def test_cli_run_with_a_sampled_solver(capsys: pytest.CaptureFixture[str]) -> None:

@@ -82,3 +82,11 @@ def gamma_form(pi, P, ref, beta, gamma):
     """Nash-MP in the γ = ηβ normalisation, taking γ itself."""
     lp, lr = np.log(pi), np.log(ref)
     return _prox(lp, lr, P @ _prox(lp, lr, P @ pi, beta, gamma / beta), beta, gamma / beta)
+
+
+def mmd_zero_floor(pi, P, ref, beta, eta):
+    """Wrong: MMD that zeroes probabilities below 1e-3 (a hard threshold): flagged, a zero is not an underflow here."""
+    z = (np.log(pi) + eta * beta * np.log(ref) + eta * (P @ pi)) / (1 + eta * beta)
+    w = np.exp(z - z.max())
+    w[w / w.sum() < 1e-3] = 0.0
+    return w / w.sum()
