@@ -18,7 +18,7 @@ from typing import Any
 from threadpoolctl import threadpool_info
 
 from .backends import Backend, blas_limit, make_backend
-from .balls import BallBackend, certified_policy
+from .backends.balls import BallBackend, certified_policy
 from .equilibrium import _float_solve, solve_equilibrium
 from .families import load_game
 from .games import Game
@@ -68,7 +68,7 @@ def _continuation(n: int, threads: int) -> Callable[[], object]:
 
 
 def _check(spec: str) -> Callable[[], object]:
-    from .check_cli import _catalogue
+    from .cli.check import _catalogue
     from .suite import Task, run_task
 
     task = Task(spec, Fraction(1, 100), "nash-mp", Fraction(2), 60, 75,

@@ -184,7 +184,7 @@ def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> 
     A certified backend (balls) encloses the solution by a Krawczyk test instead.
     """
     if b.certified:
-        from .balls import BallBackend, enclose_proximal
+        from .backends.balls import BallBackend, enclose_proximal
 
         assert isinstance(b, BallBackend)
         return enclose_proximal(b, P, base, scale, x0)
@@ -267,7 +267,7 @@ class BallCertificate(Certificate):
     max_radius: Scalar = None
 
     def as_dict(self, b: Backend) -> dict[str, object]:
-        from .balls import up_str
+        from .backends.balls import up_str
 
         return {
             "method": "certified",
@@ -333,7 +333,7 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
 
 def certified_equilibrium(game: Game, beta: Fraction, backend: Backend) -> Equilibrium:
     """π*_β enclosed in balls with a Krawczyk certificate (``backend`` is the ball backend)."""
-    from .balls import LOG2_10, BallBackend, certified_policy, log2_abs, widest_radius
+    from .backends.balls import LOG2_10, BallBackend, certified_policy, log2_abs, widest_radius
     from .metrics import exploitability
 
     logs, bits = certified_policy(game, beta, backend.digits)

@@ -20,9 +20,9 @@ from .claims import Claim
 from .errors import InputError
 from .families import load_game
 from .games import Game
-from .inexact import InexactSolver
 from .numbers import fraction_str
 from .solvers import Solver
+from .solvers.inexact import InexactSolver
 from .stats import StatVerdict, clopper_pearson, runs_for
 from .verify import RunData, Verdict, check_claim, collect
 

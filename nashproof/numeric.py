@@ -120,7 +120,7 @@ class Oracle:
     def __init__(self, ng: NumericGame) -> None:
         self.ng = ng
         self.count = 0
-        self.samples = 0  # individual duels, for sampled oracles (nashproof.inexact)
+        self.samples = 0  # individual duels, for sampled oracles (nashproof.solvers.inexact)
 
     def query(self, logsigma: LogPolicy) -> list[Vec]:
         self.count += 1

@@ -334,7 +334,7 @@ def complexity(
     if delta is not None or samples_per_query is not None:
         if metric != "kl":
             raise InputError("the inexact and sampled counts are for the kl metric")
-        from .inexact import check_confidence, check_delta
+        from .solvers.inexact import check_confidence, check_delta
 
         result.inexact = inexact_complexity(
             work_beta, e, check_delta(delta) if delta is not None else None, samples_per_query, nmp_eta,
@@ -462,7 +462,7 @@ def inexact_complexity(beta: Fraction, eps: Fraction, delta: Fraction | None = N
                        contexts: int = 1, confidence: Fraction = Fraction(95, 100), with_best_m: bool = True
                        ) -> InexactComplexity:
     """What NMP-APPROX (given δ) or NMP-APPROX-HP (m duels per action, confidence 1 − α) predicts for ε."""
-    from .inexact import check_confidence, check_delta, check_m
+    from .solvers.inexact import check_confidence, check_delta, check_m
 
     check_beta(beta)
     if (delta is None) == (m is None):

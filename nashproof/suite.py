@@ -17,7 +17,6 @@ from .errors import InputError
 from .families import load_game
 from .files import read_text
 from .games import Game
-from .inexact import INEXACT
 from .numbers import (
     MAX_ACTIONS,
     MAX_DIGITS,
@@ -30,6 +29,7 @@ from .numbers import (
     parse_rational,
 )
 from .solvers import SOLVERS, Solver, make_solver
+from .solvers.inexact import INEXACT
 from .verify import (
     MAX_RETRY_DIGITS,
     STATUSES,
@@ -234,7 +234,7 @@ def _solvers(block: dict[str, object], where: str) -> list[tuple[str, object]]:
             name, eta = _str(item.get("name"), w, "name"), item.get("eta")
         else:
             name, eta = _str(item, where, f"solvers[{i}]"), None
-        if name.partition(":")[0] not in SOLVERS and name.partition(":")[0] not in INEXACT:  # nashproof.inexact
+        if name.partition(":")[0] not in SOLVERS and name.partition(":")[0] not in INEXACT:  # nashproof.solvers.inexact
             raise InputError(f"{w}: unknown solver {name!r}; choose from {', '.join(SOLVERS)}")
         out.append((name, eta))
     return out
@@ -344,7 +344,7 @@ def _start_logits(raw: object, where: str) -> tuple[tuple[Fraction, ...], ...] |
 def _inexact_options(block: dict[str, object], where: str, solver: str, beta: Fraction,
                      eta: Fraction | None) -> tuple[Fraction | None, int]:
     """Validate an inexact solver spec at load time; read ``confidence`` and ``runs`` (issue 11)."""
-    from .inexact import check_confidence
+    from .solvers.inexact import check_confidence
 
     if ":" in solver:
         make_solver(solver, beta, eta)

@@ -24,7 +24,7 @@ import sympy as sp
 from sympy.printing.lambdarepr import LambdaPrinter
 
 from .backends import Backend, ExtendedBackend, extended_available, make_backend, working_backend
-from .balls import (
+from .backends.balls import (
     LOG2_10,
     BallBackend,
     CertificationError,
@@ -238,7 +238,7 @@ def _static_errors(lo: dict[str, mpmath.mpf], hi: dict[str, mpmath.mpf], floor: 
 
 def _collect(game: Game, solver: Solver, steps: int, digits: int, g: int, backend: str,
              on_step: Callable[[int], None] | None) -> RunData:
-    # A perturbed or sampled solver (nashproof.inexact) leaves π_ref even when π_ref = π*; so does a start ≠ π_ref.
+    # A perturbed or sampled solver (solvers.inexact) leaves π_ref even when π_ref = π*; so does a start ≠ π_ref.
     exact = (_pi_ref_is_equilibrium(game) and not getattr(solver, "perturbed", False)
              and game.starts_at_reference())
     precisions = [make_backend(backend, digits)]

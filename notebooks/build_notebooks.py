@@ -595,7 +595,7 @@ def complexity_explorer() -> list[Cell]:
         from IPython.display import Markdown, display
 
         from nashproof import builtin_catalogue, complexity, load_game
-        from nashproof.complexity_cli import game_kl0, measure
+        from nashproof.cli.complexity import game_kl0, measure
         from nashproof.numbers import fraction_str
         from nashproof.query_complexity import log_grid
         from nashproof.report import table

@@ -148,7 +148,7 @@ def inexact_nash_mp() -> list[Cell]:
         """),
         code(r"""
         import sympy as sp
-        from nashproof.catalogue import DELTA_SAMPLED
+        from nashproof.claims.catalogue import DELTA_SAMPLED
         from nashproof.claims import Claim
 
         good = cat.get("NMP-APPROX-HP")

@@ -24,7 +24,6 @@ from fractions import Fraction
 
 import sympy as sp
 
-from nashproof.catalogue import BUILTIN
 from nashproof.claims import (
     KL,
     KL0,
@@ -44,6 +43,7 @@ from nashproof.claims import (
     k,
     min_ref,
 )
+from nashproof.claims.catalogue import BUILTIN
 
 _BY_ID = {c.id: c for c in BUILTIN}
 

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from nashproof.audit import AuditOptions, AuditReport, StepSpec, audit_update, tolerance
-from nashproof.audit_trace import audit_trace
-from nashproof.audit_worker import Worker, validate
+from nashproof.audit.trace import audit_trace
+from nashproof.audit.worker import Worker, validate
 from nashproof.cli import main
 from nashproof.families import load_game
 
@@ -278,7 +278,7 @@ def test_float32_traces_use_float32_tolerance() -> None:
 
 
 def test_float64_data_are_not_mistaken_for_float32() -> None:
-    from nashproof.audit_trace import _is_float32_text
+    from nashproof.audit.trace import _is_float32_text
 
     rng = np.random.default_rng(1)
     for fmt in ("%.7g", "%.8g", "%.9g", "%.17g"):
@@ -460,7 +460,7 @@ def test_solver_file_may_import_a_sibling_module(capsys: pytest.CaptureFixture[s
 
 
 def test_output_never_contradicts_itself(capsys: pytest.CaptureFixture[str]) -> None:
-    from nashproof.audit_cli import _print
+    from nashproof.cli.audit import _print
 
     for name in ("bad_anchor_ref.py", "bad_is_mmd.py", "good_logits.py", "corpus_misc.py:decoupled"):
         target = name if ":" in name else f"{name}:update"

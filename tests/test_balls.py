@@ -22,7 +22,7 @@ from flint import arb, ctx
 
 from nashproof import balls
 from nashproof.backends import make_backend
-from nashproof.balls import BallBackend, CertificationError, to_arb
+from nashproof.backends.balls import BallBackend, CertificationError, to_arb
 from nashproof.claims import KL, Catalogue, Claim, Expl_0, builtin_catalogue
 from nashproof.cli import main
 from nashproof.equilibrium import solve_equilibrium

@@ -10,7 +10,7 @@ import mpmath
 import pytest
 
 from nashproof.cli import main
-from nashproof.complexity_cli import game_kl0
+from nashproof.cli.complexity import game_kl0
 from nashproof.families import load_game
 from nashproof.query_complexity import complexity, log_grid
 

@@ -12,17 +12,17 @@ import pytest
 import sympy as sp
 
 from nashproof.backends import make_backend
-from nashproof.catalogue import APPROX_CLAIMS, DELTA_SAMPLED, RHO, approx_sqrt_floor
 from nashproof.claims import Claim, builtin_catalogue, delta
+from nashproof.claims.catalogue import APPROX_CLAIMS, DELTA_SAMPLED, RHO, approx_sqrt_floor
 from nashproof.cli import main
 from nashproof.equilibrium import solve_equilibrium
 from nashproof.families import load_game
-from nashproof.inexact import InexactNashMP, SampledOracle, adversarial_full, inner_delta
 from nashproof.inexact_check import check_inexact, collect_inexact
 from nashproof.metrics import kl
 from nashproof.numeric import NumericGame, Oracle
 from nashproof.query_complexity import complexity, inexact_bound, inexact_complexity
 from nashproof.solvers import NashMP, make_solver, run
+from nashproof.solvers.inexact import InexactNashMP, SampledOracle, adversarial_full, inner_delta
 from nashproof.stats import StatVerdict, clopper_pearson, runs_for
 
 F = Fraction

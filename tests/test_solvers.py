@@ -26,7 +26,6 @@ from nashproof.equilibrium import solve_equilibrium
 from nashproof.errors import InputError, SolverError
 from nashproof.families import build_family
 from nashproof.games import Game
-from nashproof.inexact import InexactSolver
 from nashproof.numeric import LogPolicy, NumericGame, Oracle
 from nashproof.solvers import (
     MMD,
@@ -41,6 +40,7 @@ from nashproof.solvers import (
     make_solver,
     run,
 )
+from nashproof.solvers.inexact import InexactSolver
 
 F = Fraction
 
@@ -195,7 +195,7 @@ def star40() -> tuple[Game, Fraction, MpmathBackend, Any]:
 # Nash-MD is deliberately absent: its step is taken against the geometric mixture π^μ, and its
 # fixed point for a constant η is not π*_β (see test_nash_md_is_not_stationary_at_the_equilibrium);
 # mwu (the negative control) ignores β and π_ref.
-#: The exact solvers (the inexact and sampled ones of nashproof.inexact have their own tests).
+#: The exact solvers (the inexact and sampled ones of nashproof.solvers.inexact have their own tests).
 EXACT = [name for name, cls in SOLVERS.items() if not issubclass(cls, InexactSolver)]
 STATIONARY = [name for name in EXACT if name not in ("nash-md", "mwu")]
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .errors import InputError
-from .plugins import import_user_module
+from ..errors import InputError
+from ..plugins import import_user_module
 
 # ------------------------------------------------------------------ symbols
 beta, eta, k, N, n, eps, C = sp.symbols("beta eta k N n epsilon C", positive=True)

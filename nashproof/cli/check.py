@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from .claims import KINDS, TAGS, Catalogue, builtin_catalogue, human
-from .errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
-from .files import check_output_dir, check_output_file
-from .numbers import MAX_DIGITS, MAX_STEPS, MIN_DIGITS, eta_str, parse_positive, plural
-from .parallel import run_check_tasks
-from .report import Progress, table, wrap
-from .suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension
-from .verify import Verdict
+from ..claims import KINDS, TAGS, Catalogue, builtin_catalogue, human
+from ..errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
+from ..files import check_output_dir, check_output_file
+from ..numbers import MAX_DIGITS, MAX_STEPS, MIN_DIGITS, eta_str, parse_positive, plural
+from ..parallel import run_check_tasks
+from ..report import Progress, table, wrap
+from ..suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension
+from ..verify import Verdict
 
 CERTIFIED_NOTE = ("Certified (default): every number is a ball (python-flint arb) that encloses the exact value; a "
                   "verdict is pass only if the claim holds for every point of the balls, violated only if it fails for "
@@ -229,7 +229,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def _inexact_options(args: argparse.Namespace) -> dict[str, Any]:
     """--confidence and --runs of the single-shot form (probability claims of sampled solvers, issue 11)."""
-    from .inexact import check_confidence
+    from ..solvers.inexact import check_confidence
 
     if args.runs < 0:
         raise InputError(f"--runs must be ≥ 0, got {args.runs}")
@@ -321,10 +321,10 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
     import matplotlib
 
     matplotlib.use("Agg")
-    from .families import load_game
-    from .plots import plot_run, png_base64
-    from .report import html_page, html_table
-    from .solvers import make_solver
+    from ..families import load_game
+    from ..plots import plot_run, png_base64
+    from ..report import html_page, html_table
+    from ..solvers import make_solver
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

@@ -9,23 +9,23 @@ from typing import Any
 
 import mpmath
 
-from .equilibrium import solve_equilibrium
-from .errors import InputError
-from .families import load_game
-from .files import check_output_file
-from .games import Game
-from .metrics import kl
-from .numbers import BETA_MAX, BETA_MIN, MAX_STEPS, approx_str, eta_str, parse_positive, parse_rational
-from .numeric import NumericGame
-from .query_complexity import METHODS, Complexity, complexity, log_grid
-from .report import Progress, table, wrap
-from .solvers import make_solver, run
-from .suite import parse_eta
+from ..equilibrium import solve_equilibrium
+from ..errors import InputError
+from ..families import load_game
+from ..files import check_output_file
+from ..games import Game
+from ..metrics import kl
+from ..numbers import BETA_MAX, BETA_MIN, MAX_STEPS, approx_str, eta_str, parse_positive, parse_rational
+from ..numeric import NumericGame
+from ..query_complexity import METHODS, Complexity, complexity, log_grid
+from ..report import Progress, table, wrap
+from ..solvers import make_solver, run
+from ..suite import parse_eta
 
 
 def game_kl0(game: Game, beta: Fraction, digits: int = 50) -> str:
     """KL(π*_β‖π_ref), ρ-averaged, as a decimal string at ``digits`` digits."""
-    from .backends import MpmathBackend
+    from ..backends import MpmathBackend
 
     b = MpmathBackend(digits)
     eq = solve_equilibrium(game, beta, b)
@@ -36,7 +36,7 @@ def game_kl0(game: Game, beta: Fraction, digits: int = 50) -> str:
 
 def measure(game: Game, result: Complexity, max_steps: int, digits: int) -> None:
     """Run each method on the game and record the first k with KL(π*‖π_k) ≤ ε."""
-    from .backends import MpmathBackend
+    from ..backends import MpmathBackend
 
     b = MpmathBackend(digits)
     beta = result.chosen_beta or result.beta
@@ -218,7 +218,7 @@ def cmd_complexity(args: argparse.Namespace) -> int:
 
 
 def _inexact_kwargs(args: argparse.Namespace, game: Game | None) -> dict[str, Any]:
-    from .inexact import check_confidence, check_delta, check_m, check_seed
+    from ..solvers.inexact import check_confidence, check_delta, check_m, check_seed
 
     if args.delta is None and args.samples_per_query is None:
         if args.confidence is not None:
@@ -241,7 +241,7 @@ def _inexact_kwargs(args: argparse.Namespace, game: Game | None) -> dict[str, An
 
 def measure_inexact(game: Game, res: Complexity, args: argparse.Namespace) -> None:
     """Run the adversarial (δ) or sampled (m, seed) solver on the game: first k with KL ≤ ε, and its duels."""
-    from .backends import make_backend
+    from ..backends import make_backend
 
     r = res.inexact
     assert r is not None

@@ -29,13 +29,13 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from .backends import Backend, Vec
-from .equilibrium import solve_equilibrium
-from .errors import InputError, SolverError
-from .games import Game
-from .numbers import fraction_str, parse_rational
-from .numeric import LogPolicy, NumericGame, Oracle
-from .solvers import MMD, NashMD, NashMP, Solver, Step, _mix
+from ..backends import Backend, Vec
+from ..equilibrium import solve_equilibrium
+from ..errors import InputError, SolverError
+from ..games import Game
+from ..numbers import fraction_str, parse_rational
+from ..numeric import LogPolicy, NumericGame, Oracle
+from . import MMD, NashMD, NashMP, Solver, Step, _mix
 
 #: A user perturbation: (backend, exact normalised log-policy, "half" or "full", t, context) → log-policy.
 Perturbation = Callable[[Backend, Vec, str, int, int], Vec]

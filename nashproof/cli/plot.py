@@ -6,13 +6,13 @@ import argparse
 from fractions import Fraction
 from typing import Any
 
-from .backends import BACKENDS
-from .errors import InputError
-from .families import load_game
-from .files import check_output_file
-from .numbers import MAX_DIGITS, MIN_DIGITS, check_mpmath_size, parse_positive
-from .solvers import SOLVERS, Solver, make_solver
-from .suite import parse_step
+from ..backends import BACKENDS
+from ..errors import InputError
+from ..families import load_game
+from ..files import check_output_file
+from ..numbers import MAX_DIGITS, MIN_DIGITS, check_mpmath_size, parse_positive
+from ..solvers import SOLVERS, Solver, make_solver
+from ..suite import parse_step
 
 #: A plot shows every iterate as a marker: beyond this it is a blur.
 MAX_PLOT_STEPS = 10_000
@@ -42,7 +42,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     import matplotlib  # after every check: importing pyplot takes seconds
 
     matplotlib.use("Agg")
-    from .plots import plot_run
+    from ..plots import plot_run
 
     fig = plot_run(game, solvers, args.steps, args.metric, args.x, args.digits, args.backend, path=args.out,
                    ignore_hypotheses=args.ignore_hypotheses)

@@ -7,11 +7,11 @@ import json
 import math
 from typing import Any
 
-from .audit import DECLARABLE, DEFAULT_BETAS, AuditOptions, AuditReport, StepSpec, audit_update
-from .audit_trace import audit_trace, load_trace_file
-from .errors import InputError
-from .numbers import fraction_str, parse_positive
-from .report import table
+from ..audit import DECLARABLE, DEFAULT_BETAS, AuditOptions, AuditReport, StepSpec, audit_update
+from ..audit.trace import audit_trace, load_trace_file
+from ..errors import InputError
+from ..numbers import fraction_str, parse_positive
+from ..report import table
 
 
 def _print(report: AuditReport) -> None:

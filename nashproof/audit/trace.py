@@ -25,7 +25,13 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from .audit import (
+from ..claims import L1_half, builtin_catalogue
+from ..errors import InputError
+from ..families import load_game
+from ..games import Game, game_from_dict
+from ..numbers import check_beta, fraction_str, parse_positive, parse_rational
+from ..verify import check_claim, from_iterates
+from . import (
     U32,
     AuditReport,
     Finding,
@@ -37,13 +43,7 @@ from .audit import (
     _solver,
     tolerance,
 )
-from .audit_ident import MAPS, Obs, lognorm, proximal_point
-from .claims import L1_half, builtin_catalogue
-from .errors import InputError
-from .families import load_game
-from .games import Game, game_from_dict
-from .numbers import check_beta, fraction_str, parse_positive, parse_rational
-from .verify import check_claim, from_iterates
+from .ident import MAPS, Obs, lognorm, proximal_point
 
 F64 = npt.NDArray[np.float64]
 _DEC = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
@@ -74,7 +74,7 @@ def _number(x: object, where: str) -> tuple[Fraction, float]:
 def load_trace_file(path: str) -> object:
     import json
 
-    from .files import read_text
+    from ..files import read_text
 
     text = read_text(path, "trace", max_bytes=50_000_000)
 

@@ -2,7 +2,7 @@
 
 The candidate is ``update(pi, P, ref, beta, eta) -> pi_next`` on one context (or, with ``batched``,
 arrays of shape (contexts, n)); it may also accept ``t=`` (the step index) and ``state=`` (then it
-returns ``(pi_next, state)``). It runs in a separate worker process (:mod:`nashproof.audit_worker`).
+returns ``(pi_next, state)``). It runs in a separate worker process (:mod:`nashproof.audit.worker`).
 Findings come in four kinds: *validation* (the output is not a distribution, the call raised, hung,
 or is not deterministic), *conformance* (from the same π_k, the candidate's π_{k+1} differs from the
 declared map computed in 40-digit arithmetic by more than rounding can explain), *identification*
@@ -30,7 +30,17 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from .audit_ident import (
+from ..backends import MpmathBackend
+from ..claims import L1_half, builtin_catalogue
+from ..errors import InputError
+from ..families import load_game
+from ..games import Context, Game, single
+from ..numbers import check_beta, fraction_str, parse_positive
+from ..numeric import NumericGame, Oracle
+from ..plugins import import_user_module
+from ..solvers import Solver, make_solver
+from ..verify import Verdict, check_claim, from_iterates
+from .ident import (
     MAPS,
     Hypothesis,
     Identified,
@@ -45,17 +55,7 @@ from .audit_ident import (
     show,
     step_forms,
 )
-from .audit_worker import Answer, Update, Worker
-from .backends import MpmathBackend
-from .claims import L1_half, builtin_catalogue
-from .errors import InputError
-from .families import load_game
-from .games import Context, Game, single
-from .numbers import check_beta, fraction_str, parse_positive
-from .numeric import NumericGame, Oracle
-from .plugins import import_user_module
-from .solvers import Solver, make_solver
-from .verify import Verdict, check_claim, from_iterates
+from .worker import Answer, Update, Worker
 
 F64 = npt.NDArray[np.float64]
 U = 2.0**-52

@@ -10,14 +10,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
-from . import __version__
-from .backends import BACKENDS, Backend, blas_limit, blas_threads, make_backend
-from .equilibrium import solve_equilibrium, von_neumann_winner
-from .errors import EXIT_BAD_INPUT, EXIT_SOLVER, InputError, NashproofError
-from .families import FAMILIES, load_game
-from .games import Game
-from .metrics import evaluate, rounding_floor, shown
-from .numbers import (
+from .. import __version__
+from ..backends import BACKENDS, Backend, blas_limit, blas_threads, make_backend
+from ..equilibrium import solve_equilibrium, von_neumann_winner
+from ..errors import EXIT_BAD_INPUT, EXIT_SOLVER, InputError, NashproofError
+from ..families import FAMILIES, load_game
+from ..games import Game
+from ..metrics import evaluate, rounding_floor, shown
+from ..numbers import (
     MAX_ACTIONS,
     MAX_DIGITS,
     MAX_MPMATH_ACTIONS,
@@ -30,10 +30,10 @@ from .numbers import (
     parse_rational,
     plural,
 )
-from .numeric import numeric_game
-from .report import Progress, table, wrap
-from .solvers import SOLVERS, make_solver, run
-from .suite import parse_step
+from ..numeric import numeric_game
+from ..report import Progress, table, wrap
+from ..solvers import SOLVERS, make_solver, run
+from ..suite import parse_step
 
 #: Largest game for the exact von Neumann winner (--beta 0): ~15 s at n = 120.
 MAX_WINNER_ACTIONS = 128
@@ -60,7 +60,7 @@ def _backend(args: argparse.Namespace, game: Game) -> Backend:
 def _radius(x: object) -> str:
     """A ball's radius, rounded up (the exact value lies within the printed midpoint ± this plus the
     printing's own rounding)."""
-    from .balls import to_arb, up_str
+    from ..backends.balls import to_arb, up_str
 
     return up_str(to_arb(x).rad())
 
@@ -114,7 +114,7 @@ def cmd_equilibrium(args: argparse.Namespace) -> int:
     text = [[_fmt(b, p, b.digits) for p in pi] for pi in probs]
     radii = None
     if eq.certified:
-        from .balls import printed_radius, up_str
+        from ..backends.balls import printed_radius, up_str
 
         radii = [[up_str(printed_radius(p, t)) for p, t in zip(pi, tc)] for pi, tc in zip(probs, text)]
     if args.json:
@@ -152,8 +152,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     solver = make_solver(args.solver, beta, eta, gamma)
     b = _backend(args, game)
     if b.certified:  # balls: the horizon's radius growth (~3 bits per iteration) is paid for up front,
-        from .balls import LOG2_10, BallBackend  # and π* is enclosed to the working precision
-        from .verify import trajectory_bits
+        from ..backends.balls import LOG2_10, BallBackend  # and π* is enclosed to the working precision
+        from ..verify import trajectory_bits
 
         bits = trajectory_bits(args.digits, args.steps)
         eq = solve_equilibrium(game, beta, BallBackend(max(args.digits, int((bits - 48) / LOG2_10)), bits))
@@ -284,10 +284,10 @@ def _finish_help(p: argparse.ArgumentParser) -> None:
 
 def _extra_commands() -> list[Callable[[Any], None]]:
     """Sub-commands defined in their own modules (each module's ``register(sub)``)."""
-    from . import audit_cli, bench, check_cli, complexity_cli, plot_cli, search_cli
+    from .. import bench
+    from . import audit, check, complexity, plot, search
 
-    return [check_cli.register, complexity_cli.register, audit_cli.register, plot_cli.register, bench.register,
-            search_cli.register]
+    return [check.register, complexity.register, audit.register, plot.register, bench.register, search.register]
 
 
 class _PipeSafe(io.TextIOBase):

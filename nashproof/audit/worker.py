@@ -37,7 +37,7 @@ from types import ModuleType
 import numpy as np
 import numpy.typing as npt
 
-from .errors import InputError
+from ..errors import InputError
 
 F64 = npt.NDArray[np.float64]
 Update = Callable[..., object]
@@ -72,7 +72,7 @@ class PreferenceOracle:
 
 
 def _load(spec: str, cwd: str) -> Update:
-    from .plugins import import_user_module
+    from ..plugins import import_user_module
 
     target, sep, name = spec.rpartition(":")
     if not sep or not target or not name:

@@ -29,10 +29,10 @@ import numpy as np
 from flint import arb, arb_mat, ctx, fmpq
 from threadpoolctl import threadpool_limits
 
-from .backends import Backend, Number, Scalar, Vec
-from .backends import float_matrix as backends_float_matrix
-from .errors import InputError, SolverError
-from .games import Game
+from ..errors import InputError, SolverError
+from ..games import Game
+from . import Backend, Number, Scalar, Vec
+from . import float_matrix as backends_float_matrix
 
 #: Bits per decimal digit.
 LOG2_10 = math.log2(10)
@@ -628,7 +628,7 @@ def certified_policy(game: Game, beta: Fraction, digits: int) -> tuple[list[Vec]
     The precision starts at ``digits`` + guard and is raised (up to :data:`MAX_BITS`) until every
     probability's relative radius is below 10^(−digits).
     """
-    from .numeric import NumericGame
+    from ..numeric import NumericGame
 
     inv_beta = 1 / beta
     bits = bits_for(digits) + int(math.log2(game.n + 1)) + 16

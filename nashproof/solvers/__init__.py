@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import ClassVar
 
-from .backends import Backend, Vec
-from .equilibrium import solve_fixed_point
-from .errors import InputError
-from .games import Game
-from .numbers import check_beta, eta_str, fraction_str
-from .numeric import LogPolicy, NumericGame, Oracle, check_log_policy, numeric_game
+from ..backends import Backend, Vec
+from ..equilibrium import solve_fixed_point
+from ..errors import InputError
+from ..games import Game
+from ..numbers import check_beta, eta_str, fraction_str
+from ..numeric import LogPolicy, NumericGame, Oracle, check_log_policy, numeric_game
 
 
 @dataclass
@@ -279,7 +279,7 @@ SOLVERS: dict[str, type[Solver]] = {
 
 def make_solver(name: str, beta: Fraction, eta: Fraction | None = None, gamma: Fraction | None = None) -> Solver:
     base, _, params = name.partition(":")
-    if base.strip() in INEXACT:  # inexact and sampled solvers take key=value parameters (nashproof.inexact)
+    if base.strip() in INEXACT:  # inexact and sampled solvers take key=value parameters (nashproof.solvers.inexact)
         if gamma is not None:
             raise InputError("--gamma is Nash-MP's alternative normalisation; inexact solvers take --eta")
         return build_inexact(base.strip(), beta, eta, params)
@@ -337,7 +337,7 @@ def run(
     return traj
 
 
-# ---- inexact and sampled solvers (nashproof.inexact, issue 11): a separate registry (SOLVERS stays the exact
+# ---- inexact and sampled solvers (nashproof.solvers.inexact, issue 11): a separate registry (SOLVERS stays the exact
 # methods), built from specs such as nash-mp-inexact:delta=1e-3,perturb=adversarial by make_solver
 from .inexact import INEXACT  # noqa: E402
 from .inexact import build as build_inexact  # noqa: E402

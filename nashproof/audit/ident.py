@@ -25,7 +25,7 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from .numbers import fraction_str
+from ..numbers import fraction_str
 
 F64 = npt.NDArray[np.float64]
 

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import ThreadpoolController
 
-from .errors import InputError
+from ..errors import InputError
 
 #: A backend vector or matrix: a numpy array whose element type is the backend's scalar.
 Vec: TypeAlias = npt.NDArray[Any]

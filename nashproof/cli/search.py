@@ -11,14 +11,14 @@ from typing import Any
 
 import mpmath
 
-from .claims import Catalogue, builtin_catalogue
-from .errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
-from .families import load_game
-from .games import game_to_dict
-from .numbers import MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive, parse_rational
-from .parallel import check_jobs
-from .report import Progress, table
-from .search import KNOWN_SHARP, SEARCHABLE, SearchConfig, TargetResult, confirm, exit_status, search
+from ..claims import Catalogue, builtin_catalogue
+from ..errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
+from ..families import load_game
+from ..games import game_to_dict
+from ..numbers import MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive, parse_rational
+from ..parallel import check_jobs
+from ..report import Progress, table
+from ..search import KNOWN_SHARP, SEARCHABLE, SearchConfig, TargetResult, confirm, exit_status, search
 
 EPILOG = """The ratio is lhs/rhs at the worst iterate (for a multi-term right side, also each term's
 normalised margin (lhs − (rhs − t))/t). The best float64 instance is already exact (rational game,
@@ -77,7 +77,7 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
         raise InputError("--steps must be ≥ 1")
     eta = None
     if args.eta is not None:
-        from .suite import parse_eta
+        from ..suite import parse_eta
 
         eta = parse_eta(args.eta, _beta_range(args.beta)[1])
     return SearchConfig(
@@ -275,7 +275,7 @@ def regenerate_corpus(args: argparse.Namespace) -> int:
 
 def refresh_corpus(directory: Path, cat: Catalogue, digits: int) -> int:
     """Re-confirm every witness in DIR with the current checker (ratio, error, status), rebuild DIR.toml."""
-    from .search import Instance, claim_targets
+    from ..search import Instance, claim_targets
 
     rows = []
     for f in sorted(directory.glob("*.json")):
@@ -335,7 +335,7 @@ def write_corpus_suite(directory: Path) -> Path:
 
 
 def run_step_threshold(args: argparse.Namespace) -> int:
-    from .search import far_regime, step_threshold
+    from ..search import far_regime, step_threshold
 
     if ":" in args.beta:
         raise InputError("--step-threshold needs one β (--beta B)")
