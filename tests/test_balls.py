@@ -20,8 +20,7 @@ import sympy as sp
 from _reference import equilibrium_mp, exploitability_mp, kl_mp, mp_ctx, mpv, nash_mp_mp
 from flint import arb, ctx
 
-from nashproof import balls
-from nashproof.backends import make_backend
+from nashproof.backends import balls, make_backend
 from nashproof.backends.balls import BallBackend, CertificationError, to_arb
 from nashproof.claims import KL, Catalogue, Claim, Expl_0, builtin_catalogue
 from nashproof.cli import main
