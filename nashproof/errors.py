@@ -24,3 +24,9 @@ class SolverError(NashproofError):
     """A solver returned something that is not a distribution, raised, or did not converge."""
 
     exit_code: int = EXIT_SOLVER
+
+
+class ViolationError(NashproofError):
+    """A computation contradicts a claim where the command cannot go on (e.g. a predicted count)."""
+
+    exit_code: int = EXIT_VIOLATION

@@ -129,3 +129,19 @@ def test_bad_complexity_input_exits_2(argv: list[str], capsys: pytest.CaptureFix
     assert main(["complexity", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and err.count("\n") == 1
+
+
+def test_a_prediction_that_is_not_an_upper_bound_is_a_violation() -> None:
+    """measure() runs the method for the predicted count; if KL is still above ε it is exit 1, not 2."""
+    from nashproof.cli.complexity import measure
+    from nashproof.errors import EXIT_VIOLATION, ViolationError
+
+    game = load_game("cyclic:n=3,skew=1/2")
+    result = complexity(beta="1/10", eps="1e-6", kl0=game_kl0(game, Fraction(1, 10)))
+    honest = result.methods["nash-mp"].iterations
+    assert honest is not None and honest > 3
+    measure(game, result, max_steps=honest, digits=30)  # the true prediction holds
+    result.methods["nash-mp"].iterations = 3  # far too optimistic: KL_3 > 1e-6 on this game
+    with pytest.raises(ViolationError, match="NOT an upper bound") as info:
+        measure(game, result, max_steps=honest, digits=30)
+    assert info.value.exit_code == EXIT_VIOLATION

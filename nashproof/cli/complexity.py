@@ -10,7 +10,7 @@ from typing import Any
 import mpmath
 
 from ..equilibrium import solve_equilibrium
-from ..errors import InputError
+from ..errors import InputError, ViolationError
 from ..families import load_game
 from ..files import check_output_file
 from ..games import Game
@@ -55,7 +55,8 @@ def measure(game: Game, result: Complexity, max_steps: int, digits: int) -> None
         if hit is None:
             r.note = "; ".join(x for x in (r.note, f"not reached within {cap} steps") if x)
             if cap == r.iterations:
-                raise InputError(f"{name}: the prediction {r.iterations} is NOT an upper bound on this game")
+                raise ViolationError(f"{name}: KL(π*‖π_k) > ε after the predicted {r.iterations} iterations: "
+                                     "the prediction is NOT an upper bound on this game")
 
 
 def _count(x: int | None) -> str:
