@@ -317,3 +317,12 @@ def test_run_json_in_balls_gives_radii_that_cover_the_reference(capsys: pytest.C
             assert abs(shown_ - value) <= rad + abs(value) * M.mpf(10) ** -29  # ball + printing to 30 digits
             assert rad <= abs(value) * M.mpf(10) ** -18  # and narrow: the horizon's growth was paid for
         _, pi = nash_mp_mp(M, ctx_.preference, ctx_.reference, pi, F(2), F(1, 10))
+
+
+def test_certified_equilibrium_with_a_reference_entry_below_float64() -> None:
+    """π_ref ∝ (1, 1e-330, 1e-660) underflows float64; the certified start must still be finite."""
+    game = load_game("rps:skew=1e-330")
+    eq = solve_equilibrium(game, Fraction(1, 10), make_backend("arb", 30))
+    ref = solve_equilibrium(game, Fraction(1, 10), make_backend("mpmath", 40))
+    for lb, lm in zip(eq.logpi[0], ref.logpi[0]):
+        assert abs(float(lb.mid()) - float(lm)) <= 1e-25 * max(1.0, abs(float(lm)))

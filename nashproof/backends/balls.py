@@ -622,6 +622,11 @@ def enclose_fixed_point(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x0: Vec, bit
     raise CertificationError(f"Krawczyk test failed at {bits} bits (n = {n}): no certificate for the fixed point")
 
 
+def _float_log_reference(reference: Sequence[Fraction]) -> Vec:
+    """log π_ref in float64 from the exact entries: finite even where π_ref underflows (1e-330)."""
+    return np.array([math.log(r.numerator) - math.log(r.denominator) for r in reference], dtype=np.float64)
+
+
 def certified_policy(game: Game, beta: Fraction, digits: int) -> tuple[list[Vec], int]:
     """π*_β of every context as certified balls of log-probabilities, and the bits used.
 
@@ -635,7 +640,7 @@ def certified_policy(game: Game, beta: Fraction, digits: int) -> tuple[list[Vec]
     starts: list[Vec] = []
     for context in game.contexts:
         starts.append(float_equilibrium(float_matrix(context.preference),
-                                        np.log(np.array([float(r) for r in context.reference])), float(inv_beta)))
+                                        _float_log_reference(context.reference), float(inv_beta)))
     previous = math.inf
     while True:
         b = BallBackend(digits, bits)
