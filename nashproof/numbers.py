@@ -71,7 +71,7 @@ MAX_DIGITS = 100_000
 MAX_STEPS = 100_000
 #: Largest number of actions of any game (family or file): an n × n exact matrix must fit in memory
 #: and be built in seconds.
-MAX_ACTIONS = 2048
+MAX_ACTIONS = 4096
 #: Largest game the mpmath backend takes (π*_β at 50 digits: ~13 s at n = 256, ~26 s at n = 512 on
 #: one loaded core, more with more digits); larger games run with ``--backend float``.
 MAX_MPMATH_ACTIONS = 256

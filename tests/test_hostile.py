@@ -25,7 +25,7 @@ from nashproof.claims import builtin_catalogue
 from nashproof.cli import build_parser, main
 from nashproof.equilibrium import verify_von_neumann_winner, von_neumann_winner
 from nashproof.families import build_family
-from nashproof.numbers import approx_str, fraction_str, parse_rational
+from nashproof.numbers import MAX_ACTIONS, approx_str, fraction_str, parse_rational
 from nashproof.query_complexity import complexity, smallest_k
 from nashproof.report import Progress, table
 from nashproof.suite import load_suite
@@ -64,13 +64,13 @@ BAD_ARGS: dict[str, tuple[list[str], str]] = {
     "eta-huge": (["run", "rps", "--solver", "nash-mp", *BETA, "--eta", "1e999999"], "exponent"),
     "beta-huge-exponent": (["equilibrium", "rps", "--beta", "1e-5000"], "exponent"),
     # Sizes: n² matrices, steps, exact LP, mpmath.
-    "cyclic-65536": (["equilibrium", "cyclic:n=65536", *BETA], "2048"),
-    "transitive-65536": (["run", "transitive:n=65536", *RUN], "2048"),
-    "random-65536": (["run", "random:n=65536", *RUN], "2048"),
-    "ties-65536": (["run", "ties:n=65536", *RUN], "2048"),
-    "bradley-terry-65536": (["run", "bradley-terry:n=65536", *RUN], "2048"),
-    "disjoint-cycles-huge": (["run", "disjoint-cycles:m=4096,k=4096", *RUN], "2048"),
-    "contextual-huge": (["run", "contextual:n=512,contexts=64", *RUN], "2048"),
+    "cyclic-65536": (["equilibrium", "cyclic:n=65536", *BETA], str(MAX_ACTIONS)),
+    "transitive-65536": (["run", "transitive:n=65536", *RUN], str(MAX_ACTIONS)),
+    "random-65536": (["run", "random:n=65536", *RUN], str(MAX_ACTIONS)),
+    "ties-65536": (["run", "ties:n=65536", *RUN], str(MAX_ACTIONS)),
+    "bradley-terry-65536": (["run", "bradley-terry:n=65536", *RUN], str(MAX_ACTIONS)),
+    "disjoint-cycles-huge": (["run", "disjoint-cycles:m=4096,k=4096", *RUN], str(MAX_ACTIONS)),
+    "contextual-huge": (["run", "contextual:n=512,contexts=65", *RUN], "[1, 64]"),
     "family-n-not-int": (["run", "cyclic:n=1e3", *RUN], "integer"),
     "steps-billion": (["run", "rps", "--solver", "nash-mp", *BETA, "--steps", "1000000000"], "100000"),
     "mpmath-too-large": (["equilibrium", "random:n=300", *BETA], "--backend float"),
@@ -109,7 +109,7 @@ BAD_ARGS: dict[str, tuple[list[str], str]] = {
     "game-entry-1e999999": (["equilibrium", "{tmp}/big.json", *BETA], "exponent"),
     "game-entry-json-literal": (["equilibrium", "{tmp}/bigliteral.json", *BETA], "exponent"),
     "game-binary": (["equilibrium", "{tmp}/binary.json", *BETA], "UTF-8"),
-    "game-too-many-rows": (["equilibrium", "{tmp}/rows.json", *BETA], "at most 2048"),
+    "game-too-many-rows": (["equilibrium", "{tmp}/rows.json", *BETA], f"at most {MAX_ACTIONS}"),
     "game-deep-nesting": (["equilibrium", "{tmp}/deep.json", *BETA], ""),
 }
 
@@ -123,7 +123,7 @@ def hostile_dir(tmp_path: Path) -> Path:
     (tmp_path / "big.json").write_text('{"preference": [["1/2", "1e999999"], ["0", "1/2"]]}')
     (tmp_path / "bigliteral.json").write_text('{"preference": [[0.5, 1e999999], [0, 0.5]]}')
     (tmp_path / "binary.json").write_bytes(b"\x00\xff\xfe{" * 10)
-    (tmp_path / "rows.json").write_text(json.dumps({"preference": [["1/2"]] * 2049}))
+    (tmp_path / "rows.json").write_text(json.dumps({"preference": [["1/2"]] * (MAX_ACTIONS + 1)}))
     (tmp_path / "deep.json").write_text('{"preference": ' + "[" * 100_000 + "]" * 100_000 + "}")
     return tmp_path
 
@@ -157,7 +157,7 @@ BAD_SUITES: dict[str, tuple[str | bytes, str]] = {
     "run-is-a-table": ('[run]\ngames = ["rps"]\nbetas = ["1/2"]\nsolvers = ["nash-mp"]\n', "[[run]]"),
     "dimension-without-family": ("[[dimension]]\nsizes = [2, 4]\n", "missing 'family'"),
     "dimension-family-without-n": ('[[dimension]]\nfamily = "cyclic:n=4"\nsizes = [2, 4]\n', "{n}"),
-    "dimension-size-huge": ('[[dimension]]\nfamily = "cyclic:n={n}"\nsizes = [65536]\n', "2048"),
+    "dimension-size-huge": ('[[dimension]]\nfamily = "cyclic:n={n}"\nsizes = [65536]\n', str(MAX_ACTIONS)),
     "binary": (b"\x00\x01\xff\xfe\x80" * 20, "UTF-8"),
     "ignore-hypotheses-string": (RUN_BLOCK + 'ignore_hypotheses = "false"\n', "true or false"),
     "ignore-hypotheses-string-top": ('ignore_hypotheses = "false"\n' + RUN_BLOCK, "true or false"),
