@@ -775,6 +775,21 @@ def _dimension_bounds(data: RunData, rho: mpmath.mpf) -> tuple[_Bounds, _Bounds,
     return step, const, fitted
 
 
+def _dimension_start(claim: Claim, family: str, beta: Fraction, eta: Fraction,
+                     **extra: str) -> tuple[Verdict, bool]:
+    """NMP-DIM's verdict skeleton and whether its hypotheses hold (``not-applicable`` otherwise)."""
+    if "{n}" not in family:
+        raise InputError("a dimension family needs {n} in its spec, e.g. cyclic:n={n},skew=1/2")
+    v = Verdict(claim.id, "pass", claim.provenance, claim.kind, family, "nash-mp", fraction_str(beta),
+                fraction_str(eta), **extra)  # type: ignore[arg-type]
+    ok, failed = hypotheses_hold(claim, {sp.Symbol("beta", positive=True): sp.Rational(beta.numerator,
+                                 beta.denominator), sp.Symbol("eta", positive=True): sp.Rational(
+                                     eta.numerator, eta.denominator)})
+    if not ok:
+        v.status, v.failed_hypothesis = "not-applicable", failed
+    return v, ok
+
+
 def check_dimension(claim: Claim, family: str, sizes: list[int], beta: Fraction, eta: Fraction, steps: int,
                     digits: int = 30, float_from: int = 64, on_size: Callable[[int], None] | None = None) -> Verdict:
     """NMP-DIM: the same family at several n; the normalised contraction and constant must stay ≤ 1.
@@ -785,17 +800,10 @@ def check_dimension(claim: Claim, family: str, sizes: list[int], beta: Fraction,
     from .families import load_game
     from .solvers import NashMP
 
-    if "{n}" not in family:
-        raise InputError("a dimension family needs {n} in its spec, e.g. cyclic:n={n},skew=1/2")
-    v = Verdict(claim.id, "pass", claim.provenance, claim.kind, family, "nash-mp", fraction_str(beta),
-                fraction_str(eta))
-    solver = NashMP(beta, eta)
-    ok, failed = hypotheses_hold(claim, {sp.Symbol("beta", positive=True): sp.Rational(beta.numerator,
-                                 beta.denominator), sp.Symbol("eta", positive=True): sp.Rational(
-                                     eta.numerator, eta.denominator)})
+    v, ok = _dimension_start(claim, family, beta, eta)
     if not ok:
-        v.status, v.failed_hypothesis = "not-applicable", failed
         return v
+    solver = NashMP(beta, eta)
     rho = 1 / (1 + _mpf(eta) * _mpf(beta))
     rows: list[DimensionRow] = []
     bounds: list[_Bounds] = []
@@ -1280,15 +1288,8 @@ def check_dimension_certified(claim: Claim, family: str, sizes: list[int], beta:
     from .families import load_game
     from .solvers import NashMP
 
-    if "{n}" not in family:
-        raise InputError("a dimension family needs {n} in its spec, e.g. cyclic:n={n},skew=1/2")
-    v = Verdict(claim.id, "pass", claim.provenance, claim.kind, family, "nash-mp", fraction_str(beta),
-                fraction_str(eta), method="certified", certified_at=_ON_TRAJECTORY)
-    ok, failed = hypotheses_hold(claim, {sp.Symbol("beta", positive=True): sp.Rational(beta.numerator,
-                                 beta.denominator), sp.Symbol("eta", positive=True): sp.Rational(
-                                     eta.numerator, eta.denominator)})
+    v, ok = _dimension_start(claim, family, beta, eta, method="certified", certified_at=_ON_TRAJECTORY)
     if not ok:
-        v.status, v.failed_hypothesis = "not-applicable", failed
         return v
     big = [s for s in sizes if s > CERTIFIED_DIM_MAX]
     small = [s for s in sizes if s <= CERTIFIED_DIM_MAX]
