@@ -354,3 +354,12 @@ def test_console_script(game_file: Path, tmp_path: Path) -> None:
     lines = err.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert "preference[0][1]" in lines[0]
+
+
+def test_default_suite_is_found_from_any_directory() -> None:
+    """`nashproof check` with no suite runs the repository's checks/default.toml wherever it is called."""
+    from nashproof.cli.check import DEFAULT_SUITE
+
+    repo = Path(__file__).resolve().parents[1]
+    assert DEFAULT_SUITE == repo / "checks" / "default.toml"
+    assert DEFAULT_SUITE.is_file()

@@ -33,7 +33,7 @@ PRECISION_NOTE = ("Error estimates come from precision doubling: every metric is
                   "enclosure. With until_floor (default), iterates whose metric has < 9 correct digits are not "
                   "evaluated; the range evaluated is reported.")
 
-DEFAULT_SUITE = Path(__file__).resolve().parent.parent / "checks" / "default.toml"
+DEFAULT_SUITE = Path(__file__).resolve().parents[2] / "checks" / "default.toml"  # the repository's suite
 
 
 def _catalogue(modules: Sequence[str]) -> Catalogue:
