@@ -44,13 +44,14 @@ def _residuals(pred: Callable[[Obs], F64], obs: Sequence[Obs]) -> F64:
             p = pred(o)
         parts.append((o.logout - p) / o.tol)
     r = np.concatenate(parts)
-    return r if np.all(np.isfinite(r)) else np.full(r.shape, 1e300)
+    return r if np.all(np.isfinite(r)) else np.full(r.shape, 1e150)
 
 
 def fit1(model: Callable[[float], Callable[[Obs], F64]], obs: Sequence[Obs], lo: float, hi: float) -> float:
     """The parameter x in [lo, hi] (x > 0) minimising the tolerance-weighted residuals of model(x)."""
     def cost(lx: float) -> float:
-        return float(np.sum(_residuals(model(math.exp(lx)), obs) ** 2))
+        with np.errstate(all="ignore"):
+            return float(np.sum(_residuals(model(math.exp(lx)), obs) ** 2))
 
     grid = np.linspace(math.log(lo), math.log(hi), 41)
     vals = [cost(g) for g in grid]
@@ -88,7 +89,7 @@ def temperature(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
     if abs(tau - 1) < 1e-9:
         return None
     return hypothesis(f"opponents at temperature {show(tau, 1e-6)} (the declared {fam} plays against π itself)",
-                      beta, f"opponent temperature τ = {show(tau, 1e-6)}", lambda o: declared(fam, o, tau=tau), obs,
+                      beta, "", lambda o: declared(fam, o, tau=tau), obs,
                       tau, f"τ = {show(tau, 1e-6)}", params=1)
 
 
@@ -96,7 +97,7 @@ def kl_sign(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
     if fam not in HAS_BETA or any(o.eta * o.beta >= 1 for o in obs):
         return None
     return hypothesis("the KL term with the wrong sign (β → −β: a step away from π_ref)", beta,
-                      "the declared step", lambda o: declared(fam, o, beta=-o.beta), obs, math.nan,
+                      "", lambda o: declared(fam, o, beta=-o.beta), obs, math.nan,
                       "no parameter", params=0)
 
 
@@ -104,7 +105,7 @@ def magnet_current(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | No
     if fam not in HAS_BETA:
         return None
     return hypothesis("the magnet equal to the current policy (π_ref replaced by π_k: the anchor moves with "
-                      "the iterate)", beta, "the declared step", lambda o: declared(fam, o, lr=o.logpi), obs,
+                      "the iterate)", beta, "", lambda o: declared(fam, o, lr=o.logpi), obs,
                       math.nan, "no parameter", params=0)
 
 
@@ -119,10 +120,10 @@ def _logit_clip(lp: F64, c: float) -> F64:
 def clipping(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
     eps = fit1(lambda e: lambda o: _floor(declared(fam, o), e), obs, 1e-12, 0.5)
     h1 = hypothesis(f"probabilities clamped below at ε = {show(eps, 1e-6)} (a log-probability threshold), then "
-                    "renormalised", beta, f"ε = {show(eps, 1e-6)}", lambda o: _floor(declared(fam, o), eps), obs,
+                    "renormalised", beta, "", lambda o: _floor(declared(fam, o), eps), obs,
                     eps, f"ε = {show(eps, 1e-6)}", params=1)
     c = fit1(lambda x: lambda o: _logit_clip(declared(fam, o), x), obs, 0.1, 60.0)
-    h2 = hypothesis(f"logits clipped at {show(c, 1e-6)} below the largest", beta, f"clip c = {show(c, 1e-6)}",
+    h2 = hypothesis(f"logits clipped at {show(c, 1e-6)} below the largest (then renormalised)", beta, "",
                     lambda o: _logit_clip(declared(fam, o), c), obs, c, f"c = {show(c, 1e-6)}", params=1)
     return min(h1, h2, key=lambda h: h.chi2)
 
@@ -157,7 +158,8 @@ def per_coordinate(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | No
             def model(lr: float, K: int = K, adam: bool = adam) -> Callable[[Obs], F64]:
                 return lambda o: _optimiser(targets[id(o)], o.logpi, lr, K, adam)
             lr = fit1(model, sub, 1e-4, 2.0)
-            fits.append((float(np.sum(_residuals(model(lr), sub) ** 2)), K, lr))
+            with np.errstate(all="ignore"):
+                fits.append((float(np.sum(_residuals(model(lr), sub) ** 2)), K, lr))
         _, K, lr = min(fits)
         name = "Adam" if adam else "RMSProp"
 
@@ -166,7 +168,7 @@ def per_coordinate(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | No
 
         h = hypothesis(f"per-coordinate step scaling: {K} {name} step{'s' if K > 1 else ''} at learning rate "
                        f"{show(lr, 1e-6)} on the logits towards the declared step (it stops short of the step)",
-                       beta, f"{name}, lr = {show(lr, 1e-6)}, {K} steps",
+                       beta, "",
                        pred, obs,
                        lr, f"{name} lr = {show(lr, 1e-6)}, K = {K}", params=2)
         if best is None or h.chi2 < best.chi2:
@@ -182,7 +184,7 @@ def euler(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
         return np.log(q) if np.all(q > 0) else np.full(len(q), np.nan)
 
     return hypothesis("a first-order (Euler) step π ⊙ (1 + Δ) in place of the exponential step π ⊙ e^Δ / Z", beta,
-                      "the declared step", pred, obs, math.nan, "no parameter", params=0)
+                      "", pred, obs, math.nan, "no parameter", params=0)
 
 
 BUGS: tuple[Callable[[str, Sequence[Obs], float], Hypothesis | None], ...] = (

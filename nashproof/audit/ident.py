@@ -367,8 +367,14 @@ def hypothesis(name: str, beta: float, param: str, pred: Callable[[Obs], F64], o
 
 
 def subsample(obs: Sequence[Obs]) -> list[Obs]:
-    """The observations identification fits (at most about 30, evenly spread)."""
-    return list(obs[:: max(1, len(obs) // 30)])
+    """The observations identification fits: about 30, evenly spread, with the first 15 that depart from the
+    declared map among them (a bug that shows on one start is fitted where it shows)."""
+    def departs(o: Obs) -> bool:
+        return o.expected is not None and float(np.max(np.abs(o.logout - o.expected))) > o.tol
+
+    bad = [o for o in obs if departs(o)][:15]
+    seen = {id(o) for o in bad}
+    return bad + [o for o in obs[:: max(1, len(obs) // 30)] if id(o) not in seen]
 
 
 RULES = ("nash-mp", "mmd", "nash-md", "proximal-point", "mwu")
