@@ -14,6 +14,7 @@ their departures are within float32's rounding. Advice to audit at a looser prec
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import partial
 
@@ -101,9 +102,9 @@ def diagnose(report: AuditReport, by_beta: dict[float, list[Obs]], declared: str
                 needed -= 1  # the declared rule fits at this β (the bug does not show there)
                 continue
             margin = decl_chi2 + 2 * (1 if fitted_step else 0)
-            declared_step = show(by_beta[beta][0].eta)
-            here = [h for h in here if h.score < margin
-                    and not (h.name == fam and show(h.eta) == declared_step)]
+            decl = by_beta[beta][0].eta
+            here = [_digits(h, decl) if h.name == fam and show(h.eta) == show(decl) else h
+                    for h in here if h.score < margin]
             here.sort(key=lambda h: h.score)
         else:
             here.sort(key=lambda h: (h.name != fam, h.ratio))  # the declared class first when it explains
@@ -139,6 +140,12 @@ def diagnose(report: AuditReport, by_beta: dict[float, list[Obs]], declared: str
                  if ranking else "-")
         report.findings.append(Finding("identification", True, "diagnosis: no known rule or named bug explains "
                                        f"the steps within the tolerance; closest: {close}"))
+
+
+def _digits(h: Hypothesis, declared_eta: float) -> Hypothesis:
+    """The declared rule at a step that only differs from the declared one beyond the digits shown: all digits."""
+    text = f"η = {h.eta:.17g} (a relative slip of {h.eta / declared_eta - 1:.2g} from the declared step)"
+    return dataclasses.replace(h, param=text, short=text)
 
 
 def _summary(explaining: list[Hypothesis]) -> str:

@@ -355,8 +355,8 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
     elif not failed and deciding == 0 and report.checked_steps > 0:
         report.inconclusive = ("the trace's precision cannot decide: at the digits it carries, no step tells "
                                f"{declared} at the declared step from the same rule at a 10 % larger step; "
-                               "write the iterates with more digits: as JSON numbers (json.dump of Python floats) or as strings "
-                               "with 17 significant digits (%.17g)")
+                               "write the iterates with more digits: as JSON numbers (json.dump of Python "
+                               "floats) or as strings with 17 significant digits (%.17g)")
     grid = on_float32_grid([np.array([float(v) for v in vec]) for row in values[1:] for vec in row])
     diagnose(report, by_beta, declared, step.kind == "schedule", step.describe(), step.kind == "auto",
              float32_evidence=prec == "float64" and failed and f32_ok and grid and any(
