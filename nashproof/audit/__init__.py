@@ -292,6 +292,7 @@ class _Battery:
         self.obs: list[Observed] = []
         self.fatal = False
         self.started = time.monotonic()
+        self.verbose = False  # progress lines (a run long enough to have had a cost estimate)
 
     def _fail(self, problem: str, spec: str, ctx: str, label: str, beta: Fraction) -> None:
         self.report.findings.append(Finding("validation", True, problem, spec, ctx, label, fraction_str(beta)))
@@ -476,6 +477,7 @@ def _affordable(bat: _Battery, declared: str, step: StepSpec, betas: list[Fracti
     calls = planned_calls([len(g.contexts) for g in loaded], len(betas), opts.steps, opts.samples, opts.batched)
     if calls < 2000 and opts.samples <= 0:
         return True
+    bat.verbose = True
     game, beta = loaded[0], betas[0]
     pis = [np.full(game.n, 1.0 / game.n) for _ in game.contexts]
     times = []
@@ -544,7 +546,7 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
                         bat.fatal = True
                         raise _Stop
             # Its own trajectory from π_ref (state threaded): its later iterates are starts too.
-            if opts.progress is not None:
+            if opts.progress is not None and bat.verbose:
                 opts.progress(f"audit: {spec} at β = {fraction_str(beta)} ({bat.w.calls} calls so far, "
                               f"{time.monotonic() - bat.started:.0f} s)")
             pis = [r / r.sum() for r in refs]

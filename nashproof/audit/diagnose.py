@@ -79,8 +79,9 @@ def diagnose(report: AuditReport, by_beta: dict[float, list[Obs]], declared: str
     if not schedule:
         ident = identify(by_beta, rules=[r for r in rules if r in MAPS], diagnoses=diagnoses)
         for beta, obs in sorted(by_beta.items()):
+            memory = any(o.logprev is not None for o in obs)  # without it OMWU is MWU: not a distinct rule
             for rule in EXTRA:  # the declared one always; the others as alternatives to a failed declaration
-                if rule == fam or failed:
+                if rule == fam or (failed and (rule != "omwu" or memory)):
                     ident.table.append(_extra_rule(rule, subsample(obs), beta))
     if failed:
         for beta, obs in sorted(by_beta.items()):

@@ -38,10 +38,12 @@ class Ops:
     exp: Callable[[Vec], Vec]
     log: Callable[[Vec], Vec]
     num: Callable[[float], Any]
+    eps: float  # relative accuracy of an iterative solve
 
 
-F64OPS = Ops(np.exp, np.log, float)
-MPOPS = Ops(np.vectorize(mpmath.exp, otypes=[object]), np.vectorize(mpmath.log, otypes=[object]), mpmath.mpf)
+F64OPS = Ops(np.exp, np.log, float, 1e-16)
+MPOPS = Ops(np.vectorize(mpmath.exp, otypes=[object]), np.vectorize(mpmath.log, otypes=[object]), mpmath.mpf,
+            1e-45)
 
 
 def lognorm(z: Vec, ops: Ops) -> Vec:
@@ -100,7 +102,7 @@ def _sppo(lp: Vec, a: Vec, ops: Ops) -> Vec:
     p = ops.exp(lp)
     mu = ops.num(0.0)
     d = a.copy()
-    for _ in range(200):
+    for _ in range(100):
         for _ in range(3):
             ed = ops.exp(d)
             d = d - (d + mu * ed - a) / (1 + mu * ed)
@@ -108,7 +110,7 @@ def _sppo(lp: Vec, a: Vec, ops: Ops) -> Vec:
         h = sum((p * ed).tolist()) - 1
         dh = sum((p * ed * (-ed / (1 + mu * ed))).tolist())
         new = mu - h / dh
-        if abs(new - mu) <= abs(mu) * ops.num(1e-45) + ops.num(1e-60):
+        if abs(new - mu) <= abs(mu) * ops.num(ops.eps) + ops.num(ops.eps**1.5):
             mu = new
             break
         mu = new

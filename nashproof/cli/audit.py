@@ -40,7 +40,7 @@ def _print(report: AuditReport) -> None:
         if f.kind == "identification" and f is not first:
             print(f.message)
     ident = report.identification
-    if ident is not None and ident.ranking:
+    if ident is not None and ident.ranking and (failed or ident.explains):
         print("\nhypotheses tried (fitted parameter, worst error / tolerance at it; ≤ 1 fits within the tolerance):")
         rows = [[r, e, f"{x:.3g}"] for r, e, x in ident.ranking[:6]]
         print(table(["hypothesis", "fitted step", "error/tol"], rows))
