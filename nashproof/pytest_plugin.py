@@ -171,7 +171,8 @@ class SuiteFile(pytest.File):
         suite = load_suite(self.path, self.catalogue)
         self.modules = (*settings.claims_modules, *suite.claim_modules)
         self.results: dict[str, list[Verdict]] = {}
-        for task in [*suite.tasks, *suite.dimensions]:
+        tasks: list[Task | DimensionTask] = [*suite.tasks, *suite.dimensions]
+        for task in tasks:
             item = TaskItem.from_parent(self, name=task.label, task=dataclasses.replace(task, method=settings.method))
             if task.slow:
                 item.add_marker(pytest.mark.slow)
@@ -202,8 +203,7 @@ class SuiteFile(pytest.File):
         for i, verdicts in zip(batch, out):
             self.results[i.nodeid] = [v for v in verdicts if isinstance(v, Verdict)]
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],  # type: ignore[override]
-                     style: object = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
         if isinstance(excinfo.value, NashproofError):
             return f"error: {excinfo.value}"
         return str(super().repr_failure(excinfo))
@@ -226,8 +226,7 @@ class TaskItem(pytest.Item):
         if bad:
             raise SuiteFailure(bad, self.parent.catalogue)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],  # type: ignore[override]
-                     style: object = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
         if isinstance(excinfo.value, SuiteFailure):
             return excinfo.value.describe()
         if isinstance(excinfo.value, NashproofError):
