@@ -73,8 +73,8 @@ def read_table(pyproject: Path) -> Settings:
     where = f"[tool.nashproof] in {pyproject}"
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise pytest.UsageError(f"{pyproject}: invalid TOML ({exc})") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:  # pytest itself refuses such a file
+        raise pytest.UsageError(f"{pyproject}: cannot be read as TOML ({exc})") from None
     table = data.get("tool", {}).get("nashproof", {})
     if not isinstance(table, dict):
         raise pytest.UsageError(f"{where}: must be a table")

@@ -192,6 +192,14 @@ def test_a_bad_table_is_one_usage_error(pytester: pytest.Pytester, table: str, m
     assert message in result.stderr.str() and "Traceback" not in result.stderr.str()
 
 
+def test_a_project_without_nashproof_is_left_alone(pytester: pytest.Pytester) -> None:
+    """A pyproject.toml without the table, a .toml file that is not a suite: only the ordinary test runs."""
+    (pytester.path / "pyproject.toml").write_text('[project]\nname = "other"\n')
+    (pytester.path / "data.toml").write_text("x = [")
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
 def test_a_bad_suite_is_one_collection_error_line(pytester: pytest.Pytester) -> None:
     project(pytester)
     (pytester.path / "suites" / "two.toml").write_text(suite(["rps"], claims='["NO-SUCH-CLAIM"]'))
