@@ -170,7 +170,8 @@ class SuiteFile(pytest.File):
             self.catalogue.load(module)
         suite = load_suite(self.path, self.catalogue)
         self.modules = (*settings.claims_modules, *suite.claim_modules)
-        self.results: dict[str, list[Verdict]] = {}
+        self.results: dict[str, list[Verdict]] = {}  # computed, not yet reported
+        self.ran: set[str] = set()
         tasks: list[Task | DimensionTask] = [*suite.tasks, *suite.dimensions]
         for task in tasks:
             item = TaskItem.from_parent(self, name=task.label, task=dataclasses.replace(task, method=settings.method))
@@ -184,15 +185,16 @@ class SuiteFile(pytest.File):
         from .suite import Task, run_dimension, run_task
 
         if item.nodeid not in self.results:
-            if isinstance(item.task, Task):
-                batch = [i for i in self.session.items if isinstance(i, TaskItem) and i.parent is self
-                         and isinstance(i.task, Task) and i.nodeid not in self.results]
-                if self.config.stash[SETTINGS].jobs > 1 and len(batch) > 1:
-                    self._run_batch(batch)
-                else:
-                    self.results[item.nodeid] = run_task(item.task, self.catalogue)
+            batch = [i for i in self.session.items if isinstance(i, TaskItem) and i.parent is self
+                     and isinstance(i.task, Task) and i.nodeid not in self.ran] \
+                if self.config.stash[SETTINGS].jobs > 1 and isinstance(item.task, Task) else []
+            if len(batch) > 1:
+                self._run_batch(batch)
+            elif isinstance(item.task, Task):
+                self.results[item.nodeid] = run_task(item.task, self.catalogue)
             else:
                 self.results[item.nodeid] = [run_dimension(item.task, self.catalogue)]
+        self.ran.add(item.nodeid)
         return self.results.pop(item.nodeid)
 
     def _run_batch(self, batch: list[TaskItem]) -> None:

@@ -18,13 +18,16 @@ import sysconfig
 import tomllib
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
 
+from nashproof import parallel
 from nashproof.claims import builtin_catalogue
 from nashproof.cli import main
 from nashproof.cli.init import CLAIM_ID, CLAIMS_FILE, SUITE_FILE, WORKFLOW_FILE
+from nashproof.parallel import run_check_tasks
 from nashproof.pytest_plugin import read_table
 from nashproof.suite import load_suite
 
@@ -164,13 +167,21 @@ def test_the_suites_expect_table_decides(pytester: pytest.Pytester) -> None:
     assert "HALF [E] pass (certified); expected violated" in result.stdout.str()
 
 
-def test_method_and_jobs_options(pytester: pytest.Pytester) -> None:
+def test_method_and_jobs_options(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     project(pytester)
     pytester.runpytest_inprocess("-p", "no:cacheprovider", "--junitxml=one.xml").assert_outcomes(passed=2)
+    calls: list[tuple[int, int | None]] = []
+
+    def spy(tasks: list[object], *args: Any, **kwargs: Any) -> list[list[object]]:
+        calls.append((len(tasks), args[2]))
+        return run_check_tasks(tasks, *args, **kwargs)
+
+    monkeypatch.setattr(parallel, "run_check_tasks", spy)
     pytester.runpytest_inprocess("-p", "no:cacheprovider", "--junitxml=two.xml", "--nashproof-jobs", "2") \
         .assert_outcomes(passed=2)
     pytester.runpytest_inprocess("-p", "no:cacheprovider", "--junitxml=est.xml", "--nashproof-method", "estimated") \
         .assert_outcomes(passed=2)
+    assert calls == [(2, 2)]  # the file's two tasks in one call of the runner, with 2 processes
     one, two, est = (junit(pytester.path / f) for f in ("one.xml", "two.xml", "est.xml"))
     assert {n: p for n, (p, _) in one.items()} == {n: p for n, (p, _) in two.items()}  # same verdicts in 2 processes
     assert {p["HALF.method"] for p, _ in est.values()} == {"estimated"}
