@@ -135,6 +135,15 @@ def test_a_true_claim_passes_and_records_junit_properties(pytester: pytest.Pytes
         assert props["HALF.outcome"] == "pass" and props["HALF.method"] == "certified"
 
 
+def test_a_dimension_block_is_one_item(pytester: pytest.Pytester) -> None:
+    project(pytester)
+    (pytester.path / "suites" / "two.toml").write_text(
+        '[[dimension]]\nfamily = "cyclic:n={n},skew=1/2"\nsizes = [2, 3]\nbeta = "1/10"\nsteps = 8\ndigits = 30\n')
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", "--junitxml=out.xml").assert_outcomes(passed=1)
+    [(name, (props, _))] = junit(pytester.path / "out.xml").items()
+    assert name == "cyclic:n=n,skew=1/2 | n = 2,3 | β=1/10" and props["NMP-DIM.outcome"] == "pass"
+
+
 def test_a_false_claim_fails_with_claim_game_iterate_margin_and_method(pytester: pytest.Pytester) -> None:
     project(pytester, FALSE_CLAIM)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--junitxml=out.xml")
