@@ -22,6 +22,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
+import yaml  # the dev extra: the CI workflow written by `nashproof init` is parsed as YAML
 
 from nashproof import parallel
 from nashproof.claims import builtin_catalogue
@@ -30,8 +31,6 @@ from nashproof.cli.init import CLAIM_ID, CLAIMS_FILE, SUITE_FILE, WORKFLOW_FILE
 from nashproof.parallel import run_check_tasks
 from nashproof.pytest_plugin import read_table
 from nashproof.suite import load_suite
-
-yaml = pytest.importorskip("yaml")
 
 pytest_plugins = ["pytester"]
 
