@@ -145,7 +145,8 @@ def diagnose(report: AuditReport, by_beta: dict[float, list[Obs]], declared: str
 
 def _digits(h: Hypothesis, declared_eta: float) -> Hypothesis:
     """The declared rule at a step that only differs from the declared one beyond the digits shown: all digits."""
-    text = f"η = {h.eta:.17g} (a relative slip of {h.eta / declared_eta - 1:.2g} from the declared step)"
+    digits = next((d for d in range(6, 18) if f"{h.eta:.{d}g}" != f"{declared_eta:.{d}g}"), 17)
+    text = f"η = {h.eta:.{digits}g} (a relative slip of {h.eta / declared_eta - 1:.2g} from the declared step)"
     return dataclasses.replace(h, param=text, short=text)
 
 

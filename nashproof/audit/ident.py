@@ -393,8 +393,11 @@ def identify(obs_by_beta: dict[float, list[Obs]], rules: Sequence[str] = RULES,
             if not math.isfinite(eta) or eta <= 0:
                 continue
             rel = max(1e-9, 10 * float(np.median([o.tol for o in sub])))  # the fit is as good as the data
-            eta = float(nice(eta, rel)) if nice(eta, rel).denominator <= 1000 else eta
-            hyps.append(hypothesis(rule, beta, step_forms(rule, eta, beta), partial(MAPS[rule], eta=eta), sub, eta))
+            raw = hypothesis(rule, beta, step_forms(rule, eta, beta), partial(MAPS[rule], eta=eta), sub, eta)
+            short = float(nice(eta, rel)) if nice(eta, rel).denominator <= 1000 else eta
+            snapped = hypothesis(rule, beta, step_forms(rule, short, beta), partial(MAPS[rule], eta=short), sub,
+                                 short) if short != eta else raw
+            hyps.append(snapped if snapped.chi2 <= raw.chi2 + 1 else raw)  # the short value unless it fits worse
         for diag in diagnoses:
             h = _diagnosis(diag, sample, beta)
             if h is not None:
