@@ -64,6 +64,7 @@ CORPUS = [
     # (target, declared, eta, extra options, exit code, fragment of the diagnosis or note)
     ("corpus_psro.py:omwu", "omwu", "1/10", {}, 0, "the steps are omwu with η = 1/10"),
     ("corpus_psro.py:omwu_stale", "omwu", "1/10", {}, 1, "the steps are mwu with η = 1/10"),
+    ("corpus_psro.py:omwu_zero_memory", "omwu", "1/10", {}, 0, ""),
     ("corpus_psro.py:omwu", "mwu", "1/10", {}, 1, "omwu with η = 1/10 (optimistic MWU)"),
     ("corpus_bugs.py:mirror_prox", "mirror-prox", "1/5", {}, 0, "the steps are mirror-prox with η = 1/5"),
     ("corpus_replicator.py:euler", "replicator", "1/1000", {}, 0, "the steps are replicator with dt = 1/1000"),
@@ -165,7 +166,7 @@ def test_float32_only_on_float32_evidence() -> None:
 def _trace_file(tmp_path: Path, iterates: object, **header: object) -> Path:
     path = tmp_path / "trace.json"
     path.write_text(json.dumps({"game": "cyclic:n=5,skew=1/3", "beta": "1/20", "eta": "2", "iterates": iterates,
-                                **header}))
+                                **header}))  # header entries replace the defaults
     return path
 
 
@@ -212,8 +213,19 @@ def test_omwu_and_mirror_prox_traces(tmp_path: Path) -> None:
     its = [np.array(start)]
     for _ in range(10):
         its.append(bugs.mirror_prox(its[-1], P, None, 0.0, 0.2))
-    rep = audit_trace(load_trace_file(str(_trace_file(tmp_path, [p.tolist() for p in its], eta="1/5"))),
-                      "mirror-prox")
+    for beta in ("1/20", "0"):  # β plays no part in mirror prox; a trace may say so
+        path = _trace_file(tmp_path, [p.tolist() for p in its], eta="1/5", beta=beta)
+        rep = audit_trace(load_trace_file(str(path)), "mirror-prox")
+        assert rep.exit_code == 0, said(rep)[:300]
+    with pytest.raises(InputError, match="mirror-prox is Nash-MP/extragradient at β = 0"):
+        audit_trace(load_trace_file(str(path)), "nash-mp")
+    # OMWU whose memory starts at zero (its first step is MWU at 2η) is the same rule: it passes too
+    solver = psro.MetaSolver(P, 0.1)
+    solver.last = np.zeros(5)
+    zero = [np.array(start)]
+    for _ in range(8):
+        zero.append(solver.step(zero[-1]))
+    rep = audit_trace(load_trace_file(str(_trace_file(tmp_path, [p.tolist() for p in zero], eta="1/10"))), "omwu")
     assert rep.exit_code == 0, said(rep)[:300]
 
 

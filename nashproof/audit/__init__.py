@@ -191,17 +191,24 @@ class DeclaredMap:
     def __init__(self, ctx: Context, declared: str, beta: Fraction, solver_eta: Fraction | None,
                  temperature: Fraction = Fraction(1)) -> None:
         self.ctx, self.declared, self.beta, self.eta, self.tau = ctx, declared, beta, solver_eta, temperature
-        generic = declared in EXTRA or temperature != 1
+        generic = declared in EXTRA or temperature != 1 or beta == 0
         if temperature != 1 and family(declared) not in TEMPERED:
             raise InputError(f"--opponent-temperature does not apply to {declared}")
         self.ref = None if generic else ReferenceMap(ctx, _solver(declared, beta, solver_eta))
 
-    def exact(self, pi: F64, t: int = 0, prev: F64 | None = None) -> F64:
+    def exact(self, pi: F64, t: int = 0, prev: F64 | None = None, out: F64 | None = None) -> F64:
+        """log π_(k+1). OMWU from a fresh start (``prev`` None) has two conventions in public code, a memory
+        equal to π_0's own field (MWU at η) or a zero memory (MWU at 2η): the one closer to ``out`` is used."""
         if self.ref is not None:
             return self.ref.exact(pi, t)
         eta = canonical_fraction(self.declared, self.eta, self.beta, t)
-        return exact_step(family(self.declared), pi, self.ctx.preference, self.ctx.reference, self.beta, eta,
-                          self.tau, prev)
+        fam = family(self.declared)
+        got = exact_step(fam, pi, self.ctx.preference, self.ctx.reference, self.beta, eta, self.tau, prev)
+        if fam == "omwu" and prev is None and out is not None:
+            zero = exact_step("mwu", pi, self.ctx.preference, self.ctx.reference, self.beta, 2 * eta, self.tau)
+            if np.max(np.abs(np.log(out) - zero)) < np.max(np.abs(np.log(out) - got)):
+                return zero
+        return got
 
 
 def _one_context(ctx: Context) -> Game:
@@ -647,7 +654,7 @@ def _conformance(bat: _Battery, declared: str, step: StepSpec) -> dict[Fraction,
             maps[key] = DeclaredMap(o.game.contexts[o.c], declared, o.beta, solver_eta, bat.opts.temperature)
         ctx = o.game.contexts[o.c]
         ref = np.array([float(r) for r in ctx.reference])
-        expected = maps[key].exact(o.pi, o.t, o.prev)
+        expected = maps[key].exact(o.pi, o.t, o.prev, o.out)
         o.expected = expected
         err_vec = np.abs(np.log(o.out) - expected)
         err_vec[~np.isfinite(err_vec)] = np.inf  # the declared map leaves the simplex (an Euler step too long)

@@ -389,6 +389,8 @@ def identify(obs_by_beta: dict[float, list[Obs]], rules: Sequence[str] = RULES,
         hyps: list[Hypothesis] = []
         for rule in rules:
             sub = sample
+            if beta == 0 and rule not in ("mwu", "policy-gradient"):
+                continue  # the regularised rules' fits divide by β
             eta = fit(rule, sub)
             if not math.isfinite(eta) or eta <= 0:
                 continue
@@ -411,6 +413,8 @@ def identify(obs_by_beta: dict[float, list[Obs]], rules: Sequence[str] = RULES,
 
 def _diagnosis(name: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
     rule, _, variant = name.partition("/")
+    if beta == 0 and name != "policy-gradient":
+        return None
     if variant == "uniform-magnet":
         eta = fit(rule, obs, lr_uniform=True)
         if not math.isfinite(eta) or eta <= 0:

@@ -50,6 +50,8 @@ from .ident import MAPS, Obs, lognorm, proximal_point
 from .rules import EXTRA, step
 
 F64 = npt.NDArray[np.float64]
+#: Rules whose step does not involve β: a trace of theirs may say "beta": "0".
+NO_BETA = ("mwu", "omwu", "mirror-prox", "replicator", "sppo")
 _DEC = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
 #: Smallest probability accepted in a trace (below it, float64 logarithms lose their meaning).
 TINY = Fraction(1, 10**300)
@@ -112,7 +114,7 @@ def load_trace_file(path: str) -> object:
 def _declared_map(declared: str, solver_eta: Fraction | None, beta: float, t: int, tau: float = 1.0,
                   logprev: F64 | None = None) -> Callable[[Obs], F64]:
     """The declared map in float64 (for the sensitivity and the deciding test)."""
-    if declared in EXTRA or tau != 1:
+    if declared in EXTRA or tau != 1 or beta == 0:
         fam = family(declared)
         e = float(canonical_fraction(declared, solver_eta, Fraction(beta), t))
 
@@ -139,7 +141,7 @@ def _omd_limit(o: Obs) -> F64:
 
 def _scaled(declared: str, solver_eta: Fraction | None, beta: float, t: int, factor: float, tau: float = 1.0,
             logprev: F64 | None = None) -> Callable[[Obs], F64]:
-    if declared in EXTRA or tau != 1:
+    if declared in EXTRA or tau != 1 or beta == 0:
         base = solver_eta if solver_eta is not None else Fraction(2) / (Fraction(beta) * (t + 2))
         return _declared_map(declared, Fraction(float(base) * factor), beta, t, tau, logprev)
     if solver_eta is None:
@@ -205,7 +207,11 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
         game = game_from_dict(g, "trace")
     else:
         raise InputError("trace: 'game' must be a family spec string or a game object")
-    beta = check_beta(parse_positive(data["beta"], "trace beta"))
+    raw_beta = parse_rational(data["beta"], "trace beta")
+    if raw_beta == 0 and declared not in NO_BETA:
+        raise InputError(f"trace: beta = 0 is {declared}'s limit without regularisation; declare one of "
+                         f"{', '.join(NO_BETA)} (mirror-prox is Nash-MP/extragradient at β = 0)")
+    beta = raw_beta if raw_beta == 0 else check_beta(parse_positive(data["beta"], "trace beta"))
     if eta is None and "eta" in data:
         if not isinstance(data["eta"], str | int):
             raise InputError("trace: 'eta' must be a number or a step form such as \"gamma=1/10\"")
@@ -279,6 +285,8 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
                 ok = False
         valid.append(ok)
     solver_eta: Fraction | None
+    if step.kind == "auto" and declared in EXTRA:
+        raise InputError(f"trace: --eta auto is not available for {declared}; give its step")
     if step.kind == "auto":
         obs0 = [_obs(game, c, values, k, float(beta), 1.0) for k in range(len(values) - 1) for c in range(k_ctx)
                 if valid[k] and valid[k + 1]]
@@ -288,7 +296,7 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
         report.fitted = f"β = {fraction_str(beta)}: η = {fraction_str(solver_eta)}"
     else:
         solver_eta = step.solver_eta(declared, beta)
-    generic = declared in EXTRA or tau != 1
+    generic = declared in EXTRA or tau != 1 or beta == 0
     solver = None if generic else _solver(declared, beta, solver_eta)
     steps = len(values) - 1
     checked = list(range(steps))
@@ -325,7 +333,7 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
                 return out_tol
 
             tol = tol_at(u)
-            o.expected = ref_map.exact(pi, k, prev)
+            o.expected = ref_map.exact(pi, k, prev, out)
             err = np.abs(np.log(out) - o.expected)
             err[~np.isfinite(err)] = np.inf
             report.checked_steps += 1

@@ -2,6 +2,7 @@
 
 Expected: `omwu` declared `--declared omwu --eta 1/10` CONSISTENT; `omwu_stale` (the memory is updated
 before it is used, so the optimistic correction cancels) FLAGGED with the diagnosis "mwu with η = 1/10";
+`omwu_zero_memory` (the memory starts at zero) CONSISTENT as omwu;
 `omwu` declared as `mwu` FLAGGED (no named cause: the steps are not MWU's). `run_trace` writes the trace
 of a run as `json.dump` writes it (JSON numbers): declared omwu it is CONSISTENT.
 """
@@ -27,6 +28,14 @@ class MetaSolver:
 
 def omwu(pi, P, ref, beta, eta, state=None):
     solver = state if state is not None else MetaSolver(P, eta)
+    return solver.step(pi), solver
+
+
+def omwu_zero_memory(pi, P, ref, beta, eta, state=None):
+    """The other convention: the memory starts at zero, so the first step is MWU at 2η (CONSISTENT as omwu)."""
+    solver = state if state is not None else MetaSolver(P, eta)
+    if state is None:
+        solver.last = np.zeros(len(pi))
     return solver.step(pi), solver
 
 
