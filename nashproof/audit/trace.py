@@ -50,8 +50,6 @@ from .ident import MAPS, Obs, lognorm, proximal_point
 from .rules import EXTRA, step
 
 F64 = npt.NDArray[np.float64]
-#: Rules whose step does not involve β: a trace of theirs may say "beta": "0".
-NO_BETA = ("mwu", "omwu", "mirror-prox", "replicator", "sppo")
 _DEC = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
 #: Smallest probability accepted in a trace (below it, float64 logarithms lose their meaning).
 TINY = Fraction(1, 10**300)
@@ -208,9 +206,8 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
     else:
         raise InputError("trace: 'game' must be a family spec string or a game object")
     raw_beta = parse_rational(data["beta"], "trace beta")
-    if raw_beta == 0 and declared not in NO_BETA:
-        raise InputError(f"trace: beta = 0 is {declared}'s limit without regularisation; declare one of "
-                         f"{', '.join(NO_BETA)} (mirror-prox is Nash-MP/extragradient at β = 0)")
+    if raw_beta == 0 and declared == "proximal-point":
+        raise InputError("trace: beta = 0 is not audited for proximal-point; declare mirror-prox, mwu or omwu")
     beta = raw_beta if raw_beta == 0 else check_beta(parse_positive(data["beta"], "trace beta"))
     if eta is None and "eta" in data:
         if not isinstance(data["eta"], str | int):
@@ -285,6 +282,8 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
                 ok = False
         valid.append(ok)
     solver_eta: Fraction | None
+    if beta == 0 and step.kind in ("schedule", "gamma", "auto"):
+        raise InputError(f"trace: at beta = 0 give the step itself (--eta E): {step.describe()} needs β > 0")
     if step.kind == "auto" and declared in EXTRA:
         raise InputError(f"trace: --eta auto is not available for {declared}; give its step")
     if step.kind == "auto":
