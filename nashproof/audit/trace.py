@@ -41,13 +41,13 @@ from . import (
     StepSpec,
     U,
     _fit_declared,
-    _solver,
     canonical_fraction,
     tolerance,
 )
 from .diagnose import diagnose, family, on_float32_grid
 from .ident import MAPS, Obs, lognorm, proximal_point
 from .rules import EXTRA, step
+from .steps import solver_for
 
 F64 = npt.NDArray[np.float64]
 _DEC = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
@@ -296,7 +296,7 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
     else:
         solver_eta = step.solver_eta(declared, beta)
     generic = declared in EXTRA or tau != 1 or beta == 0
-    solver = None if generic else _solver(declared, beta, solver_eta)
+    solver = None if generic else solver_for(declared, beta, solver_eta)
     steps = len(values) - 1
     checked = list(range(steps))
     if steps > MAX_STEPS:  # bounded time: the first steps, then evenly spread ones
