@@ -27,7 +27,7 @@ class Finding:
 
 @dataclass
 class Identification:
-    """What explains the steps: a class of rules (or a named diagnosis) per β, or nothing."""
+    """What explains the steps: a class of rules (or a named bug) per β, or nothing."""
 
     rule: str
     eta: str
