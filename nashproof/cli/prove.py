@@ -10,7 +10,7 @@ from typing import Any
 
 from ..claims import Catalogue, builtin_catalogue
 from ..errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
-from ..families import load_game
+from ..families import load_game, parse_spec
 from ..games import game_to_dict
 from ..numbers import check_beta, fraction_str, parse_positive
 from ..prove.boxes import Box
@@ -58,9 +58,10 @@ def _spec(args: argparse.Namespace, cat: Catalogue) -> tuple[Spec, Box]:
     check_claim(claim, cat)
     if args.game is None or args.beta is None:
         raise InputError("prove needs --game and --beta")
-    game_text = _single(args.game, "--game") if not Path(args.game).exists() else args.game
-    assert game_text is not None
-    game = load_game(game_text)
+    if not Path(args.game).exists():
+        for key, value in parse_spec(args.game)[1].items():
+            _single(value, f"--game parameter {key}")
+    game = load_game(args.game)
     beta = check_beta(parse_positive(_single(args.beta, "--beta"), "--beta"))
     solver = args.solver or default_solver(claim)
     if solver not in STEP_SOLVERS:

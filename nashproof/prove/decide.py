@@ -22,6 +22,8 @@ from .ad import Dual
 from .boxes import Box, q
 from .problem import Context
 
+#: How many box widths away from π* the second-order test is tried.
+STAR_REACH = 16
 PROVED, DISPROVED, SPLIT = "proved", "disproved", "split"
 CENTRED, AT_STAR = "centred", "second-order at pi*"
 METHODS = (CENTRED, AT_STAR)
@@ -107,10 +109,10 @@ def _better(low: arb, x: arb) -> arb:
 
 
 def hull_with_star(ctx: Context, box: Box) -> list[arb] | None:
-    """The box's balls widened to hold π*'s logits, or None when π* lies more than a width away."""
+    """The box's balls widened to hold π*'s logits, or None when π* lies more than STAR_REACH widths away."""
     out = []
     for b, (lo, hi), zs in zip(box.balls(), zip(box.lo, box.hi), ctx.zstar):
-        w = hi - lo
+        w = (hi - lo) * STAR_REACH
         if not (zs > q(lo - w) and zs < q(hi + w)):
             return None
         out.append(b.union(zs))
