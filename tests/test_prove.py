@@ -72,7 +72,8 @@ def test_two_action_proof_agrees_with_dense_sampling() -> None:
     with mp.workdps(30):
         for k in range(161):  # no sample may contradict a proved box
             z = mp.mpf(-8) + mp.mpf(k) / 10
-            assert _nash_mp_margin([list(r) for r in c.preference], list(c.reference), F(1, 10), F(2), [z]) >= -mp.mpf("1e-20")
+            margin = _nash_mp_margin([list(r) for r in c.preference], list(c.reference), F(1, 10), F(2), [z])
+            assert margin >= -mp.mpf("1e-20")
     covered = sum(b.hi[0] - b.lo[0] for b, _ in out.leaves)
     assert covered == 16  # the leaves tile the region
 

@@ -287,7 +287,8 @@ def _extra_commands() -> list[Callable[[Any], None]]:
     from .. import bench
     from . import audit, check, complexity, plot, prove, search
 
-    return [check.register, complexity.register, audit.register, plot.register, bench.register, search.register, prove.register]
+    return [check.register, complexity.register, audit.register, plot.register, bench.register, search.register,
+            prove.register]
 
 
 class _PipeSafe(io.TextIOBase):

@@ -17,8 +17,8 @@ from ..prove.boxes import Box
 from ..prove.branch import Budget, Outcome, branch_and_bound
 from ..prove.certificate import certificate, verify_certificate, write_certificate
 from ..prove.decide import AT_STAR
-from ..prove.problem import DEFAULT_BITS, Spec, check_claim, check_hypotheses, default_solver, make_spec
 from ..prove.model import STEP_SOLVERS
+from ..prove.problem import DEFAULT_BITS, Spec, check_claim, check_hypotheses, default_solver, make_spec
 from ..report import Progress
 from ..suite import parse_step
 
@@ -106,7 +106,7 @@ def _report(spec: Spec, region: Box, out: Outcome, args: argparse.Namespace) -> 
             rep["smallest_margin_lower_bound"] = fraction_str(tight[0])
             rep["tightest_box"] = tight[1].as_dict()
     if out.counterexample is not None:
-        box, d = out.counterexample
+        _, d = out.counterexample
         rep["counterexample"] = {"logits": _logits(d.point), "statement": d.statement + 1,
                                  "statement_text": str(spec.claim.statements[d.statement]), "margin": d.margin}
     if out.status == "undecided":
@@ -221,4 +221,4 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_prove)
 
 
-__all__ = ["register", "EXIT_BAD_INPUT"]
+__all__ = ["EXIT_BAD_INPUT", "register"]

@@ -11,7 +11,6 @@ on the whole box and is ``None`` where a kink may lie inside it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Union
 
 from flint import arb
 
@@ -21,7 +20,7 @@ Hess = tuple[tuple[arb, ...], ...]
 class Dual:
     """f, ∇f and (optionally) ∇²f enclosed over a box of ``len(grad)`` variables."""
 
-    __slots__ = ("val", "grad", "hess")
+    __slots__ = ("grad", "hess", "val")
 
     def __init__(self, val: arb, grad: tuple[arb, ...], hess: Hess | None) -> None:
         self.val, self.grad, self.hess = val, grad, hess
@@ -71,12 +70,12 @@ class Dual:
             return Dual(self.val * o, tuple(o * x for x in self.grad), h)
         a, b = self, o
         g = tuple(a.val * gb + b.val * ga for ga, gb in zip(a.grad, b.grad))
-        h: Hess | None = None
+        hh: Hess | None = None
         if a.hess is not None and b.hess is not None:
             d = len(g)
-            h = tuple(tuple(a.val * b.hess[i][j] + b.val * a.hess[i][j] + a.grad[i] * b.grad[j] + a.grad[j] * b.grad[i]
-                            for j in range(d)) for i in range(d))
-        return Dual(a.val * b.val, g, h)
+            hh = tuple(tuple(a.val * b.hess[i][j] + b.val * a.hess[i][j] + a.grad[i] * b.grad[j] + a.grad[j] * b.grad[i]
+                             for j in range(d)) for i in range(d))
+        return Dual(a.val * b.val, g, hh)
 
     __rmul__ = __mul__
 
@@ -85,7 +84,7 @@ class Dual:
         return self.apply(r, -r * r, 2 * r * r * r)
 
     def __truediv__(self, o: Operand) -> Dual:
-        return self * (1 / o) if not isinstance(o, Dual) else self * o.reciprocal()
+        return self * o.reciprocal() if isinstance(o, Dual) else self * (arb(1) / o)
 
     def __rtruediv__(self, o: Operand) -> Dual:
         return self.reciprocal() * o
@@ -135,7 +134,7 @@ class Dual:
         return -((-self).maximum(-o))
 
 
-Operand = Union[Dual, arb, int]
+Operand = Dual | arb | int
 
 
 def _zero_hess(d: int) -> Hess:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from ..claims import Catalogue
 from ..errors import InputError
-from ..games import game_from_dict, game_to_dict, make_game
 from ..games import Context as GameContext
+from ..games import game_from_dict, game_to_dict, make_game
 from ..numbers import fraction_str, parse_rational
 from ..parallel import pmap
 from .boxes import Box, box_from_dict
@@ -77,9 +77,12 @@ def _load(path: str) -> dict[str, object]:
     return raw
 
 
-def _leaf_chain(region: Box, lo: tuple[Fraction, ...], hi: tuple[Fraction, ...]) -> list[tuple[object, object]] | None:
+Key = tuple[tuple[Fraction, ...], tuple[Fraction, ...]]
+
+
+def _leaf_chain(region: Box, lo: tuple[Fraction, ...], hi: tuple[Fraction, ...]) -> list[Key] | None:
     """The keys of a leaf's ancestors in the region's bisection tree, or None when it is not a node of it."""
-    node, chain = region, []
+    node, chain = region, list[Key]()
     while (node.lo, node.hi) != (lo, hi):
         if any(a < b or c > d for a, b, c, d in zip(lo, node.lo, hi, node.hi)) or node.level() > 4096:
             return None
@@ -117,7 +120,7 @@ def verify_certificate(path: str, catalogue: Catalogue, jobs: int | None = 1,
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{path}: 'boxes' must be a non-empty list")
     leaves: dict[tuple[tuple[Fraction, ...], tuple[Fraction, ...]], tuple[int, list[str]]] = {}
-    ancestors: set[tuple[object, object]] = set()
+    ancestors: set[Key] = set()
     for i, entry in enumerate(entries):
         blo, bhi = box_from_dict(entry, f"box {i + 1}")
         methods = entry.get("methods") if isinstance(entry, dict) else None

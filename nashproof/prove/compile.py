@@ -8,7 +8,7 @@ binary), π, e and functions of constants as arb balls. Nothing is parsed from t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 import sympy as sp
 from flint import arb, fmpq
@@ -18,7 +18,7 @@ from ..claims import SYMBOLS
 from ..errors import InputError
 from .ad import Dual
 
-Num = Union[Dual, arb]
+Num = Dual | arb
 Margin = Callable[[dict[str, Num]], Num]
 
 
@@ -69,8 +69,9 @@ def _fn(name: str, *xs: Num) -> Num:
         raise InputError(f"function {name} has no ball version: prove cannot evaluate this claim")
     x = xs[0]
     if name == "Abs":
-        return abs(x)
-    return getattr(x, name)()  # type: ignore[no-any-return]
+        return x.__abs__()
+    result: Num = getattr(x, name)()
+    return result
 
 
 def _extremum(a: Num, b: Num, high: bool) -> Num:

@@ -48,8 +48,8 @@ def _arb_text(x: arb, digits: int = 8) -> str:
 
 def lower_rational(x: arb) -> Fraction:
     """An exact rational ≤ every point of the ball."""
-    man, exp = x.lower().mid().man_exp()
-    man, exp = int(man), int(exp)
+    m, e = x.lower().mid().man_exp()
+    man, exp = int(m), int(e)
     return Fraction(man * 2**exp) if exp >= 0 else Fraction(man, 2**-exp)
 
 
@@ -57,7 +57,7 @@ def evaluate_point(ctx: Context, point: tuple[Fraction, ...]) -> list[tuple[arb,
     """(lhs, rhs, margin) of each statement at an exact point, in balls."""
     z = [Dual(q(x), (), None) for x in point]
     vals = ctx.model.values(z, ctx.names)
-    flat = {k: (v.val if isinstance(v, Dual) else v) for k, v in vals.items()}
+    flat: dict[str, Dual | arb] = {k: (v.val if isinstance(v, Dual) else v) for k, v in vals.items()}
     return [(_val(s.lhs(flat)), _val(s.rhs(flat)), _val(s.margin(flat))) for s in ctx.statements]
 
 

@@ -128,8 +128,8 @@ def context(spec: Spec) -> Context:
     """The balls of a problem (π* certified once per process)."""
     if spec not in _CACHE:
         from ..backends.balls import certified_policy
-        from ..games import make_game
         from ..games import Context as GameContext
+        from ..games import make_game
 
         ctx.prec = spec.bits
         game = make_game([f"y{i}" for i in range(len(spec.ref))],
