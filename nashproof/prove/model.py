@@ -21,8 +21,8 @@ STEP_SOLVERS = ("nash-mp", "mmd", "nash-md")
 POINT_NAMES = ("kl", "kl_reverse", "l1", "l1_sq", "exploitability", "exploitability_unreg", "span")
 #: Quantities of one step from π.
 STEP_NAMES = ("kl@next", "span@next", "l1_half")
-#: Constants a claim may read.
-CONSTANT_NAMES = ("beta", "eta", "n", "min_ref", "k", "schedule", "start_ref")
+#: Constants a claim may read (not k: a statement about the k-th iterate is not one about every π).
+CONSTANT_NAMES = ("beta", "eta", "n", "min_ref")
 #: Quantities that vanish with a zero gradient at π = π*, and are smooth there.
 SMOOTH_AT_STAR = frozenset({"kl", "kl_reverse", "exploitability", "kl@next"})
 
@@ -109,7 +109,6 @@ class Model:
 def make_model(P: Sequence[Sequence[Fraction]], ref: Sequence[Fraction], logstar: Sequence[arb],
                beta: Fraction, eta: Fraction, solver: str) -> Model:
     refb = [q(r) for r in ref]
-    constants = {"beta": q(beta), "eta": q(eta), "n": arb(len(ref)), "min_ref": q(min(ref)), "k": arb(0),
-                 "schedule": arb(0), "start_ref": arb(0)}
+    constants = {"beta": q(beta), "eta": q(eta), "n": arb(len(ref)), "min_ref": q(min(ref))}
     return Model([[q(x) for x in row] for row in P], [r.log() for r in refb], refb, list(logstar),
                  [s.exp() for s in logstar], q(beta), q(eta), solver, constants)

@@ -61,9 +61,12 @@ def _reads_only_pi(claim: Claim) -> str | None:
     """None when prove can decide the claim, else why not."""
     if claim.kind not in KINDS:
         return f"a {claim.kind} claim is not a statement for every π"
+    if claim.kind == "step" and not any(s in STEP_SOLVERS for s in claim.solvers):
+        return (f"a step claim of {', '.join(claim.solvers)}; prove writes out the steps of {', '.join(STEP_SOLVERS)} "
+                "only (the implicit proximal-point step is not supported)")
     allowed = set(POINT_NAMES) | set(STEP_NAMES) | set(CONSTANT_NAMES)
     for rel in claim.statements:
-        for s in rel.free_symbols:
+        for s in (*rel.free_symbols, *(x for h in claim.hypotheses for x in h.free_symbols)):
             name = SYMBOLS[s][0] if s in SYMBOLS else str(s)
             if name not in allowed:
                 return f"it reads {name} ({SYMBOLS[s][1] if s in SYMBOLS else 'unknown'}), not a function of π"
