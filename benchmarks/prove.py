@@ -40,7 +40,8 @@ def run(claim: Claim, game: str, L: int, seconds: float, jobs: int, beta: F = F(
     if out.status == "undecided":
         extra = f"; {len(out.undecided)} boxes left ({out.reason})"
     ratio = f"{out.worst_ratio:.4f}" if out.worst_ratio is not None else "-"
-    return f"{out.status}, {out.boxes} boxes, {dt:.1f} s ({out.boxes / max(dt, 1e-9):.0f} boxes/s), worst ratio {ratio}{extra}"
+    rate = out.boxes / max(dt, 1e-9)
+    return f"{out.status}, {out.boxes} boxes, {dt:.1f} s ({rate:.0f} boxes/s), worst ratio {ratio}{extra}"
 
 
 def main() -> None:

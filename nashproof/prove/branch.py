@@ -15,6 +15,7 @@ from ..parallel import check_jobs, pmap
 from .boxes import Box
 from .decide import DISPROVED, PROVED, Decision, decide
 from .problem import Spec, context
+from .star import prepare
 
 #: Boxes per round (a round is one parallel map).
 ROUND = 2048
@@ -48,7 +49,7 @@ def _decide_chunk(item: tuple[Spec, list[Box]]) -> list[Decision]:
 def branch_and_bound(spec: Spec, region: Box, budget: Budget, jobs: int | None = 1, dask: str | None = None,
                      on_progress: Callable[[int, int, int], None] | None = None) -> Outcome:
     """Decide the claim of ``spec`` on every box of ``region``. ``on_progress(done, proved, frontier)``."""
-    context(spec)  # certify π* once here: forked workers inherit it
+    prepare(context(spec))  # certify π* and its neighbourhood once here: forked workers inherit them
     workers = 1 if dask is None and jobs == 1 else check_jobs(jobs) if dask is None else 8
     start = time.monotonic()
     out = Outcome("proved")

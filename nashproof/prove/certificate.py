@@ -3,7 +3,8 @@
 The file is JSON with exact rationals as strings and a SHA-256 checksum over its content: a file
 edited by hand is refused (exit 2). ``verify`` rebuilds the bisection tree of the region with the
 one split rule, requires the boxes to be exactly its leaves (so they cover the region and do not
-overlap), certifies π* afresh and re-decides every box with the method the file names; the first box
+overlap), certifies π* (and the neighbourhood of π* where the margin is convex)
+afresh and re-decides every box with the method the file names; the first box
 that fails is named.
 """
 
@@ -26,6 +27,7 @@ from .boxes import Box, box_from_dict
 from .branch import Outcome
 from .decide import recheck
 from .problem import Spec, context, make_spec
+from .star import prepare
 
 FORMAT = "nashproof-proof/1"
 SPLIT_RULE = "halve the least-halved dimension (lowest index among ties) at its midpoint"
@@ -148,7 +150,7 @@ def verify_certificate(path: str, catalogue: Catalogue, jobs: int | None = 1,
             stack.extend(reversed(node.split()))
         else:
             return Verified(False, len(entries), claim.id, f"the region part {node.text()} is covered by no box")
-    context(spec)  # π* certified afresh in this process
+    prepare(context(spec))  # π* and its neighbourhood certified afresh in this process
     size = max(1, -(-len(order) // 64))
     chunks = [(spec, order[k:k + size]) for k in range(0, len(order), size)]
     done = 0

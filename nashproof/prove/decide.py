@@ -3,11 +3,11 @@
 For a statement ``lhs ≤ rhs`` the margin m = rhs − lhs must be ≥ 0 on the box (> 0 for ``<``).
 
 - **centre**: m at the box's centre, an exact rational point, in balls; below 0 for certain: a counterexample.
-- **mean-value**: m(box) ⊆ m(c) + Σ ∂m/∂z_i(box)·[−r_i, r_i], intersected with the plain interval
-  extension; proved when its lower end is ≥ 0.
-- **second-order**: when m and ∇m vanish exactly at π* (m is a polynomial in KL-type quantities that
-  vanish to second order there), m(z) = ½(z − z*)ᵀ H (z − z*) with H in the Hessian's enclosure over the
-  hull of the box and π*; proved when every symmetric matrix of that enclosure is positive definite.
+- **centred**: the best of the plain interval extension, the mean-value form and the second-order
+  Taylor form at the centre (:func:`mean_value_lower`); proved when its lower end is ≥ 0.
+- **second-order at π***: when m and ∇m vanish exactly at π* (m is a polynomial in KL-type quantities
+  that vanish to second order there), a box inside the neighbourhood N of π* on which m's Hessian is
+  certified positive definite (:mod:`nashproof.prove.star`) is proved.
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from flint import arb, arb_mat
+from flint import arb
 
 from ..numbers import fraction_str
 from .ad import Dual
 from .boxes import Box, q
 from .problem import Context
+from .star import box_values, neighbourhood
 
-#: How many box widths away from π* the second-order test is tried.
-STAR_REACH = 16
 PROVED, DISPROVED, SPLIT = "proved", "disproved", "split"
 CENTRED, AT_STAR = "centred", "second-order at pi*"
 METHODS = (CENTRED, AT_STAR)
@@ -65,17 +64,11 @@ def _val(x: Dual | arb) -> arb:
     return x.val if isinstance(x, Dual) else x
 
 
-def _box_values(ctx: Context, balls: list[arb], order: int) -> dict[str, Dual | arb]:
-    d = len(balls)
-    z = [Dual.variable(b, i, d, order) for i, b in enumerate(balls)]
-    return ctx.model.values(z, ctx.names)
-
-
 def mean_value_lower(ctx: Context, box: Box, centre_margins: list[arb], order: int = 2) -> list[arb]:
     """A lower bound (a ball's lower end) of each statement's margin over the box: the best of the
     plain interval extension, the mean-value form m(c) + ∇m(box)·δ and (``order`` 2), where m is twice
     differentiable on the box, the second-order form m(c) + ∇m(c)·δ + ½ δᵀ ∇²m(box) δ (|δ_i| ≤ r_i)."""
-    vals = _box_values(ctx, box.balls(), order)
+    vals = box_values(ctx, box.balls(), order)
     at_c: dict[str, Dual | arb] = {}
     if order >= 2:
         centre = [Dual.variable(q(x), i, box.dims, 1) for i, x in enumerate(box.centre())]
@@ -108,40 +101,6 @@ def _better(low: arb, x: arb) -> arb:
     return x.lower() if x.is_finite() and (not low.is_finite() or x.lower() > low) else low
 
 
-def hull_with_star(ctx: Context, box: Box) -> list[arb] | None:
-    """The box's balls widened to hold π*'s logits, or None when π* lies more than STAR_REACH widths away."""
-    out = []
-    for b, (lo, hi), zs in zip(box.balls(), zip(box.lo, box.hi), ctx.zstar):
-        w = (hi - lo) * STAR_REACH
-        if not (zs > q(lo - w) and zs < q(hi + w)):
-            return None
-        out.append(b.union(zs))
-    return out
-
-
-def positive_definite(H: tuple[tuple[arb, ...], ...]) -> bool:
-    """Every symmetric matrix within the balls H is positive definite (midpoint minus a spectral bound
-    of the radii, then Sylvester's criterion in balls)."""
-    d = len(H)
-    sym = [[H[i][j].union(H[j][i]) for j in range(d)] for i in range(d)]
-    if not all(x.is_finite() for row in sym for x in row):
-        return False
-    t = arb(0)
-    for row in sym:
-        t = t.max(sum((x.rad() for x in row), arb(0)))  # ‖ΔH‖₂ ≤ max row sum of |ΔH| for symmetric ΔH
-    M = [[sym[i][j].mid() - (t if i == j else 0) for j in range(d)] for i in range(d)]
-    return all(arb_mat([row[:k] for row in M[:k]]).det() > 0 for k in range(1, d + 1))
-
-
-def second_order_proves(ctx: Context, box: Box, index: int) -> bool:
-    hull = hull_with_star(ctx, box)
-    if hull is None:
-        return False
-    vals = _box_values(ctx, hull, 2)
-    m = ctx.statements[index].margin(vals)
-    return isinstance(m, Dual) and m.hess is not None and positive_definite(m.hess)
-
-
 def decide(ctx: Context, box: Box) -> Decision:
     centre = box.centre()
     at_centre = evaluate_point(ctx, centre)
@@ -162,12 +121,17 @@ def decide(ctx: Context, box: Box) -> Decision:
         if _holds(low, s.strict):
             methods.append(CENTRED)
             texts.append(fraction_str(lower_rational(low)))
-        elif s.second_order and second_order_proves(ctx, box, i):
+        elif _near_star(ctx, box, i):
             methods.append(AT_STAR)
             texts.append("0")
         else:
             return Decision(SPLIT, ratio=ratio)
     return Decision(PROVED, methods, texts, ratio=ratio)
+
+
+def _near_star(ctx: Context, box: Box, index: int) -> bool:
+    found = neighbourhood(ctx, index) if ctx.statements[index].second_order else None
+    return found is not None and found.holds(box)
 
 
 def _holds(low: arb, strict: bool) -> bool:
@@ -186,10 +150,8 @@ def recheck(ctx: Context, box: Box, methods: list[str]) -> str | None:
             if not _holds(lowers[i], s.strict):
                 return f"statement {i + 1}: the centred enclosure's lower end {_arb_text(lowers[i], 6)} is not ≥ 0"
         elif method == AT_STAR:
-            if not s.second_order:
-                return f"statement {i + 1}: the second-order test at π* does not apply to {s.text}"
-            if not second_order_proves(ctx, box, i):
-                return f"statement {i + 1}: the Hessian enclosure is not positive definite"
+            if not _near_star(ctx, box, i):
+                return f"statement {i + 1}: the box is not inside the certified neighbourhood of π*"
         else:
             return f"statement {i + 1}: unknown method {method!r}"
     return None

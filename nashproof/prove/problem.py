@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import sympy as sp
@@ -51,6 +51,7 @@ class Context:
     statements: list[Statement]
     names: frozenset[str]
     zstar: list[arb]  # π*'s free logits (log π*_i − log π*_n), balls
+    neighbourhoods: dict[int, object] = field(default_factory=dict)  # star.Neighbourhood per statement
 
 
 def accepted(catalogue: Catalogue) -> list[str]:
