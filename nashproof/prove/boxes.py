@@ -1,8 +1,8 @@
-"""Boxes of exact rationals, the one bisection rule, and the coverage check of a partition."""
+"""Boxes of exact rationals and the one bisection rule."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -59,8 +59,6 @@ class Box:
         right = Box(tuple(mid if j == i else x for j, x in enumerate(self.lo)), self.hi, depth)
         return left, right
 
-    def key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        return tuple(fraction_str(x) for x in self.lo), tuple(fraction_str(x) for x in self.hi)
 
     def text(self, names: list[str] | None = None) -> str:
         parts = [f"{fraction_str(a)}..{fraction_str(b)}" for a, b in zip(self.lo, self.hi)]
@@ -69,8 +67,7 @@ class Box:
         return "[" + ", ".join(parts) + "]"
 
     def as_dict(self) -> dict[str, list[str]]:
-        lo, hi = self.key()
-        return {"lo": list(lo), "hi": list(hi)}
+        return {"lo": [fraction_str(x) for x in self.lo], "hi": [fraction_str(x) for x in self.hi]}
 
 
 def box_from_dict(raw: object, where: str) -> tuple[tuple[Fraction, ...], tuple[Fraction, ...]]:
@@ -78,21 +75,3 @@ def box_from_dict(raw: object, where: str) -> tuple[tuple[Fraction, ...], tuple[
         raise InputError(f"{where}: a box needs 'lo' and 'hi' lists of exact numbers")
     return (tuple(parse_rational(x, f"{where} lo") for x in raw["lo"]),
             tuple(parse_rational(x, f"{where} hi") for x in raw["hi"]))
-
-
-def walk_partition(region: Box, leaves: set[tuple[tuple[Fraction, ...], tuple[Fraction, ...]]],
-                   max_level: int) -> Iterator[Box]:
-    """The leaves of the bisection tree of ``region`` that are in ``leaves``, in tree order.
-
-    Raises :class:`ValueError` naming the first part of the region that no leaf covers.
-    """
-    stack = [region]
-    while stack:
-        box = stack.pop()
-        if (box.lo, box.hi) in leaves:
-            yield box
-            continue
-        if box.level() >= max_level:
-            raise ValueError(f"the region part {box.text()} is covered by no box of the certificate")
-        left, right = box.split()
-        stack.extend((right, left))

@@ -25,7 +25,6 @@ from .star import box_values, neighbourhood
 
 PROVED, DISPROVED, SPLIT = "proved", "disproved", "split"
 CENTRED, AT_STAR = "centred", "second-order at pi*"
-METHODS = (CENTRED, AT_STAR)
 
 
 @dataclass
