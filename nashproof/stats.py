@@ -67,21 +67,56 @@ class StatVerdict:
 
     @property
     def status(self) -> str:
-        """``violated`` when even the lower bound exceeds α; ``inconclusive`` if undecided runs could flip it."""
+        """``pass`` when the interval's upper end is ≤ α (undecided runs counted as failures); ``violated`` when
+        its lower end exceeds α (undecided runs counted as passes); ``inconclusive`` otherwise."""
         if self.lower > self.alpha:
             return "violated"
-        if self.inconclusive_runs:
-            worst = clopper_pearson(self.failures + self.inconclusive_runs, self.runs, self.confidence)[0]
-            if worst > self.alpha:
-                return "inconclusive"
-        return "pass"
+        worst_upper = (clopper_pearson(self.failures + self.inconclusive_runs, self.runs, self.confidence)[1]
+                       if self.inconclusive_runs else self.upper)
+        if worst_upper <= self.alpha:
+            return "pass"
+        return "inconclusive"
+
+    def runs_to_settle(self, limit: int = 10**6) -> int | None:
+        """Fewest runs that would decide at the observed failure rate (None: none up to ``limit``, e.g. a rate
+        equal to α)."""
+        rate = Fraction(self.failures, self.runs)
+        alpha = Fraction(self.alpha)
+        if rate == alpha:
+            return None
+
+        def decides(r: int) -> bool:
+            f = round(rate * r)
+            lo, hi = clopper_pearson(f, r, self.confidence)
+            return hi <= self.alpha if rate < alpha else lo > self.alpha
+
+        r = self.runs
+        while not decides(r):
+            if r >= limit:
+                return None
+            r = min(limit, 2 * r)
+        lo_r = max(self.runs, r // 2)
+        while lo_r < r:  # the first r that decides, by bisection (decides is monotone up to rounding of f)
+            mid = (lo_r + r) // 2
+            if decides(mid):
+                r = mid
+            else:
+                lo_r = mid + 1
+        return r
 
     def text(self) -> str:
         rate = self.failures / self.runs
-        side = ("the rate is ≤ α at this confidence" if self.upper <= self.alpha
-                else "not enough runs to show the rate ≤ α, but no evidence it exceeds α")
-        if self.status == "violated":
+        status = self.status
+        if status == "pass":
+            side = "the failure rate is ≤ α at this confidence"
+        elif status == "violated":
             side = "the failure rate exceeds α at this confidence"
-        extra = f"; {self.inconclusive_runs} run(s) undecided" if self.inconclusive_runs else ""
+        else:
+            need = self.runs_to_settle()
+            side = ("the interval contains α: undecided; "
+                    + (f"about {need} runs at this failure rate would settle it" if need is not None
+                       else "no number of runs settles a failure rate this close to α"))
+        extra = f"; {self.inconclusive_runs} run(s) undecided (counted against a pass)" if self.inconclusive_runs \
+            else ""
         return (f"{self.failures}/{self.runs} runs failed (rate {rate:.3g}); {self.confidence:.0%} Clopper–Pearson "
                 f"interval [{self.lower:.3g}, {self.upper:.3g}] vs α = {self.alpha:.3g}: {side}{extra}")

@@ -37,6 +37,7 @@ from .backends.balls import (
     upper,
 )
 from .claims import SYMBOLS, Claim, hypotheses_hold
+from .claims.constants import unenclosable
 from .equilibrium import solve_equilibrium
 from .errors import InputError, SolverError
 from .games import HALF, Game
@@ -462,9 +463,9 @@ def _check_inequalities(claim: Claim, data: RunData, v: Verdict, until_floor: bo
     tally = _Tally()
     for t, vals, errs, ident in evaluations:
         args = _args(vals)
-        low = (lambda t=t: _args(data.at(t, low=True)[0])) if data.has_lows and claim.kind != "hitting" else None
-        for comp, identity in zip(compiled, identities):
-            p = _point(comp, args, errs, ident, low, data.guard, identity is not None)
+        first = t == 0 or claim.kind == "hitting"  # hitting points read the run at k = 0
+        for rel, comp, identity in zip(claim.statements, compiled, identities):
+            p = _point(comp, args, errs, rel, first, identity is not None)
             tally.add(t, p)
             if p.status == "violated":
                 v.status, v.first_k = "violated", t
@@ -493,29 +494,42 @@ class _PointResult:
     prop: mpmath.mpf
 
 
-def _point(comp: _Compiled, args: list[mpmath.mpf], errs: dict[str, mpmath.mpf], ident: dict[str, tuple[str, int]],
-           low: Callable[[], list[mpmath.mpf]] | None, guard: int, identity: bool) -> _PointResult:
-    """One statement at one point: pass or violated only when the margin exceeds the error."""
+def _point(comp: _Compiled, args: list[mpmath.mpf], errs: dict[str, mpmath.mpf], rel: sp.Basic, first: bool,
+           identity: bool) -> _PointResult:
+    """One statement at one point: pass or violated only when the ball of rhs − lhs lies on one side of 0.
+
+    The balls have the estimated values as midpoints and their error estimates as radii; constants and
+    the arithmetic of the statement are enclosed exactly (:func:`_ball_compiled`), so the rounding of
+    the working precision never decides. An identity is ``equal`` only when it is proved.
+    """
     lhs, rhs = comp.lhs(*args), comp.rhs(*args)
     gap = rhs - lhs
-    prop = _propagate(comp, args, errs, ident)
-    err = prop + (abs(lhs) + abs(rhs)) * mp.eps * 16
-    if gap + err < 0:
+    ball = _ball_compiled(rel, first)
+    if ball is True or ball is False:
+        return _PointResult("pass" if ball else "violated", lhs, rhs, gap, mp.zero, mp.zero)
+    from flint import arb
+
+    with _ball_precision():  # radius: the error estimate plus the rounding of the stored value itself
+        balls = [None if isinstance(a, mpmath.mpf) and mp.isnan(a) else
+                 arb(to_arb(a), to_arb(errs.get(name, mp.zero) + abs(a) * mp.eps)) for a, name in zip(args, _NAMES)]
+        g = ball.gap(*balls)
+    err = to_mpf(g.rad().upper())
+    if g < 0:
         status = "violated"
-    elif gap - err >= 0 or (gap >= 0 and prop == 0):
+    elif g >= 0:
         status = "pass"
-    elif identity or (low is not None and _gap_shrinks(comp, low(), gap, err, guard)):
+    elif identity:
         status = "equal"
     else:
         status = "undecided"
-    return _PointResult(status, lhs, rhs, gap, err, prop)
+    return _PointResult(status, lhs, rhs, gap, err, err)
 
 
-def _gap_shrinks(comp: _Compiled, low_args: list[mpmath.mpf], gap: mpmath.mpf, err: mpmath.mpf, guard: int) -> bool:
-    """An identity's signature: the gap at D digits is within the error, and at D + G digits it is
-    within the rounding of D + G digits (the error scaled by 10^(2−G)), i.e. it shrank with precision."""
-    gap_low = comp.rhs(*low_args) - comp.lhs(*low_args)
-    return bool(abs(gap_low) <= err and abs(gap) <= err * mp.mpf(10) ** (2 - guard))
+def _ball_precision() -> Any:
+    """flint at the current mpmath working precision plus a guard."""
+    from .backends.balls import precision
+
+    return precision(mp.prec + 64)
 
 
 @dataclass
@@ -563,10 +577,7 @@ def _conclude(claim: Claim, data: RunData, v: Verdict, tally: _Tally, evaluated:
                   f"rerun with --digits {need}").strip()
     elif tally.equal:
         v.status, v.first_k = "equality", tally.equal[0]
-        why = (f"proved: {tally.proved}" if tally.proved else
-               f"numerically: the gap is within the rounding at {data.digits + data.guard} digits and shrank "
-               f"with precision from {data.digits} digits, as an identity's does (evidence, not a proof)")
-        v.note = (v.note + f" {len(tally.equal)} point(s) hold with equality, {why}").strip()
+        v.note = (v.note + f" {len(tally.equal)} point(s) hold with equality, proved: {tally.proved}").strip()
     return v
 
 
@@ -712,10 +723,15 @@ def _check_rate(claim: Claim, data: RunData, v: Verdict, until_floor: bool) -> V
     v.fitted_rate, v.min_constant = _s(fitted, 8), _s(c_min, 6)
     # Slower: the tail decays less than 90 % as fast as claimed, and M_k/r^k still peaks in the last quarter.
     v.slower = bool(-slope < -mp.log(r) * mp.mpf("0.9") and arg >= 3 * len(pts) // 4)
+    # ∃C: M_k ≤ C·scale·r^k holds on every finite run (C = the largest ratio): without a proved constant
+    # a run cannot refute the rate. A slower-looking tail is evidence only: inconclusive, never violated.
     if v.slower:
-        v.status, v.first_k = "violated", pts[arg][0]
-        v.note = ("fitted tail rate is slower than the claimed rate (the constant is unknown: this is evidence "
-                  "from a finite run, not a proof)")
+        v.status, v.first_k = "inconclusive", pts[arg][0]
+        v.note = ("the fitted tail rate looks slower than the claimed rate (evidence from a finite run, not a "
+                  "proof: the constant is unknown, so no finite run can refute the rate; run longer)")
+    else:
+        v.note = ("holds on this run with C ≥ the smallest constant shown (a finite run always admits some C); "
+                  "the fitted tail rate is consistent with the claimed one")
     return v
 
 
@@ -898,6 +914,10 @@ class _BallPrinter(LambdaPrinter):  # type: ignore[misc]
     def _print_Integer(self, e: sp.Integer) -> str:
         return f"_q({e.p}, 1)"
 
+    def _print_Float(self, e: sp.Float) -> str:
+        sign, man, exp, bc = e._mpf_ if e._mpf_[1] else (0, 0, 0, 0)
+        return f"_float({-1 if sign else 1}, {int(man)}, {int(exp)}, {int(bc)}, {int(e._prec)})"
+
     _print_Half = _print_One = _print_Zero = _print_NegativeOne = _print_Rational
 
     def _print_Pow(self, e: sp.Pow, rational: bool = False) -> str:
@@ -943,6 +963,16 @@ def _ball_fn(name: str, *args: Any) -> Any:
     return method()
 
 
+def _ball_float(sign: int, man: int, exp: int, bc: int, prec: int) -> Any:
+    """A sympy Float: its binary value ± half an ulp of its precision (covering the decimal it was written as)."""
+    from flint import arb, fmpz
+
+    if man == 0:
+        return arb(0)
+    mid = arb(fmpz(sign * man)) * arb(2) ** exp  # exact: a power of two times an integer
+    return arb(mid, arb(2) ** (exp + bc - prec - 1))
+
+
 def _ball_pow(a: Any, e: Any) -> Any:
     x, y = to_arb(a), to_arb(e)
     z = y.unique_fmpz() if y.is_exact() else None
@@ -954,7 +984,7 @@ def _ball_pow(a: Any, e: Any) -> Any:
 def _ball_lambdify(expr: sp.Basic) -> Callable[..., Any]:
     from flint import arb, fmpq
 
-    ns = {"_q": lambda p, q: arb(fmpq(p, q)), "_fn": _ball_fn, "_pow": _ball_pow}
+    ns = {"_q": lambda p, q: arb(fmpq(p, q)), "_fn": _ball_fn, "_pow": _ball_pow, "_float": _ball_float}
     f: Callable[..., Any] = sp.lambdify(_ORDER, expr, modules=[ns], printer=_BallPrinter)
     return f
 
@@ -983,6 +1013,9 @@ def _ball_compile(rel: sp.Basic, first: bool) -> _BallCompiled | bool:
         return bool(rel)
     if not isinstance(rel, (sp.LessThan, sp.StrictLessThan)):
         raise InputError(f"claim statements must be ≤ relations, got {sp.sstr(rel)}")
+    bad = unenclosable(rel)
+    if bad is not None:
+        raise InputError(f"claim statement {sp.sstr(rel)}: {bad} has no exact enclosure")
     gap = sp.simplify(rel.rhs - rel.lhs) if first else rel.rhs - rel.lhs
     return _BallCompiled(_ball_lambdify(rel.lhs), _ball_lambdify(rel.rhs), _ball_lambdify(gap))
 
@@ -1089,7 +1122,10 @@ def collect_certified(game: Game, solver: Solver, steps: int, digits: int = 50,
     return data
 
 
-def _ball_at(data: RunData, k: int, series: dict[str, list[Any]]) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
+def _ball_at(data: RunData, k: int, series: dict[str, list[Any]],
+             at: int | None = None) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
+    """Balls of every symbol at index k of ``series``; the run's parameters (k, η_t) are those of iterate
+    ``at`` (default k): a step point's two-entry series is indexed 0, 1 but stands for iterate ``at``."""
     from flint import arb, fmpq
 
     assert data.balls is not None
@@ -1101,8 +1137,9 @@ def _ball_at(data: RunData, k: int, series: dict[str, list[Any]]) -> tuple[dict[
             if t <= last:
                 vals[name + suffix] = s[t]
                 ident[name + suffix] = (name, t)
-    eta = data.solver.eta_at(k)
-    vals["k"], vals["eta"] = arb(k), arb(fmpq(eta.numerator, eta.denominator))
+    t = k if at is None else at
+    eta = data.solver.eta_at(t)
+    vals["k"], vals["eta"] = arb(t), arb(fmpq(eta.numerator, eta.denominator))
     return vals, ident
 
 
@@ -1138,14 +1175,13 @@ def check_certified(claim: Claim, data: RunData, v: Verdict, until_floor: bool, 
     elif step:
         for t in range(data.steps):
             pair = _step_point_series(data, t)
-            vals, ident = _ball_at(data, 0, pair)
-            vals["k"] = to_arb(t)
+            vals, ident = _ball_at(data, 0, pair, at=t)
             evaluations.append((t, vals, ident))
     else:
         points, cut = _points(claim, data, until_floor)
         if until_floor and claim.kind != "static":  # the floor of every metric the claim reads, not only its own
             stop = _ball_floor(data, claim)
-            if stop < points[-1]:
+            if points and stop < points[-1]:
                 points, cut = points[: stop + 1], stop
         evaluations = [(t, *_ball_at(data, t, data.balls.series)) for t in points]
     undecided: list[tuple[int, Any]] = []
@@ -1325,7 +1361,9 @@ def check_dimension_certified(claim: Claim, family: str, sizes: list[int], beta:
         screened_rows: list[dict[str, Any]] = list(screened.extra.get("sizes", []))  # type: ignore[call-overload]
         rows.extend(DimensionRow(**r) for r in screened_rows)
         verdicts.append(screened.status)
-        v.method = "certified" if not small else "certified and screened"
+        v.method = "screened" if not small else "certified and screened"
+        if not small:
+            v.certified_at = None
     v.extra["sizes"] = [r.__dict__ for r in rows]
     v.tightness = _s(worst)
     v.evaluated = (f"n = {', '.join(str(s) for s in sizes)}; certified (balls) for n ≤ {CERTIFIED_DIM_MAX}"

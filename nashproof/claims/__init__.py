@@ -15,6 +15,7 @@ import sympy as sp
 
 from ..errors import InputError
 from ..plugins import import_user_module
+from .constants import unenclosable
 
 # ------------------------------------------------------------------ symbols
 beta, eta, k, N, n, eps, C = sp.symbols("beta eta k N n epsilon C", positive=True)
@@ -241,6 +242,10 @@ def _validate(claim: Claim) -> None:
         if not isinstance(expr, sp.Basic):
             raise InputError(f"claim {claim.id}: statements and hypotheses must be sympy relations, "
                              f"got {type(expr).__name__}")
+        bad = unenclosable(expr)
+        if bad is not None:
+            raise InputError(f"claim {claim.id}: {bad} has no exact enclosure; write constants as integers, "
+                             "Rational, Float, pi, E or log/exp/sqrt of them (nothing is approximated silently)")
         unknown = sorted(str(s) for s in expr.free_symbols if s not in symbols)
         if unknown:
             raise InputError(f"claim {claim.id}: unknown symbol {unknown[0]!r}; use the symbols of "
