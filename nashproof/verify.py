@@ -398,10 +398,10 @@ def _floor_index(data: RunData, metric: str, last: int) -> int:
 
 
 def _param_values(data: RunData) -> dict[sp.Symbol, sp.Expr]:
-    from .claims import beta, eta, n, sched, start_ref
+    from .claims import beta, eta, inner_pg, n, sched, start_ref
 
     solver = data.solver
-    return {beta: sp.Rational(solver.beta.numerator, solver.beta.denominator),
+    return {inner_pg: sp.Integer(1 if solver.name in ("nash-mp-pg", "nash-mp-pg-sampled") else 0),beta: sp.Rational(solver.beta.numerator, solver.beta.denominator),
             eta: sp.Rational(solver.eta_at(0).numerator, solver.eta_at(0).denominator),
             n: sp.Integer(data.game.n),
             sched: sp.Integer(1 if isinstance(solver, NashMD) and solver.schedule else 0),

@@ -186,3 +186,71 @@ def test_metric_too_uncertain_at_k0_gives_a_verdict_not_a_crash() -> None:
     for cid in ("NMP-KL", "EXPL-SANDWICH"):
         v = check_claim(builtin_catalogue().get(cid), data)
         assert v.status == "inconclusive" and v.needed_digits is not None
+
+
+# ------------------------------------------------------------------ 8. run --json radius
+
+
+def test_run_json_radius_covers_the_printed_digits(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every printed value ± radius contains the ball (so the exact value): checked against the balls of an
+    independent run at twice the digits."""
+    import json
+
+    from flint import arb
+
+    from nashproof.backends.balls import BallBackend
+    from nashproof.equilibrium import solve_equilibrium
+    from nashproof.metrics import evaluate
+    from nashproof.numeric import NumericGame
+    from nashproof.solvers import run
+
+    args = ["run", "cyclic:n=5,skew=1/3", "--solver", "nash-mp", "--beta", "1/10", "--eta", "1",
+            "--steps", "8", "--digits", "20", "--backend", "arb", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    game, beta = load_game("cyclic:n=5,skew=1/3"), F(1, 10)
+    b = BallBackend(60, 400)
+    eq = solve_equilibrium(game, beta, b)
+    traj = run(game, make_solver("nash-mp", beta, F(1)), 8, b)
+    ng = NumericGame(game, b)
+    checked = 0
+    for row, lp in zip(out["iterations"], traj.policies, strict=True):
+        m = evaluate(ng, lp, eq.logpi, b.scalar(beta))
+        for name in ("kl", "kl_reverse", "exploitability", "gap", "l1"):
+            printed, radius = F(row[name]), F(row["radius"][name])
+            lo, hi = arb(printed.numerator) / printed.denominator - arb(radius.numerator) / radius.denominator, \
+                arb(printed.numerator) / printed.denominator + arb(radius.numerator) / radius.denominator
+            assert lo.lower() <= m.get(name).lower() and m.get(name).upper() <= hi.upper(), \
+                (row["k"], name)
+            checked += 1
+    assert checked == 45
+
+
+# ------------------------------------------------------------------ 9. catalogue hypotheses
+
+
+def test_inner_loop_claims_require_the_start_their_proof_uses() -> None:
+    """From logits (0, −50, 0) on rock-paper-scissors the inner loop's first span error exceeds the bound
+    (4.43 > 3.33): INNER-ERR is proved only from π_0 = π_ref and now says so."""
+    from nashproof.inexact_check import check_inexact
+    from nashproof.solvers.inexact import InexactSolver
+
+    cat = builtin_catalogue()
+    for cid in ("INNER-ERR", "INNER-ERR-HP"):
+        assert any("start_ref" in sp.sstr(h) for h in cat.get(cid).hypotheses), cid
+    assert any("start_ref" in sp.sstr(h) for h in cat.get("NMP-APPROX").hypotheses)
+    game = load_game("rps").with_start([[F(0), F(-50), F(0)]])
+    solver = make_solver("nash-mp-pg:T=3,lam=1/2", F(1, 10), F(1))
+    assert isinstance(solver, InexactSolver)
+    v = check_inexact(game, solver, [cat.get("INNER-ERR")], 4, 20)[0]
+    assert v.status == "not-applicable"
+    ignored = check_inexact(game, solver, [cat.get("INNER-ERR")], 4, 20, ignore_hypotheses=True)[0]
+    assert ignored.status == "violated"  # the counterexample is real
+    from_ref = check_inexact(load_game("rps"), solver, [cat.get("INNER-ERR")], 4, 20)[0]
+    assert from_ref.status == "pass"
+
+
+def test_nmp_kl_beyond_no_longer_claims_convergence_from_pi_ref() -> None:
+    claim = builtin_catalogue().get("NMP-KL-BEYOND")
+    assert claim.kind == "existence"
+    assert "period-3" in claim.derivation
