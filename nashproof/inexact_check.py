@@ -61,6 +61,9 @@ def collect_inexact(game: Game, solver: InexactSolver, steps: int, digits: int =
         extra["contexts"] = mp.mpf(len(game.contexts))
         extra["alpha"] = _mpf(alpha) if alpha is not None else mp.nan
         data.statics.update(extra)
+        data.exact_statics.update(solver.claim_values())
+        if alpha is not None:
+            data.exact_statics["alpha"] = alpha
         if data.lows:  # the D-digit values, for the checker's comparison of the two precisions
             data.lows["rootkl"] = [mp.sqrt(max(v, mp.zero)) for v in data.lows["kl"]]
             data.lows["step_err"] = [mp.mpf(lo[t]) if t < len(lo) else mp.zero for t in range(steps + 1)]

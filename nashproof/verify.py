@@ -94,6 +94,15 @@ class RunData:
     static_lows: dict[str, mpmath.mpf] = field(default_factory=dict)
     method: str = "estimated"  # certified (balls) | estimated (precision doubling) | screened (float64)
     balls: BallRun | None = None
+    #: Statics known as exact rationals (an inexact solver's δ, m, α, …): bound exactly, never rounded.
+    exact_statics: dict[str, Fraction] = field(default_factory=dict)
+
+    def exact_at(self, k: int) -> dict[str, Fraction]:
+        """The run's exact values at iterate k: its parameters (β, η_t, k, n, π_ref's minimum, the
+        schedule flag) and its exact statics. The engine binds these as exact balls."""
+        eta = self.solver.eta_at(k)
+        return {**self.exact_statics, "beta": self.beta, "eta": eta, "k": Fraction(k), "n": Fraction(self.game.n),
+                "min_ref": self.game.min_reference(), "schedule": Fraction(1 if isinstance(self.solver, NashMD) and self.solver.schedule else 0)}
 
     def at(self, k: int, low: bool = False) -> tuple[dict[str, mpmath.mpf], dict[str, mpmath.mpf],
                                                     dict[str, tuple[str, int]]]:
@@ -465,7 +474,8 @@ def _check_inequalities(claim: Claim, data: RunData, v: Verdict, until_floor: bo
         args = _args(vals)
         first = t == 0 or claim.kind == "hitting"  # hitting points read the run at k = 0
         for rel, comp, identity in zip(claim.statements, compiled, identities):
-            p = _point(comp, args, errs, rel, first, identity is not None)
+            p = _point(comp, args, errs, rel, first, identity is not None,
+                       data.exact_at(0 if claim.kind == "hitting" else t))
             tally.add(t, p)
             if p.status == "violated":
                 v.status, v.first_k = "violated", t
@@ -495,7 +505,7 @@ class _PointResult:
 
 
 def _point(comp: _Compiled, args: list[mpmath.mpf], errs: dict[str, mpmath.mpf], rel: sp.Basic, first: bool,
-           identity: bool) -> _PointResult:
+           identity: bool, exact: dict[str, Fraction]) -> _PointResult:
     """One statement at one point: pass or violated only when the ball of rhs − lhs lies on one side of 0.
 
     The balls have the estimated values as midpoints and their error estimates as radii; constants and
@@ -509,9 +519,8 @@ def _point(comp: _Compiled, args: list[mpmath.mpf], errs: dict[str, mpmath.mpf],
         return _PointResult("pass" if ball else "violated", lhs, rhs, gap, mp.zero, mp.zero)
     from flint import arb
 
-    with _ball_precision():  # radius: the error estimate plus the rounding of the stored value itself
-        balls = [None if isinstance(a, mpmath.mpf) and mp.isnan(a) else
-                 arb(to_arb(a), to_arb(errs.get(name, mp.zero) + abs(a) * mp.eps)) for a, name in zip(args, _NAMES)]
+    with _ball_precision():
+        balls = [_estimate_ball(a, errs.get(name, mp.zero), exact.get(name)) for a, name in zip(args, _NAMES)]
         g = ball.gap(*balls)
     err = to_mpf(g.rad().upper())
     if g < 0:
@@ -523,6 +532,19 @@ def _point(comp: _Compiled, args: list[mpmath.mpf], errs: dict[str, mpmath.mpf],
     else:
         status = "undecided"
     return _PointResult(status, lhs, rhs, gap, err, err)
+
+
+def _estimate_ball(value: mpmath.mpf, error: mpmath.mpf, exact: Fraction | None) -> Any:
+    """The ball of one estimated value: exact for the run's rationals, else value ± (error estimate + the
+    rounding of the stored value; none for integers, 1/2 and exact zeros, which are stored exactly)."""
+    from flint import arb
+
+    if exact is not None:
+        return to_arb(exact)
+    if mp.isnan(value):
+        return None
+    stored_exactly = error == 0 and (value == mp.floor(value) or value == mp.mpf(0.5))
+    return arb(to_arb(value), to_arb(error + (mp.zero if stored_exactly else abs(value) * mp.eps)))
 
 
 def _ball_precision() -> Any:

@@ -138,7 +138,7 @@ def test_rate_claim_fit_and_slower_flag() -> None:
     too_fast = Claim("FAST", "seeded", "rate", "exploitability", (), (), ("nash-mp",), "E", "test",
                      rate=(1 + eta * beta) ** -4)
     flagged = check_claim(too_fast, data)
-    assert flagged.slower and flagged.status == "violated"
+    assert flagged.slower and flagged.status == "inconclusive"  # evidence only: no constant, no refutation
 
 
 def test_user_claims_module_adds_and_replaces(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -323,10 +323,10 @@ def test_two_action_sandwich_lower_side_is_a_proved_equality(capsys: pytest.Capt
             assert abs(gap) < mpmath.mpf("1e-38")
 
 
-def test_numerical_equality_needs_the_gap_to_shrink_with_precision() -> None:
+def test_unproved_numerical_equality_is_inconclusive() -> None:
     """Transitive game at β = 1/1000: the lower side is tight to ~1e-217, equal at every feasible
-    precision (equality, numerically); the same claim shifted by 10^-(D+G/2) is resolvable at D + G
-    digits, so it must not be called equality."""
+    precision. Equality that is not proved is inconclusive (issue 17), never ``equality``; the same
+    claim shifted by 10^-(D+G/2) is inconclusive too."""
     from nashproof.claims import Expl, KL_rev
 
     game, solver = load_game("transitive:n=4"), NashMP(Fraction(1, 1000), Fraction(2))
@@ -334,7 +334,7 @@ def test_numerical_equality_needs_the_gap_to_shrink_with_precision() -> None:
     lower = Claim("LOWER", "sandwich lower side", "bound", "exploitability", (sp.Le(beta * KL_rev, Expl),), (),
                   ("*",), "D", "test")
     v = check_claim(lower, data)
-    assert v.status == "equality" and "numerically" in v.note, v
+    assert v.status == "inconclusive", v
     shifted = Claim("SHIFTED", "lower side minus a resolvable margin", "bound", "exploitability",
                     (sp.Le(beta * KL_rev + sp.Rational(1, 10**40), Expl),), (), ("*",), "E", "test")
     assert check_claim(shifted, data).status == "inconclusive"
