@@ -279,7 +279,8 @@ def _kl_run(ratio: float, rel_err: float, steps: int = 12) -> object:
     (0.99, 1e-6, "pass"),
 ])
 def test_dimension_verdict_is_certain_both_ways(ratio: float, rel_err: float, status: str) -> None:
-    from nashproof.verify import DimensionRow, Verdict, _dimension_bounds, _dimension_verdict
+    from nashproof.verify import DimensionRow, Verdict
+    from nashproof.verify.dimension import _dimension_bounds, _dimension_verdict
 
     data, rho = _kl_run(ratio, rel_err)
     step, const, _ = _dimension_bounds(data, rho)  # type: ignore[arg-type]
@@ -306,7 +307,7 @@ def test_static_quantities_carry_a_real_error() -> None:
 
 def test_two_action_sandwich_lower_side_is_a_proved_equality(capsys: pytest.CaptureFixture[str]) -> None:
     """On 2 actions Aδ is constant, so Expl_β(π) = β KL(π‖π*) exactly: status equality, exit 0."""
-    from nashproof.verify import _field_gaps_constant
+    from nashproof.verify.binding import _field_gaps_constant
 
     assert _field_gaps_constant(load_game("bradley-terry:scores=1+3"))
     assert not _field_gaps_constant(load_game("cyclic:n=3,skew=1/2"))

@@ -17,13 +17,13 @@ from nashproof.claims.catalogue import APPROX_CLAIMS, DELTA_SAMPLED, RHO, approx
 from nashproof.cli import main
 from nashproof.equilibrium import solve_equilibrium
 from nashproof.families import load_game
-from nashproof.inexact_check import check_inexact, collect_inexact
 from nashproof.metrics import kl
 from nashproof.numeric import NumericGame, Oracle
 from nashproof.query_complexity import complexity, inexact_bound, inexact_complexity
 from nashproof.solvers import NashMP, make_solver, run
 from nashproof.solvers.inexact import InexactNashMP, SampledOracle, adversarial_full, inner_delta
-from nashproof.stats import StatVerdict, clopper_pearson, runs_for
+from nashproof.verify import check_inexact, collect_inexact
+from nashproof.verify.statistical import StatVerdict, clopper_pearson, runs_for
 
 F = Fraction
 FLOAT = make_backend("float")

@@ -99,7 +99,7 @@ def test_statistical_verdict_needs_the_interval_on_one_side_of_alpha(failures: i
     """α = 5 %, 95 % two-sided Clopper–Pearson: pass iff the upper end ≤ α, violated iff the lower end > α
     (ends cross-checked against scipy's beta quantiles)."""
     scipy_stats = pytest.importorskip("scipy.stats")
-    from nashproof.stats import StatVerdict, clopper_pearson
+    from nashproof.verify.statistical import StatVerdict, clopper_pearson
 
     lo, hi = clopper_pearson(failures, runs)
     ref_lo = 0.0 if failures == 0 else scipy_stats.beta.ppf(0.025, failures, runs - failures + 1)
@@ -232,8 +232,8 @@ def test_run_json_radius_covers_the_printed_digits(capsys: pytest.CaptureFixture
 def test_inner_loop_claims_require_the_start_their_proof_uses() -> None:
     """From logits (0, −50, 0) on rock-paper-scissors the inner loop's first span error exceeds the bound
     (4.43 > 3.33): INNER-ERR is proved only from π_0 = π_ref and now says so."""
-    from nashproof.inexact_check import check_inexact
     from nashproof.solvers.inexact import InexactSolver
+    from nashproof.verify import check_inexact
 
     cat = builtin_catalogue()
     for cid in ("INNER-ERR", "INNER-ERR-HP"):

@@ -32,5 +32,5 @@ def unenclosable(expr: sp.Basic) -> str | None:
         if isinstance(node, sp.Function) and not isinstance(node, sp.core.function.AppliedUndef) \
                 and type(node).__name__ in ENCLOSABLE_FUNCTIONS:
             continue
-        return sp.sstr(node)
+        return str(sp.sstr(node))
     return None

@@ -63,7 +63,7 @@ def _radius(x: object, text: str) -> str:
     from ..backends.balls import printed_radius, to_arb, up_str
 
     try:
-        return up_str(printed_radius(x, text))  # type: ignore[arg-type]
+        return up_str(printed_radius(x, text))
     except (ValueError, ZeroDivisionError):  # not a decimal (e.g. nan): the ball's own radius
         return up_str(to_arb(x).rad())
 
