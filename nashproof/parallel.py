@@ -130,10 +130,10 @@ def _dask_map(fn: Callable[[T], R], items: Sequence[T], address: str,
         if on_done is not None:
             for done, _ in enumerate(dask_completed(futures), 1):  # type: ignore[no-untyped-call]
                 on_done(done)
-        gathered: list[R] = client.gather(futures)  # type: ignore[no-untyped-call]
+        gathered: list[R] = client.gather(futures)
         return list(gathered)
     finally:
-        client.close()  # type: ignore[no-untyped-call]
+        client.close()
 
 
 #: Seconds to wait for a Dask scheduler's handshake (an HTTP server or a silent listener never answers).
