@@ -20,7 +20,7 @@ from functools import cache
 import pytest
 import sympy as sp
 
-from nashproof.claims import C, KL, L1, KL_rev, L1_sq, Claim, Expl, beta, builtin_catalogue, eta, k, min_ref
+from nashproof.claims import KL, L1, C, Claim, Expl, KL_rev, L1_sq, beta, builtin_catalogue, eta, k, min_ref
 from nashproof.families import load_game
 from nashproof.solvers import make_solver
 from nashproof.verify import RunData, check_claim, check_dimension, check_dimension_certified, check_inexact, collect
@@ -55,7 +55,7 @@ def shift(m: int, sign: int) -> sp.Expr:
 
 def claims_for(run: str, m: int) -> Iterator[tuple[Claim, bool]]:
     """(claim, truth) pairs whose truth on this run follows from an exact identity and the sign of the shift."""
-    spec, solver, b, _ = RUNS[run]
+    spec, solver, _, _ = RUNS[run]
     game = load_game(spec)
     for sign in (1, -1):
         s = shift(m, sign)
@@ -65,8 +65,9 @@ def claims_for(run: str, m: int) -> Iterator[tuple[Claim, bool]]:
                 yield _c(f"SCHED-{kind}-{tag}", kind, "kl", sp.Le(eta * beta * (k + 2), 2 * s)), sign > 0
         if len(game.contexts) == 1:  # one context: the ρ-average of ‖π−π*‖₁² is ‖π−π*‖₁² (L1 > 0 along the run)
             yield _c(f"L1SQ-{tag}", "bound", "l1", sp.Le(L1_sq, L1**2 * s)), sign > 0
-            yield (Claim(f"RATE-C-{tag}", "identity as a rate with constant C", "rate", "l1", (sp.Le(L1_sq, C * L1**2),),
-                         (), ("*",), "E", "soundness", rate=sp.Integer(1), constant=s), sign > 0)
+            yield (Claim(f"RATE-C-{tag}", "identity as a rate with constant C", "rate", "l1",
+                         (sp.Le(L1_sq, C * L1**2),), (), ("*",), "E", "soundness", rate=sp.Integer(1), constant=s),
+                   sign > 0)
         else:  # Jensen: the square of the average ≤ the average of the squares (true side only)
             yield _c(f"JENSEN-{tag}", "bound", "l1", sp.Le(L1**2, L1_sq * s)), True
         if game.n == 2:  # Expl_β = β KL(π‖π*) exactly on 2 actions; KL(π‖π*) > 0 along the run from π_ref
