@@ -16,7 +16,7 @@ from ..backends.balls import (
 from ..claims import SYMBOLS, Claim
 from ..games import Game
 from ..solvers import NashMD
-from .collect_certified import ball_series
+from .collect_certified import FIELD_FREE, ball_series, field_free_series
 from .record import METRIC_SERIES, RunData, mpf_of_fraction
 
 mp = mpmath.mp
@@ -147,20 +147,38 @@ def ball_point(data: RunData, k: int, series: dict[str, list[Any]],
     return vals, ident
 
 
-def step_point_series(data: RunData, t: int) -> dict[str, list[Any]]:
-    """Metrics at π = normalize(exp(mid log π_t)) (an exact distribution) and one exact step from it."""
+def step_point_series(data: RunData, t: int, names: frozenset[str] | None = None) -> dict[str, list[Any]]:
+    """Metrics at π = normalize(exp(mid log π_t)) (an exact distribution) and one exact step from it.
+
+    ``names``: the series the claim reads (default: all). The step is taken once per t; series are
+    computed once and shared by every claim; those that need no field P·π are computed alone.
+    """
     from ..numeric import Oracle
 
     assert data.balls is not None
     br = data.balls
-    if t not in br.points:
+    cached = br.points.setdefault(t, {})
+    missing = (names if names is not None else frozenset({*METRIC_SERIES, "l1_half"})) - set(cached)
+    if missing:
         b = br.ng.backend
         assert isinstance(b, BallBackend)
         b.activate()
-        x = [b.log_normalize(np.array([to_arb(v).mid() for v in c], dtype=object)) for c in br.policies[t]]
-        step = data.solver.step(br.ng, x, t, Oracle(br.ng))
-        br.points[t] = ball_series(br.ng, br.star, data.beta, [x, step.policy], [step.half])
-    return br.points[t]
+        if t not in br.steps:
+            x = [b.log_normalize(np.array([to_arb(v).mid() for v in c], dtype=object)) for c in br.policies[t]]
+            br.steps[t] = (x, data.solver.step(br.ng, x, t, Oracle(br.ng)))
+        x, step = br.steps[t]
+        if missing <= FIELD_FREE:
+            cached.update(field_free_series(br.ng, br.star, [x, step.policy], [step.half], missing))
+        else:
+            full = ball_series(br.ng, br.star, data.beta, [x, step.policy], [step.half])
+            cached.update({name: vals for name, vals in full.items() if name not in cached})
+    return cached
+
+
+def series_read(claim: Claim) -> frozenset[str]:
+    """The metric series a claim's statements read (``kl`` for KL_k, KL_{k+1} and KL_0)."""
+    return frozenset(SYMBOLS[sym][0].split("@")[0] for rel in claim.statements for sym in rel.free_symbols
+                     if sym in SYMBOLS) & frozenset({*METRIC_SERIES, "l1_half"})
 
 
 def ball_floor(data: RunData, claim: Claim) -> int:

@@ -15,7 +15,15 @@ from ..backends.balls import (
     to_mpf,
 )
 from ..claims import Claim
-from .binding import ball_floor, ball_hitting_points, ball_point, claim_points, proved_identity, step_point_series
+from .binding import (
+    ball_floor,
+    ball_hitting_points,
+    ball_point,
+    claim_points,
+    proved_identity,
+    series_read,
+    step_point_series,
+)
 from .collect_certified import MAX_RETRY_DIGITS
 from .compiler import SYMBOL_NAMES, BallStatement, ball_statement
 from .record import RunData
@@ -44,8 +52,9 @@ def check_certified(claim: Claim, data: RunData, v: Verdict, until_floor: bool, 
             return v
         evaluations = ball_hitting_points(data, claim, eps_grid)
     elif step:
+        reads = series_read(claim)
         for t in range(data.steps):
-            pair = step_point_series(data, t)
+            pair = step_point_series(data, t, reads)
             vals, ident = ball_point(data, 0, pair, at=t)
             evaluations.append((t, vals, ident))
     else:

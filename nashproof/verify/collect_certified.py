@@ -60,6 +60,49 @@ def ball_series(ng: NumericGame, star: LogPolicy, beta: Fraction, policies: list
     return out
 
 
+#: Series a step point can compute without the field P·π (its n² product and the best response).
+FIELD_FREE = frozenset({"kl", "kl_reverse", "l1", "l1_sq", "span", "l1_half"})
+
+
+def field_free_series(ng: NumericGame, star: LogPolicy, policies: list[LogPolicy], halves: list[LogPolicy | None],
+                      names: frozenset[str]) -> dict[str, list[Any]]:
+    """The series ``names`` (⊆ :data:`FIELD_FREE`) of ``policies``: the same balls as :func:`ball_series`
+    gives for them (the same operations), without computing the metrics a claim does not read."""
+    from flint import arb
+
+    from ..metrics import l1
+
+    b = ng.backend
+    probs = [b.exp(s) for s in star]
+    out: dict[str, list[Any]] = {name: [] for name in names}
+    for t, lp in enumerate(policies):
+        pis = [b.exp(lp[c]) for c in range(ng.k)] if names & {"kl_reverse", "l1", "l1_sq"} else []
+        dists = [sum(abs(x) for x in pis[c] - probs[c]) for c in range(ng.k)] if pis else []
+        for name in names - {"l1_half"}:
+            out[name].append(to_arb(_field_free_value(name, ng, star, probs, lp, pis, dists)))
+        if "l1_half" in names:
+            half = halves[t] if t < len(halves) else None
+            out["l1_half"].append(arb(0) if half is None else b.vmax([l1(ng, h, s) for h, s in zip(half, star)]))
+    return out
+
+
+def _field_free_value(name: str, ng: NumericGame, star: LogPolicy, probs: list[Any], lp: LogPolicy, pis: list[Any],
+                      dists: list[Any]) -> Any:
+    """One field-free metric of one policy, computed as :func:`nashproof.metrics.evaluate` does."""
+    from ..metrics import kl, span
+
+    b = ng.backend
+    if name == "kl":
+        return ng.average([kl(ng, star[c], lp[c], probs[c]) for c in range(ng.k)])
+    if name == "kl_reverse":
+        return ng.average([kl(ng, lp[c], star[c], pis[c]) for c in range(ng.k)])
+    if name == "l1":
+        return ng.average(dists)
+    if name == "l1_sq":
+        return ng.average([d * d for d in dists])
+    return b.vmax([span(lp[c] - star[c], b) for c in range(ng.k)])
+
+
 def _ball_statics(game: Game, solver: Solver, ng: NumericGame, star: LogPolicy, exact: bool) -> dict[str, Any]:
     from flint import arb, fmpq
 

@@ -106,7 +106,8 @@ class BallRun:
     series: dict[str, list[Any]]
     statics: dict[str, Any]
     bits: int
-    points: dict[int, dict[str, list[Any]]] = field(default_factory=dict)  # step claims, by k
+    points: dict[int, dict[str, list[Any]]] = field(default_factory=dict)  # step claims: series by k
+    steps: dict[int, tuple[Any, Any]] = field(default_factory=dict)  # step claims: (exact point, its step) by k
 
 
 def mpf_of_fraction(x: Fraction) -> mpmath.mpf:
