@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -60,10 +61,10 @@ def _children(pid: int) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc (Linux)")
 def test_sigterm_of_check_ends_its_pool_workers() -> None:
+    workers: list[int] = []
     proc = subprocess.Popen([sys.executable, "-m", "nashproof", "check", "--jobs", "2"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        workers: list[int] = []
         for _ in range(600):  # wait (≤ 60 s) until the pool has started
             workers = _children(proc.pid)
             if len(workers) >= 2 or proc.poll() is not None:
@@ -79,6 +80,9 @@ def test_sigterm_of_check_ends_its_pool_workers() -> None:
                 break
             time.sleep(0.1)
         assert not alive, f"workers {alive} outlived the command"
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
+    finally:  # never leave this test's processes behind, whatever happened
+        for pid in [proc.pid, *workers]:
+            if Path(f"/proc/{pid}").exists():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=60)
