@@ -254,3 +254,17 @@ def test_nmp_kl_beyond_no_longer_claims_convergence_from_pi_ref() -> None:
     claim = builtin_catalogue().get("NMP-KL-BEYOND")
     assert claim.kind == "existence"
     assert "period-3" in claim.derivation
+
+
+def test_certified_step_points_bind_kl0_from_the_run() -> None:
+    """A step claim that reads KL_0: at a step point standing for iterate t, KL_0 is the run's KL(π*‖π_0), not
+    the point's own KL. KL_{t+1} ≤ KL_0 holds along a contracting run (KL_{t+1} < KL_t ≤ … ≤ KL_0) and
+    KL_0 ≤ KL_t fails at every t ≥ 1 (strict decrease)."""
+    from nashproof.claims import KL0
+
+    data = collect(load_game("cyclic:n=5,skew=1/3"), make_solver("nash-mp", F(1, 10), F(2)), 5, 30, backend="arb")
+    kl = data.values["kl"]
+    assert all(kl[t + 1] < kl[t] for t in range(5))  # the run contracts (NMP-KL-STEP)
+    assert check_claim(_claim("NEXT-BELOW-0", "step", sp.Le(KL_next, KL0)), data).status == "pass"
+    v = check_claim(_claim("0-BELOW-K", "step", sp.Le(KL0, KL)), data)
+    assert v.status == "violated" and v.first_k == 1

@@ -135,12 +135,14 @@ def ball_point(data: RunData, k: int, series: dict[str, list[Any]],
     assert data.balls is not None
     vals: dict[str, Any] = dict(data.balls.statics)
     ident: dict[str, tuple[str, int]] = {}
-    last = len(series["kl"]) - 1
     for name, s in series.items():
         for suffix, t in (("", k), ("@0", 0), ("@next", k + 1)):
-            if t <= last:
+            if t < len(s):
                 vals[name + suffix] = s[t]
                 ident[name + suffix] = (name, t)
+    if at is not None:  # a step point: X_0 is the run's own π_0, not the exact point standing for iterate ``at``
+        for name, s in data.balls.series.items():
+            vals[name + "@0"], ident[name + "@0"] = s[0], (name, 0)
     t = k if at is None else at
     eta = data.solver.eta_at(t)
     vals["k"], vals["eta"] = arb(t), arb(fmpq(eta.numerator, eta.denominator))
