@@ -268,3 +268,24 @@ def test_certified_step_points_bind_kl0_from_the_run() -> None:
     assert check_claim(_claim("NEXT-BELOW-0", "step", sp.Le(KL_next, KL0)), data).status == "pass"
     v = check_claim(_claim("0-BELOW-K", "step", sp.Le(KL0, KL)), data)
     assert v.status == "violated" and v.first_k == 1
+
+
+def test_compile_claim_public_api_decides_over_exact_and_ball_values() -> None:
+    """The compiler's public entry point (for nashproof.prove and search): exact rationals stay exact,
+    Float constants are enclosed, balls are taken as sets."""
+    from flint import arb
+
+    from nashproof.verify import compile_claim
+
+    c = compile_claim(sp.Le(KL, eta * sp.Rational(1, 4)))
+    assert c.decide({"kl": F(1, 4), "eta": F(1)}) == "true"  # 1/4 ≤ 1/4: dyadic, exact balls
+    assert c.decide({"kl": F(1, 4) + F(1, 10**25), "eta": F(1)}) == "false"
+    assert c.decide({"kl": F(1, 4) + F(1, 10**80), "eta": F(1)}, bits=400) == "false"
+    assert c.decide({"kl": arb("0.25", "1e-5"), "eta": F(1)}) == "unknown"
+    third = compile_claim(sp.Le(KL, eta * sp.Rational(1, 3)))
+    assert third.decide({"kl": F(1, 3), "eta": F(1)}) == "unknown"  # equal, but 1/3 has no exact ball
+    assert third.decide({"kl": F(1, 3) + F(1, 10**25), "eta": F(1)}) == "false"
+    f = compile_claim(sp.Le(KL, sp.Float("0.1", 60) - sp.Float("1e-40", 60)))
+    assert f.decide({"kl": F(1, 10)}) == "false" and f.decide({"kl": F(1, 10) - F(2, 10**40)}) == "true"
+    with pytest.raises(InputError, match="no exact enclosure"):
+        compile_claim(sp.Le(KL, sp.EulerGamma))
