@@ -38,9 +38,9 @@ def eta_bar_below(beta: Fraction, digits: int = 12) -> Fraction:
 class RunData:
     """Every metric of a trajectory, at D + G digits, with an error estimate for each value.
 
-    ``lows`` holds the same series at D digits (empty when only one precision was run); the
-    checker uses them to tell an identity (a gap that shrinks with precision) from a gap that
-    rounding hides.
+    ``lows`` holds the same series at D digits (empty when only one precision was run), kept for
+    inspection: no verdict rests on a gap shrinking with precision (an unproved equality is
+    ``inconclusive``).
     """
 
     game: Game
