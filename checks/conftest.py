@@ -26,7 +26,8 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
 class SuiteFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         suite = load_suite(self.path, builtin_catalogue())
-        tasks: list[Task | DimensionTask] = [*suite.tasks, *suite.dimensions]
+        tasks: list[Task | DimensionTask] = [t for t in [*suite.tasks, *suite.dimensions]  # not included ones
+                                             if Path(t.source).resolve() == self.path.resolve()]
         for task in tasks:
             item = TaskItem.from_parent(self, name=task.label, task=task)
             if task.slow:

@@ -1,7 +1,9 @@
 """Declarative check suites (TOML). Numbers are exact strings; nothing in a suite is executed.
 
 A suite holds ``[[run]]`` blocks (games × β × solvers, a horizon, digits and claims) and
-``[[dimension]]`` blocks (one family over several sizes n, for NMP-DIM). See checks/default.toml.
+``[[dimension]]`` blocks (one family over several sizes n, for NMP-DIM). ``include = ["other.toml"]``
+adds other suites' tasks (paths relative to the including file; every file is loaded once, a cycle
+is an error). See checks/default.toml.
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ class Suite:
     tasks: list[Task] = field(default_factory=list)
     dimensions: list[DimensionTask] = field(default_factory=list)
     claim_modules: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # this file, then every included file (resolved)
 
 
 def parse_eta(text: object, beta: Fraction) -> Fraction | None:
@@ -118,8 +121,8 @@ EXPECT_STATUSES = STATUSES
 #: Most sizes in one [[dimension]] block.
 MAX_SIZES = 64
 
-_TOP_KEYS = {"name", "description", "claim_modules", "steps", "digits", "until_floor", "ignore_hypotheses", "slow",
-             "run", "dimension"}
+_TOP_KEYS = {"name", "description", "include", "claim_modules", "steps", "digits", "until_floor", "ignore_hypotheses",
+             "slow", "run", "dimension"}
 _RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect",
              "slow", "confidence", "runs", "start_logits"}
 _DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim", "slow"}
@@ -254,9 +257,14 @@ def _expect(block: dict[str, object], claims: tuple[str, ...], where: str) -> tu
     return tuple(out)
 
 
-def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
-    """Parse and validate a TOML suite against the catalogue; every field is type-checked."""
+def load_suite(path: str | Path, catalogue: Catalogue, _within: tuple[Path, ...] = ()) -> Suite:
+    """Parse and validate a TOML suite against the catalogue; every field is type-checked.
+
+    Its ``include`` list is followed depth-first: the included suites' tasks come after this file's, each file
+    once (a file included twice contributes once), and a file that includes itself, directly or not, is an error.
+    """
     p = Path(path)
+    here = p.resolve()
     text = read_text(p, "suite")
     try:
         data = tomllib.loads(text)
@@ -321,9 +329,40 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
         suite.dimensions.append(DimensionTask(family, sizes, beta, eta, _int(raw, "steps", 30, where, MAX_STEPS),
                                               _digits(raw, 30, where), claim, str(p),
                                               _bool(raw, "slow", suite_slow, where)))
+    suite.files.append(here)
+    for inc in _strings(data, "include", p.name, []) if "include" in data else []:
+        target = Path(inc) if Path(inc).is_absolute() else p.parent / inc
+        if not target.exists():
+            raise InputError(f"{p.name}: include {inc!r} not found (paths are relative to the suite's folder)")
+        if target.resolve() in (*_within, here):
+            chain = " -> ".join(f.name for f in (*_within, here, target.resolve()))
+            raise InputError(f"{p.name}: include cycle {chain}")
+        if target.resolve() in suite.files:
+            continue
+        sub = load_suite(target, catalogue, (*_within, here))
+        fresh = {f for f in sub.files if f not in suite.files}
+        suite.files.extend(f for f in sub.files if f in fresh)
+        suite.tasks.extend(t for t in sub.tasks if Path(t.source).resolve() in fresh)
+        suite.dimensions.extend(d for d in sub.dimensions if Path(d.source).resolve() in fresh)
+        suite.claim_modules.extend(m for m in sub.claim_modules if m not in suite.claim_modules)
     if not suite.tasks and not suite.dimensions:
         raise InputError(f"{path}: the suite has no [[run]] or [[dimension]] block")
     return suite
+
+
+def load_suites(targets: list[str], catalogue: Catalogue) -> list[Suite]:
+    """Every suite named (directories expanded), includes followed; a file reached twice contributes once."""
+    seen: set[Path] = set()
+    out = []
+    for f in iter_suite_files(targets):
+        if f.resolve() in seen:
+            continue
+        s = load_suite(f, catalogue)
+        s.tasks = [t for t in s.tasks if Path(t.source).resolve() not in seen]
+        s.dimensions = [d for d in s.dimensions if Path(d.source).resolve() not in seen]
+        seen.update(s.files)
+        out.append(s)
+    return out
 
 
 def _relative_to(suite: Path, game: str) -> str:

@@ -17,7 +17,7 @@ from ..files import check_output_dir, check_output_file
 from ..numbers import MAX_DIGITS, MAX_STEPS, MIN_DIGITS, eta_str, parse_positive, plural
 from ..parallel import run_check_tasks
 from ..report import Progress, table, wrap
-from ..suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension
+from ..suite import DimensionTask, Task, load_suites, parse_eta, run_dimension
 from ..verify import Verdict
 
 CERTIFIED_NOTE = ("Certified (default): every number is a ball (python-flint arb) that encloses the exact value; a "
@@ -261,8 +261,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.claim or args.eta:
             raise InputError("--claim and --eta belong to the single-shot form (--game --solver --beta)")
         targets = args.suites or [str(DEFAULT_SUITE if DEFAULT_SUITE.exists() else Path("checks/default.toml"))]
-        for f in iter_suite_files(targets):
-            s = load_suite(f, cat)
+        for s in load_suites(targets, cat):
             suites.append(s.name)
             modules.extend(s.claim_modules)
             tasks.extend(Task(**{**t.__dict__, "method": args.method,
@@ -370,7 +369,7 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
 CHECK_EPILOG = """verdicts: pass, equality (the claim holds with equality, exit 0), violated, inconclusive,
   not-applicable; a suite may declare the outcome it expects.
 examples:
-  nashproof check                                   # the default suite (checks/default.toml)
+  nashproof check                                   # checks/default.toml and the suites it includes
   nashproof check checks/ --junit report.xml --report check-report
   nashproof check --game cyclic:n=5,skew=1/3 --solver nash-mp --beta 1/20 --eta 2 --steps 60 --claim NMP-KL-STEP
   nashproof check --game rps:skew=1/2 --solver nash-mp --beta 1/20 --eta 8 --claim NMP-KL-STEP --ignore-hypotheses
