@@ -23,7 +23,7 @@ from .games import Game
 from .numbers import fraction_str
 from .solvers import Solver
 from .solvers.inexact import InexactSolver
-from .stats import StatVerdict, clopper_pearson, runs_for
+from .stats import POWER_FACTOR, StatVerdict, clopper_pearson, runs_for, runs_for_power
 from .verify import RunData, Verdict, check_claim, collect
 
 mp = mpmath.mp
@@ -70,8 +70,12 @@ def collect_inexact(game: Game, solver: InexactSolver, steps: int, digits: int =
     return data
 
 
-def check_probability(claim: Claim, runs: list[RunData], alpha: Fraction, until_floor: bool = True) -> Verdict:
-    """A probability claim over seeded runs: failures, their Clopper–Pearson interval, the verdict."""
+def check_probability(claim: Claim, runs: list[RunData], alpha: Fraction, until_floor: bool = True,
+                      power: Fraction | None = None) -> Verdict:
+    """A probability claim over seeded runs: failures, their Clopper–Pearson interval, the verdict.
+
+    The note also says how the runs were chosen (``power``: against a failure rate POWER_FACTOR·α) and, from the
+    runs' tightness (lhs/rhs), how much the bound's constant could shrink before failures exceed α."""
     first = check_claim(claim, runs[0], until_floor=until_floor)
     if first.status == "not-applicable":
         return first
@@ -82,15 +86,24 @@ def check_probability(claim: Claim, runs: list[RunData], alpha: Fraction, until_
     stat = StatVerdict(failures, len(runs), float(alpha), float(VERDICT_CONFIDENCE), lower, upper, undecided)
     v = copy.copy(first)
     v.status = stat.status
-    v.note = stat.text()
     tight = [float(r.tightness) for r in per_run if r.tightness not in (None, "nan")]
     v.tightness = f"{max(tight):.6g}" if tight else None
+    chosen = (f"; {len(runs)} runs chosen for power {float(power):g} against a failure rate "
+              f"{POWER_FACTOR:g}·α = {POWER_FACTOR * float(alpha):.3g}" if power is not None else "")
+    slack, q = "", None
+    if tight:  # a bound scaled by c fails on the runs whose lhs/rhs exceeds c: at most a fraction α when c ≥ q
+        q = sorted(tight)[min(len(tight) - 1, int(len(tight) * (1 - float(alpha))))]
+        slack = (f"; the runs' (1 − α) quantile of lhs/rhs is {q:.3g}" + (
+            f": the bound is loose by about {1 - q:.0%} here (a bound tightened by less than that still holds)"
+            if q < 0.9 else ""))
+    v.note = stat.text() + chosen + slack
     bad = next((r for r in per_run if r.status == "violated"), None)
     v.first_k, v.observed, v.bound, v.margin, v.error = (
         (bad.first_k, bad.observed, bad.bound, bad.margin, bad.error) if bad is not None else (None,) * 5)
     v.evaluated = f"{len(runs)} seeded runs; {first.evaluated}"
     v.extra = {"failures": failures, "runs": len(runs), "alpha": float(alpha), "interval": [lower, upper],
-               "interval_confidence": float(VERDICT_CONFIDENCE), "undecided_runs": undecided}
+               "interval_confidence": float(VERDICT_CONFIDENCE), "undecided_runs": undecided,
+               "power": float(power) if power is not None else None, "quantile": q}
     return v
 
 
@@ -104,7 +117,7 @@ def seeded(solver: InexactSolver, seed: int) -> InexactSolver:
 def check_inexact(game: Game, solver: InexactSolver, claims: list[Claim], steps: int, digits: int = 30,
                   confidence: Fraction = Fraction(95, 100), runs: int = 0, backend: str | None = None,
                   until_floor: bool = True, ignore_hypotheses: bool = False,
-                  on_run: Callable[[int], None] | None = None) -> list[Verdict]:
+                  on_run: Callable[[int], None] | None = None, power: Fraction | None = None) -> list[Verdict]:
     """Every claim on an inexact solver: ordinary verdicts, and statistical ones for probability claims."""
     alpha = 1 - confidence
     det = [c for c in claims if c.kind != "probability"]
@@ -120,7 +133,8 @@ def check_inexact(game: Game, solver: InexactSolver, claims: list[Claim], steps:
             out[c.id] = check_claim(c, data, ignore_hypotheses, floor_cut)
     applicable = [c for c in prob if c.applies_to(solver.name) and solver.stochastic]
     if applicable:
-        r = runs or runs_for(float(alpha), VERDICT_CONFIDENCE)
+        r = runs or (runs_for_power(float(alpha), float(power), POWER_FACTOR, VERDICT_CONFIDENCE) if power is not None
+                     else runs_for(float(alpha), VERDICT_CONFIDENCE))
         base = getattr(solver, "seed", 0)
         datas = []
         for i in range(r):
@@ -128,7 +142,8 @@ def check_inexact(game: Game, solver: InexactSolver, claims: list[Claim], steps:
             if on_run is not None:
                 on_run(i + 1)
         for c in applicable:  # float64 runs: the KL plateau sits far above the rounding error, evaluate every k
-            out[c.id] = check_probability(c, datas, alpha, until_floor and (backend or "float") != "float")
+            out[c.id] = check_probability(c, datas, alpha, until_floor and (backend or "float") != "float",
+                                          power if not runs else None)
     for c in prob:
         if c.id not in out:
             probe = data if data is not None else collect_inexact(game, solver, 1, 15, "float", alpha)
@@ -143,11 +158,11 @@ def is_inexact(solver: Solver) -> bool:
 
 
 def run_inexact_task(game_spec: str, solver: InexactSolver, claims: list[Claim], steps: int, digits: int,
-                     confidence: Fraction | None, runs: int, ignore_hypotheses: bool, until_floor: bool
-                     ) -> list[Verdict]:
+                     confidence: Fraction | None, runs: int, ignore_hypotheses: bool, until_floor: bool,
+                     power: Fraction | None = None) -> list[Verdict]:
     conf = confidence if confidence is not None else Fraction(95, 100)
     if not 0 < conf < 1:
         raise InputError(f"confidence must lie strictly between 0 and 1, got {fraction_str(conf)}")
     return check_inexact(load_game(game_spec), solver, claims, steps, digits, conf, runs,
-                         until_floor=until_floor, ignore_hypotheses=ignore_hypotheses)
+                         until_floor=until_floor, ignore_hypotheses=ignore_hypotheses, power=power)
 

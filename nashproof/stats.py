@@ -53,6 +53,45 @@ def runs_for(alpha: float, confidence: Fraction | float = Fraction(95, 100)) -> 
     return r
 
 
+#: The failure rate, as a multiple of α, that a run count chosen for a power must detect.
+POWER_FACTOR = 2.0
+
+
+def _upper_tails(runs: int, p: float) -> list[float]:
+    """P(X ≥ f) for f = 0..runs+1, X ~ Binomial(runs, p) (float64 via log-gamma: for choosing R, not for verdicts)."""
+    logs = [math.lgamma(runs + 1) - math.lgamma(f + 1) - math.lgamma(runs - f + 1) + f * math.log(p)
+            + (runs - f) * math.log1p(-p) for f in range(runs + 1)]
+    tails = [0.0] * (runs + 2)
+    for f in range(runs, -1, -1):
+        tails[f] = tails[f + 1] + math.exp(logs[f])
+    return tails
+
+
+def detection_power(runs: int, alpha: float, rate: float, confidence: Fraction | float = Fraction(95, 100)) -> float:
+    """P(the Clopper–Pearson lower end exceeds α) over ``runs`` runs whose true failure rate is ``rate``.
+
+    The lower end at f failures exceeds α exactly when P_α(X ≥ f) < (1 − confidence)/2, so the violating counts
+    are f ≥ f*, and the power is P_rate(X ≥ f*)."""
+    tail = (1 - float(confidence)) / 2
+    null = _upper_tails(runs, alpha)
+    first = next((f for f in range(runs + 1) if null[f] < tail), runs + 1)
+    return _upper_tails(runs, rate)[first] if first <= runs else 0.0
+
+
+def runs_for_power(alpha: float, power: float, factor: float = 2.0, confidence: Fraction | float = Fraction(95, 100),
+                   limit: int = 10_000) -> int:
+    """Fewest runs R that can show a failure rate ≤ α (zero failures: upper end ≤ α) and that detect a true rate of
+    ``factor``·α with probability ≥ ``power`` (lower end > α, a violation)."""
+    if not 0 < power < 1 or factor <= 1 or not 0 < factor * alpha < 1:
+        raise InputError("power must lie in (0, 1) and factor·α in (α, 1)")
+    r = runs_for(alpha, confidence)
+    while detection_power(r, alpha, factor * alpha, confidence) < power:
+        r += 1
+        if r > limit:
+            raise InputError(f"more than {limit} runs would be needed for power {power:g} at α = {alpha:g}")
+    return r
+
+
 @dataclass
 class StatVerdict:
     """Failures over R seeded runs against a claimed failure probability α."""

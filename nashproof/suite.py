@@ -27,6 +27,7 @@ from .numbers import (
     check_beta,
     check_mpmath_size,
     eta_str,
+    fraction_str,
     parse_positive,
     parse_rational,
 )
@@ -63,6 +64,7 @@ class Task:
     slow: bool = False
     confidence: Fraction | None = None  # inexact solvers: a probability claim's 1 − α (default 95/100)
     runs: int = 0  # inexact solvers: seeded runs R for probability claims (0: enough for the confidence)
+    power: Fraction | None = None  # inexact solvers: choose R to detect a failure rate 2α with this probability
     start: tuple[tuple[Fraction, ...], ...] | None = None  # exact logits of π_0 per context
     method: str = "certified"  # certified (balls) or estimated (precision doubling)
 
@@ -124,7 +126,7 @@ MAX_SIZES = 64
 _TOP_KEYS = {"name", "description", "include", "claim_modules", "steps", "digits", "until_floor", "ignore_hypotheses",
              "slow", "run", "dimension"}
 _RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect",
-             "slow", "confidence", "runs", "start_logits"}
+             "slow", "confidence", "runs", "power", "start_logits"}
 _DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim", "slow"}
 _SOLVER_KEYS = {"name", "eta"}
 
@@ -307,8 +309,8 @@ def load_suite(path: str | Path, catalogue: Catalogue, _within: tuple[Path, ...]
                 for name, eta_raw in solvers:
                     eta = parse_eta(eta_raw, beta)
                     confidence, runs = _inexact_options(block, where, name, beta, eta)
-                    suite.tasks.append(Task(game, beta, name, eta, steps, digits, claims,
-                                            ignore, floor, expect, str(p), i + 1, slow, confidence, runs, start))
+                    suite.tasks.append(Task(game, beta, name, eta, steps, digits, claims, ignore, floor, expect,
+                                            str(p), i + 1, slow, confidence, runs, _power(block, where), start))
     for i, raw in enumerate(_blocks(data, "dimension", p.name)):
         where = f"{p.name} dimension #{i + 1}"
         unknown = set(raw) - _DIM_KEYS
@@ -394,6 +396,18 @@ def _inexact_options(block: dict[str, object], where: str, solver: str, beta: Fr
     return confidence, runs
 
 
+def check_power(value: object, where: str = "power") -> Fraction:
+    """A wanted power in (0, 1): the run count of probability claims is chosen to detect a rate 2α this often."""
+    p = parse_rational(value, where)
+    if not 0 < p < 1:
+        raise InputError(f"{where} must lie strictly between 0 and 1, got {fraction_str(p)}")
+    return p
+
+
+def _power(block: dict[str, object], where: str) -> Fraction | None:
+    return check_power(str(block["power"]), f"{where} power") if "power" in block else None
+
+
 def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | None = None) -> list[Verdict]:
     """Check every claim of a task; verdicts carry the declared expectation, if any."""
     from .inexact_check import is_inexact, run_inexact_task
@@ -407,7 +421,7 @@ def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | 
     if is_inexact(solver):  # inexact and sampled solvers: statistical verdicts for probability claims
         verdicts = run_inexact_task(task.game, solver, [catalogue.get(c) for c in task.claims],  # type: ignore[arg-type]
                                     task.steps, task.digits, task.confidence, task.runs, task.ignore_hypotheses,
-                                    task.until_floor)
+                                    task.until_floor, task.power)
         for v in verdicts:
             v.expected = expect.get(v.claim)
         return verdicts

@@ -17,7 +17,7 @@ from ..files import check_output_dir, check_output_file
 from ..numbers import MAX_DIGITS, MAX_STEPS, MIN_DIGITS, eta_str, parse_positive, plural
 from ..parallel import run_check_tasks
 from ..report import Progress, table, wrap
-from ..suite import DimensionTask, Task, load_suites, parse_eta, run_dimension
+from ..suite import DimensionTask, Task, check_power, load_suites, parse_eta, run_dimension
 from ..verify import Verdict
 
 CERTIFIED_NOTE = ("Certified (default): every number is a ball (python-flint arb) that encloses the exact value; a "
@@ -233,7 +233,8 @@ def _inexact_options(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.runs < 0:
         raise InputError(f"--runs must be ≥ 0, got {args.runs}")
-    return {"confidence": check_confidence(args.confidence) if args.confidence is not None else None,
+    return {"power": check_power(args.power, "--power") if args.power is not None else None,
+            "confidence": check_confidence(args.confidence) if args.confidence is not None else None,
             "runs": args.runs}
 
 
@@ -401,6 +402,8 @@ def register(sub: Any) -> None:
     p.add_argument("--method", choices=("certified", "estimated"), default="certified",
                    help="certified: ball arithmetic, verdicts for every point of the balls (default); estimated: "
                         "precision doubling on mpmath (and float64 screening for NMP-DIM from n = 64)")
+    p.add_argument("--power", help="probability claims: choose the number of runs so that a failure rate 2α is "
+                   "found violated with this probability (e.g. 0.9); --runs overrides")
     p.add_argument("--confidence", help="probability claims (sampled solvers): the claim's 1 − α (default 0.95)")
     p.add_argument("--runs", type=int, default=0,
                    help="probability claims: seeded runs R (default: enough for 0 failures to show rate ≤ α)")
