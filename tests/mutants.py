@@ -42,6 +42,7 @@ from nashproof.claims import (
     P_ref_star,
     Span,
     Span_next,
+    Step_err,
     beta,
     delta,
     eta,
@@ -51,6 +52,8 @@ from nashproof.claims import (
 from nashproof.claims import rho_loc as RHO_LOC
 from nashproof.claims.catalogue import (
     BUILTIN,
+    DELTA_INNER,
+    DELTA_SAMPLED,
     EB,
     RHO,
     approx_linear_floor,
@@ -135,6 +138,17 @@ def new_mutants(eps: Fraction) -> list[tuple[str, Claim]]:
                                         title="MUTANT of NMP-KL-LOCAL (rate)", provenance="E",
                                         source="tests/mutants.py")))
     return out
+
+
+def statistical_mutants(eps: Fraction) -> list[tuple[str, Claim]]:
+    """The sampled error bounds (Hoeffding + union bound) tightened by ``eps``: probability claims, checked over
+    seeded runs. Hoeffding is loose here (the runs' (1 − α) quantile of lhs/rhs is 0.6 for SAMPLED-STEP-ERR, 0.2 for
+    NMP-APPROX-HP on checks/approx.toml), so at 10 % they are still true and must pass."""
+    e = sp.Rational(eps.numerator, eps.denominator)
+    return [
+        _m("SAMPLED-STEP-ERR", "hoeffding", (sp.Le(Step_err, (1 - e) * DELTA_SAMPLED),)),
+        _m("INNER-ERR-HP", "hoeffding", (sp.Le(Step_err, DELTA_INNER + (1 - e) * DELTA_SAMPLED),)),
+    ]
 
 
 def all_mutants(eps: Fraction) -> list[tuple[str, Claim]]:
