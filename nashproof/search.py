@@ -768,7 +768,7 @@ def far_regime(game: Game, beta: Fraction, multiples: Sequence[Fraction], evals:
 # ------------------------------------------------------------------ known sharp families
 
 
-def sandwich_family(tau: Fraction = Fraction(1, 10**4), eps: Fraction = Fraction(1, 10**7),
+def sandwich_family(tau: Fraction = Fraction(1, 10**6), eps: Fraction = Fraction(1, 10**9),
                     beta: Fraction = Fraction(1, 2)) -> Instance:
     """docs/proofs.md §4.2: EXPL-SANDWICH's 1/(8β) term has ratio → 1 − 2τ as ε → 0 (τ > ε > 0).
 
