@@ -410,7 +410,7 @@ def _power(block: dict[str, object], where: str) -> Fraction | None:
 
 def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | None = None) -> list[Verdict]:
     """Check every claim of a task; verdicts carry the declared expectation, if any."""
-    from .inexact_check import is_inexact, run_inexact_task
+    from .verify import is_inexact, run_inexact_task
 
     game = load_game(task.game)
     check_mpmath_size(game.n, "a checked run (mpmath at D and D + G digits)")

@@ -15,9 +15,9 @@ from scipy import stats as sst
 from nashproof.claims import builtin_catalogue
 from nashproof.claims.catalogue import DELTA_SAMPLED
 from nashproof.families import load_game
-from nashproof.inexact_check import check_inexact
 from nashproof.solvers import make_solver
-from nashproof.stats import clopper_pearson, detection_power, runs_for, runs_for_power
+from nashproof.verify.inexact import check_inexact
+from nashproof.verify.statistical import clopper_pearson, detection_power, runs_for, runs_for_power
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
