@@ -84,8 +84,8 @@ REACH = {
     "NMP-KL0~gap": (Fraction(1, 1000), "ratio ≈ 1 − 2β needs a π_ref entry ≤ e^(−1/(2β)); a game file's numbers "
                                        "(≤ 1000 characters) reach 10^(−450): best 0.99901"),
     "NMP-SPAN-C~C": (Fraction(1, 1000), "ratio 1/(1 + β^(−1/2)) at k = 0, β ≤ 10⁶: best 0.999001"),
-    "NMP-KL-LOCAL~rate": (Fraction(1, 100), "a fitted rate is flagged when the tail decays < 90 % as fast as "
-                                            "claimed: (1 − ε)ρ_loc is caught only when ε > −log(ρ_loc)/9 ≈ 2β/9"),
+    "NMP-KL-LOCAL~rate": (Fraction(2), "a rate with an unknown constant: no finite run refutes it, so the engine "
+                                       "flags a faster claimed rate inconclusive ('looks slower'), never violated"),
 }
 
 
