@@ -77,17 +77,17 @@ MAX_ACTIONS = 4096
 MAX_MPMATH_ACTIONS = 256
 #: The supported range of β: beyond it the float continuation overflows or rounding dominates.
 BETA_MIN = Fraction(1, 10**9)
-BETA_MAX = Fraction(10**4)
+BETA_MAX = Fraction(10**6)
 
 
 def check_beta(beta: Fraction) -> Fraction:
-    """Require 10⁻⁹ ≤ β ≤ 10⁴ (β > 0 is the game's; the bounds are numerical)."""
+    """Require 10⁻⁹ ≤ β ≤ 10⁶ (β > 0 is the game's; the bounds are numerical)."""
     if beta <= 0:
         raise InputError(f"beta must be > 0, got {fraction_str(beta)}")
     if beta < BETA_MIN:
-        raise InputError("beta is smaller than 1e-9, outside the supported range [1e-9, 1e4]")
+        raise InputError("beta is smaller than 1e-9, outside the supported range [1e-9, 1e6]")
     if beta > BETA_MAX:
-        raise InputError("beta is larger than 1e4, outside the supported range [1e-9, 1e4]")
+        raise InputError("beta is larger than 1e6, outside the supported range [1e-9, 1e6]")
     return beta
 
 
