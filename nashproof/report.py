@@ -27,7 +27,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str | None]], width: i
     for row in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, row)]
     indent = sum(widths[:-1]) + 2 * (len(widths) - 1)
-    last = max(min(widths[-1], width - indent), 20) if widths else 0
+    last = max(min(widths[-1], width - indent), 10) if widths else 0
     widths[-1] = max(min(widths[-1], last), len(headers[-1]) if headers else 0)
 
     def line(row: Sequence[str], header: bool = False) -> list[str]:

@@ -94,7 +94,10 @@ def _note(verdicts: Sequence[Verdict]) -> str:
     methods = {v.method for v in verdicts if v.status != "not-applicable"}
     notes = [CERTIFIED_NOTE] if any(m.startswith("certified") for m in methods) else []
     if methods - {"certified"}:
-        notes.append(PRECISION_NOTE)
+        others = ", ".join(sorted(methods - {"certified"}))
+        notes.append(PRECISION_NOTE if not notes else
+                     f"The verdicts whose method is not certified ({others}; see the method column) are estimated "
+                     "instead: " + PRECISION_NOTE[0].lower() + PRECISION_NOTE[1:])
     return " ".join(notes) or CERTIFIED_NOTE
 
 
@@ -196,7 +199,11 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
         worst = max(rates, key=lambda v: float(v.fitted_rate or 0) / float(v.claimed_rate or 1))
         print("\n" + wrap(f"rate claims: {len(rates)} fitted; slowest relative to its claim: {worst.claim} on "
                           f"{worst.game} β = {_eta(worst.beta)}: fitted {worst.fitted_rate} vs claimed "
-                          f"{worst.claimed_rate}, smallest constant {worst.min_constant}"))
+                          f"{worst.claimed_rate}, smallest constant {worst.min_constant}. A rate claim says "
+                          "metric ≤ C·rate^k for some unknown C: the fitted rate (the log-slope of the last half of "
+                          "the run) may exceed the claimed one by a little and still pass; it is violated only when "
+                          "the tail decays less than 90 % as fast as claimed and M_k/rate^k still peaks in the last "
+                          "quarter of the run."))
         for s in summary:
             if "smallest_constant" in s:
                 print(wrap(f"{s['claim']}: smallest constant C valid on every run here: {s['smallest_constant']:.6g} "
@@ -300,9 +307,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _pick_for_plots(verdicts: Sequence[Verdict], origin: dict[int, Task], limit: int = 16) -> list[Verdict]:
-    """Per claim: every violated (game, claim) first, then the tightest run; at most ``limit`` plots."""
+    """Per claim: every violated (game, claim) first, then the tightest run; at most ``limit`` plots.
+
+    Only claims on a per-iterate series (kinds ``bound`` and ``rate``) have a curve to draw; a static
+    claim (one number per run, such as KL(π*‖π_ref)) or a step or dimension claim is in the tables only.
+    """
     chosen: list[Verdict] = []
     seen: set[tuple[str, str]] = set()
+    verdicts = [v for v in verdicts if v.kind in ("bound", "rate")]
     for v in verdicts:
         if v.status == "violated" and id(v) in origin and (v.game, v.claim) not in seen:
             seen.add((v.game, v.claim))
@@ -354,7 +366,8 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
         task = origin[id(v)]
         claim = cat.get(v.claim)
         solver = make_solver(task.solver, task.beta, task.eta)
-        fig = plot_run(load_game(task.game), [solver], task.steps, claim.metric, digits=min(task.digits, 40),
+        game = load_game(task.game)
+        fig = plot_run(game.with_start(task.start) if task.start is not None else game, [solver], task.steps, claim.metric, digits=min(task.digits, 40),
                        catalogue=cat, claim_ids=[claim.id], ignore_hypotheses=task.ignore_hypotheses,
                        title=f"{claim.id} [{claim.provenance}] on {task.game}, β = {v.beta}, η = {v.eta}")
         caption = (f"{claim.id} ({v.outcome}; max observed/bound {v.tightness or '-'}"
