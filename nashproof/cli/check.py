@@ -367,7 +367,8 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
         claim = cat.get(v.claim)
         solver = make_solver(task.solver, task.beta, task.eta)
         game = load_game(task.game)
-        fig = plot_run(game.with_start(task.start) if task.start is not None else game, [solver], task.steps, claim.metric, digits=min(task.digits, 40),
+        game = game.with_start(task.start) if task.start is not None else game
+        fig = plot_run(game, [solver], task.steps, claim.metric, digits=min(task.digits, 40),
                        catalogue=cat, claim_ids=[claim.id], ignore_hypotheses=task.ignore_hypotheses,
                        title=f"{claim.id} [{claim.provenance}] on {task.game}, β = {v.beta}, η = {v.eta}")
         caption = (f"{claim.id} ({v.outcome}; max observed/bound {v.tightness or '-'}"
