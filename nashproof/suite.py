@@ -115,6 +115,8 @@ def parse_eta(text: object, beta: Fraction) -> Fraction | None:
 
 #: Outcomes a suite may declare in ``expect``.
 EXPECT_STATUSES = STATUSES
+#: Most seeded runs of a probability claim (a suite's 'runs', check's --runs).
+MAX_RUNS = 10_000
 #: Most sizes in one [[dimension]] block.
 MAX_SIZES = 64
 
@@ -350,8 +352,8 @@ def _inexact_options(block: dict[str, object], where: str, solver: str, beta: Fr
         make_solver(solver, beta, eta)
     confidence = check_confidence(str(block["confidence"])) if "confidence" in block else None
     runs = block.get("runs", 0)
-    if not isinstance(runs, int) or isinstance(runs, bool) or not 0 <= runs <= 10_000:
-        raise InputError(f"{where}: 'runs' must be an integer in [0, 10000]")
+    if not isinstance(runs, int) or isinstance(runs, bool) or not 0 <= runs <= MAX_RUNS:
+        raise InputError(f"{where}: 'runs' must be an integer in [0, {MAX_RUNS}]")
     return confidence, runs
 
 

@@ -17,8 +17,9 @@ from ..files import check_output_dir, check_output_file
 from ..numbers import MAX_DIGITS, MAX_STEPS, MIN_DIGITS, eta_str, parse_positive, plural
 from ..parallel import run_check_tasks
 from ..report import Progress, table, wrap
-from ..suite import DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension
+from ..suite import MAX_RUNS, DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension
 from ..verify import Verdict
+from .args import DIGITS, JOBS, count
 
 CERTIFIED_NOTE = ("Certified (default): every number is a ball (python-flint arb) that encloses the exact value; a "
                   "verdict is pass only if the claim holds for every point of the balls, violated only if it fails for "
@@ -409,22 +410,25 @@ def register(sub: Any) -> None:
     p.add_argument("--solver", help="single shot: solver name")
     p.add_argument("--beta", help="single shot: β > 0")
     p.add_argument("--eta", help="single shot: step (a rational, 'max' = just below η̄(β), or 'r*max')")
-    p.add_argument("--steps", type=int, default=60, help="iterations (default 60)")
-    p.add_argument("--digits", type=int, default=50, help="working precision D (default 50)")
+    p.add_argument("--steps", type=count(1, MAX_STEPS), default=60,
+                   help=f"iterations, 1 to {MAX_STEPS} (default 60)")
+    p.add_argument("--digits", type=DIGITS, default=50,
+                   help=f"working precision D, {MIN_DIGITS} to {MAX_DIGITS} (default 50)")
     p.add_argument("--claim", action="append", help="claim id to check (repeatable; default: all)")
     p.add_argument("--ignore-hypotheses", action="store_true", help="evaluate claims whose hypotheses are false")
     p.add_argument("--method", choices=("certified", "estimated"), default="certified",
                    help="certified: ball arithmetic, verdicts for every point of the balls (default); estimated: "
                         "precision doubling on mpmath (and float64 screening for NMP-DIM from n = 64)")
     p.add_argument("--confidence", help="probability claims (sampled solvers): the claim's 1 − α (default 0.95)")
-    p.add_argument("--runs", type=int, default=0,
-                   help="probability claims: seeded runs R (default: enough for 0 failures to show rate ≤ α)")
+    p.add_argument("--runs", type=count(0, MAX_RUNS), default=0,
+                   help=f"probability claims: seeded runs R, at most {MAX_RUNS} (default: enough for 0 failures to "
+                   "show rate ≤ α)")
     p.add_argument("--strict-floor", action="store_true",
                    help="also evaluate iterates below the rounding floor (they come out inconclusive)")
     p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")
     p.add_argument("--json", action="store_true", help="print JSON (every verdict) instead of tables")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report (its directory must exist)")
     p.add_argument("--report", metavar="DIR", help="also write DIR/report.html (self-contained, with plots)")
-    p.add_argument("--jobs", type=int, help="local worker processes (default: all cores); results do not depend on it")
+    p.add_argument("--jobs", type=JOBS, help="local worker processes (default: all cores); results do not depend on it")
     p.add_argument("--dask", metavar="ADDRESS", help="run the tasks on this Dask scheduler (optional extra 'dask')")
     p.set_defaults(handler=cmd_check)

@@ -15,12 +15,14 @@ from ..families import load_game
 from ..files import check_output_file
 from ..games import Game
 from ..metrics import kl
-from ..numbers import BETA_MAX, BETA_MIN, MAX_STEPS, approx_str, eta_str, parse_positive, parse_rational
+from ..numbers import BETA_MAX, BETA_MIN, MAX_ACTIONS, MAX_STEPS, approx_str, eta_str, parse_positive, parse_rational
 from ..numeric import NumericGame
 from ..query_complexity import METHODS, Complexity, complexity, log_grid
 from ..report import Progress, table, wrap
 from ..solvers import make_solver, run
+from ..solvers.inexact import MAX_M
 from ..suite import parse_eta
+from .args import count
 
 
 def game_kl0(game: Game, beta: Fraction, digits: int = 50) -> str:
@@ -311,14 +313,17 @@ def register(sub: Any) -> None:
                    "baselines use their own largest step")
     p.add_argument("--kl0", help="KL(π*_β‖π_0) to use (default: the NMP-KL0 bound 1/(2β))")
     p.add_argument("--game", help="take KL₀ from this game and measure each method on it")
-    p.add_argument("--actions", type=int, help="n ≥ 2, for --metric unregularized with a uniform π_ref")
+    p.add_argument("--actions", type=count(2, MAX_ACTIONS),
+                   help="n ≥ 2, for --metric unregularized with a uniform π_ref")
     p.add_argument("--constant", default="1", help="the unknown constant C of rate claims (default 1)")
-    p.add_argument("--max-steps", type=int, default=3000, help=f"cap on measured runs, at most {MAX_STEPS} "
+    p.add_argument("--max-steps", type=count(1, MAX_STEPS), default=3000,
+                   help=f"cap on measured runs, at most {MAX_STEPS} "
                    "(default 3000)")
     p.add_argument("--plot", metavar="FILE", help="write a log–log plot of queries (.png, .svg or .pdf; "
                    "its directory must exist)")
     p.add_argument("--delta", help="inexact Nash-MP: per-step error δ ≥ 0 (span of log-policies)")
-    p.add_argument("--samples-per-query", type=int, metavar="M", help="sampled Nash-MP: duels per action and query")
+    p.add_argument("--samples-per-query", type=count(1, MAX_M), metavar="M",
+                   help="sampled Nash-MP: duels per action and query")
     p.add_argument("--confidence", help="sampled: the claim's confidence 1 − α (default 0.95)")
     p.add_argument("--seed", default="0", help="sampled: seed of the measured run with --game (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON (exact integers) instead of tables")

@@ -13,6 +13,7 @@ from ..files import check_output_file
 from ..numbers import MAX_DIGITS, MIN_DIGITS, check_mpmath_size, parse_positive
 from ..solvers import SOLVERS, Solver, make_solver
 from ..suite import parse_step
+from .args import DIGITS, count
 
 #: A plot shows every iterate as a marker: beyond this it is a blur.
 MAX_PLOT_STEPS = 10_000
@@ -66,11 +67,12 @@ def register(sub: Any) -> None:
     p.add_argument("--beta", required=True, help="regularisation β > 0, e.g. 1/20")
     p.add_argument("--solver", action="append", required=True,
                    help="NAME or NAME@ETA, e.g. nash-mp@2, nash-mp@max, mmd@1/5 (repeatable)")
-    p.add_argument("--steps", type=int, default=60, help=f"iterations, 1 to {MAX_PLOT_STEPS} (default 60)")
+    p.add_argument("--steps", type=count(1, MAX_PLOT_STEPS), default=60,
+                   help=f"iterations, 1 to {MAX_PLOT_STEPS} (default 60)")
     p.add_argument("--metric", choices=METRICS, default="kl", help="the metric on the y axis (default kl)")
     p.add_argument("--x", choices=("iterations", "queries"), default="iterations",
                    help="x axis: iterations k or preference queries N (default iterations)")
-    p.add_argument("--digits", type=int, default=30, help="working precision in decimal digits (default 30)")
+    p.add_argument("--digits", type=DIGITS, default=30, help="working precision in decimal digits (default 30)")
     p.add_argument("--backend", choices=BACKENDS, default="mpmath", help="mpmath (default) or float")
     p.add_argument("--ignore-hypotheses", action="store_true", help="draw bounds whose hypotheses are false")
     p.add_argument("--out", required=True, help="output file (.png or .svg); its directory must exist")

@@ -19,6 +19,10 @@ from ..numbers import MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_po
 from ..parallel import check_jobs
 from ..report import Progress, table
 from ..search import KNOWN_SHARP, SEARCHABLE, SearchConfig, TargetResult, confirm, exit_status, search
+from .args import DIGITS, JOBS, count
+
+#: Limits of a search (memory and time grow with restarts × evaluations × steps).
+MAX_RESTARTS, MAX_EVALS, MAX_SEARCH_STEPS = 1000, 1_000_000, 1000
 
 EPILOG = """The ratio is lhs/rhs at the worst iterate (for a multi-term right side, also each term's
 normalised margin (lhs − (rhs − t))/t). The best float64 instance is already exact (rational game,
@@ -180,7 +184,7 @@ def register(sub: Any) -> None:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("claim", nargs="?", metavar="CLAIM", help=f"claim id (kinds: {', '.join(SEARCHABLE)})")
     p.add_argument("--n", default="2:6", help="numbers of actions: N, N1,N2 or LO:HI (default 2:6)")
-    p.add_argument("--contexts", type=int, default=1, help="contexts per game (default 1)")
+    p.add_argument("--contexts", type=count(1, 8), default=1, help="contexts per game, 1 to 8 (default 1)")
     p.add_argument("--game", help="search only β, η and the start on this game (file or family spec)")
     p.add_argument("--free-reference", action="store_true", help="with --game: search π_ref too (P stays fixed)")
     p.add_argument("--float-tolerance", type=float, default=1e-6,
@@ -189,16 +193,19 @@ def register(sub: Any) -> None:
     p.add_argument("--eta", help="fixed step (rational, 'max' or 'r*max'); default: searched within the hypotheses")
     p.add_argument("--eta-floor", default="1/2",
                    help="search η in [F·η_max, η_max] (default 1/2: step ratios tend to 1 trivially as η → 0)")
-    p.add_argument("--steps", type=int, help="iterations per instance (default 1; 4 for trajectory bounds)")
-    p.add_argument("--evals", type=int, default=2000, help="objective evaluations per task (default 2000)")
-    p.add_argument("--restarts", type=int, default=2, help="independent seeded restarts per size (default 2)")
-    p.add_argument("--seed", type=int, default=0, help="base seed; each task is seeded by its identity")
-    p.add_argument("--max-logit-digits", type=int, default=12,
+    p.add_argument("--steps", type=count(1, MAX_SEARCH_STEPS),
+                   help=f"iterations per instance, at most {MAX_SEARCH_STEPS} (default 1; 4 for trajectory bounds)")
+    p.add_argument("--evals", type=count(1, MAX_EVALS), default=2000,
+                   help=f"objective evaluations per task, at most {MAX_EVALS} (default 2000)")
+    p.add_argument("--restarts", type=count(1, MAX_RESTARTS), default=2,
+                   help=f"independent seeded restarts per size, at most {MAX_RESTARTS} (default 2)")
+    p.add_argument("--seed", type=count(0, 2**63 - 1), default=0, help="base seed; each task is seeded by its identity")
+    p.add_argument("--max-logit-digits", type=count(0, 12), default=12,
                    help="start logits reach ±10^D (default 12, i.e. masses like e^(−10¹²))")
     p.add_argument("--target", help="search only these targets (1-based, comma-separated; default all)")
     p.add_argument("--ignore-hypotheses", action="store_true", help="search beyond the claim's hypotheses")
-    p.add_argument("--digits", type=int, default=60, help="precision of the exact re-evaluation (default 60)")
-    p.add_argument("--jobs", type=int, help="local worker processes (default: all cores)")
+    p.add_argument("--digits", type=DIGITS, default=60, help="precision of the exact re-evaluation (default 60)")
+    p.add_argument("--jobs", type=JOBS, help="local worker processes (default: all cores)")
     p.add_argument("--dask", metavar="ADDRESS", help="send the tasks to this Dask scheduler (extra 'dask')")
     p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")
     p.add_argument("--save", metavar="FILE", help="write the worst instance's game file (with start logits)")
@@ -207,7 +214,8 @@ def register(sub: Any) -> None:
     p.add_argument("--refresh", action="store_true",
                    help="with --corpus: re-confirm every witness with the current checker, no search")
     p.add_argument("--step-threshold", metavar="GAME", help="local threshold of the Nash-MP step on GAME at --beta")
-    p.add_argument("--far", type=int, default=6, help="--step-threshold: η multiples searched in the far regime")
+    p.add_argument("--far", type=count(0, 50), default=6,
+                   help="--step-threshold: η multiples searched in the far regime")
     p.set_defaults(handler=cmd_search)
 
 
