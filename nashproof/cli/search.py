@@ -5,20 +5,32 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import mpmath
 
-from ..claims import Catalogue, builtin_catalogue
+from ..claims import Catalogue, Claim, builtin_catalogue
 from ..errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
 from ..families import load_game
+from ..files import check_output_dir, check_output_file, read_text
 from ..games import game_to_dict
-from ..numbers import MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive, parse_rational
+from ..numbers import MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_int, parse_positive, parse_rational, short
 from ..parallel import check_jobs
 from ..report import Progress, table
-from ..search import KNOWN_SHARP, SEARCHABLE, SearchConfig, TargetResult, confirm, exit_status, search
+from ..search import (
+    KNOWN_SHARP,
+    SEARCHABLE,
+    Instance,
+    SearchConfig,
+    Target,
+    TargetResult,
+    confirm,
+    exit_status,
+    search,
+)
 from .args import DIGITS, JOBS, count
 
 #: Limits of a search (memory and time grow with restarts × evaluations × steps).
@@ -170,6 +182,12 @@ def _run_search(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    if args.save:  # checked before the search, not after it
+        if args.corpus or args.step_threshold:
+            raise InputError("--save belongs to a claim search (CLAIM), not to --corpus or --step-threshold")
+        check_output_file(args.save, "--save")
+    if args.corpus:
+        check_output_dir(args.corpus, "--corpus")
     if args.step_threshold:
         return run_step_threshold(args)
     if args.corpus:
@@ -235,10 +253,15 @@ def regenerate_corpus(args: argparse.Namespace) -> int:
     """Search every target of every built-in step, bound and static claim (or of CLAIM only); write one
     game file per target into DIR, then rebuild the suite DIR.toml from every witness file in DIR."""
     out = Path(args.corpus)
-    out.mkdir(parents=True, exist_ok=True)
     cat = _catalogue(args.claims_module)
     if args.refresh:
+        if not out.is_dir():
+            raise InputError(f"--corpus {args.corpus}: no such directory to refresh")
         return refresh_corpus(out, cat, args.digits)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--corpus {args.corpus}: cannot create the directory ({exc.strerror})") from None
     cfg = config_from_args(args)
     claims = [c for c in cat if c.kind in SEARCHABLE and c.statements and (not args.claim or c.id == args.claim)]
     if not claims:
@@ -261,7 +284,7 @@ def regenerate_corpus(args: argparse.Namespace) -> int:
                     continue
                 inst, c = r.instance, r.confirmation
                 path = out / f"{_slug(r.target.label)}.json"
-                old = _recorded_ratio(path)
+                old = _recorded_ratio(path, cat)
                 if old is not None and old >= c.ratio:  # never make the corpus weaker
                     rows.append([r.target.label, mpmath.nstr(c.ratio, 12), "-", f"kept the recorded {old}"])
                     continue
@@ -273,61 +296,128 @@ def regenerate_corpus(args: argparse.Namespace) -> int:
                 if claim.id.startswith("NMD-"):
                     meta["note"] = CORPUS_CLAIMS_NOTE
                 doc = {**game_to_dict(inst.game), "witness": meta}
+                check_output_file(str(path), "witness file")
                 path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
                 rows.append([r.target.label, meta["ratio"], meta["ratio_error"], c.status])
         bar.update(len(claims))
-    write_corpus_suite(out)
+    write_corpus_suite(out, cat)
     print(table(["target", "ratio", "error", "verdict"], rows))
     return EXIT_OK
 
 
 def refresh_corpus(directory: Path, cat: Catalogue, digits: int) -> int:
-    """Re-confirm every witness in DIR with the current checker (ratio, error, status), rebuild DIR.toml."""
-    from ..search import Instance, claim_targets
+    """Re-confirm every witness in DIR with the current checker (ratio, error, status), rebuild DIR.toml.
 
+    Every file is read and validated before anything is written: a bad one is one ``error:`` line."""
+    witnesses = [(f, w) for f in sorted(directory.glob("*.json")) if (w := read_witness(f, cat)) is not None]
     rows = []
-    for f in sorted(directory.glob("*.json")):
-        doc = json.loads(f.read_text(encoding="utf-8"))
-        meta = doc.get("witness")
-        if not isinstance(meta, dict):
-            continue
-        claim = cat.get(str(meta["claim"]))
-        target = next(t for t in claim_targets(claim) if t.label == meta["target"])
-        eta = None if meta["eta"] == "default" else Fraction(str(meta["eta"]))
-        inst = Instance(load_game(str(f)), str(meta["solver"]), Fraction(str(meta["beta"])), eta, int(meta["steps"]))
-        c = confirm(claim, target, inst, digits)
-        meta.update({"ratio": mpmath.nstr(c.ratio, 17), "ratio_error": mpmath.nstr(c.error, 3), "status": c.status,
-                     "digits": c.digits})
-        f.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        rows.append([target.label, meta["ratio"], meta["ratio_error"], c.status])
-    write_corpus_suite(directory)
+    for f, w in witnesses:
+        c = confirm(w.claim, w.target, w.instance, digits)
+        w.meta.update({"ratio": mpmath.nstr(c.ratio, 17), "ratio_error": mpmath.nstr(c.error, 3),
+                       "status": c.status, "digits": c.digits})
+        check_output_file(str(f), "witness file")
+        f.write_text(json.dumps(w.doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        rows.append([w.target.label, str(w.meta["ratio"]), str(w.meta["ratio_error"]), c.status])
+    write_corpus_suite(directory, cat)
     print(table(["target", "ratio", "error", "verdict"], rows))
     return EXIT_OK
 
 
-def _recorded_ratio(path: Path) -> mpmath.mpf | None:
+@dataclass
+class Witness:
+    """A validated witness file: its JSON document, its "witness" entry and the instance it records."""
+
+    doc: dict[str, object]
+    meta: dict[str, object]
+    claim: Claim
+    target: Target
+    instance: Instance
+
+
+_WITNESS_TEXT = ("claim", "target", "solver", "beta", "eta", "status")
+_WITNESS_KEYS = frozenset({*_WITNESS_TEXT, "ratio", "ratio_error", "steps", "digits", "command", "note"})
+
+
+def read_witness(path: Path, cat: Catalogue) -> Witness | None:
+    """Read a corpus file through the normal loaders (size, type, UTF-8, JSON, game validation) and check its
+    "witness" entry field by field. A file without one is not a witness (None); anything malformed is an
+    :class:`InputError` naming the file."""
+    from ..search import claim_targets
+    from ..suite import EXPECT_STATUSES
+
+    text = read_text(path, "witness file")
     try:
-        return mpmath.mpf(json.loads(path.read_text(encoding="utf-8"))["witness"]["ratio"])
-    except (OSError, ValueError, KeyError, TypeError):
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: unreadable JSON ({short(str(exc))})") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: a witness file holds a JSON object")
+    meta = doc.get("witness")
+    if meta is None:
         return None
+    if not isinstance(meta, dict):
+        raise InputError(f"{path}: 'witness' must be a JSON object")
+    unknown = sorted(str(k) for k in meta if k not in _WITNESS_KEYS)
+    if unknown:
+        raise InputError(f"{path}: witness has an unknown key {short(unknown[0])!r}")
+    for key in _WITNESS_TEXT:
+        if not isinstance(meta.get(key), str) or not meta[key]:
+            raise InputError(f"{path}: witness.{key} must be a non-empty string"
+                             + (" (it is missing)" if key not in meta else ""))
+    try:
+        claim = cat.get(str(meta["claim"]))
+        targets = claim_targets(claim)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    target = next((t for t in targets if t.label == meta["target"]), None)
+    if target is None:
+        raise InputError(f"{path}: claim {claim.id} has no target {short(str(meta['target']))!r}")
+    beta = check_beta(parse_positive(meta["beta"], f"{path}: witness.beta"))
+    eta = None if meta["eta"] == "default" else parse_positive(meta["eta"], f"{path}: witness.eta")
+    steps = parse_int(meta.get("steps"), f"{path}: witness.steps", 1, MAX_SEARCH_STEPS)
+    parse_int(meta.get("digits"), f"{path}: witness.digits", MIN_DIGITS, MAX_DIGITS)
+    if meta["status"] not in EXPECT_STATUSES:
+        raise InputError(f"{path}: witness.status {short(str(meta['status']))!r} is not a verdict")
+    for key in ("ratio", "ratio_error"):
+        parse_rational(str(meta.get(key)), f"{path}: witness.{key}")
+    try:
+        instance = Instance(load_game(str(path)), str(meta["solver"]), beta, eta, steps)
+        instance.make_solver()  # an unknown or malformed solver is an error now
+    except InputError as exc:
+        raise InputError(str(exc) if str(path) in str(exc) else f"{path}: {exc}") from None
+    return Witness(doc, meta, claim, target, instance)
 
 
-def write_corpus_suite(directory: Path) -> Path:
+def _recorded_ratio(path: Path, cat: Catalogue) -> mpmath.mpf | None:
+    """The ratio a witness file already records (None: no file, or not a witness)."""
+    if not path.exists() and not path.is_symlink():
+        return None
+    w = read_witness(path, cat)
+    return mpmath.mpf(str(w.meta["ratio"])) if w is not None else None
+
+
+def write_corpus_suite(directory: Path, cat: Catalogue) -> Path:
     """DIR.toml: one [[run]] per witness file in DIR (its claim, solver, β, η, steps and digits)."""
     blocks = []
     for f in sorted(directory.glob("*.json")):
-        meta = json.loads(f.read_text(encoding="utf-8")).get("witness")
-        if not isinstance(meta, dict):
+        w = read_witness(f, cat)
+        if w is None:
             continue
-        solver = (f'{{ name = "{meta["solver"]}", eta = "{meta["eta"]}" }}' if meta["eta"] != "default"
-                  else f'"{meta["solver"]}"')
-        equal = meta["status"] == "inconclusive"
-        blocks.append(f'[[run]]\n# {meta["target"]}: ratio {meta["ratio"]} ± {meta["ratio_error"]}'
+        meta = {key: value if isinstance(value, int) else json.dumps(str(value), ensure_ascii=False)
+                for key, value in w.meta.items()}  # TOML basic strings: JSON's quoting, never raw text
+        solver = (f'{{ name = {meta["solver"]}, eta = {meta["eta"]} }}' if w.meta["eta"] != "default"
+                  else f'{meta["solver"]}')
+        equal = w.meta["status"] == "inconclusive"
+        blocks.append(f'[[run]]\n# {" ".join(str(w.meta["target"]).split())}: ratio {w.meta["ratio"]} ± '
+                      f'{w.meta["ratio_error"]}'
                       + (" (an equality: rounding cannot decide it, so the verdict is inconclusive)" if equal else "")
-                      + f'\ngames = ["{directory.name}/{f.name}"]\nbetas = ["{meta["beta"]}"]\n'
-                      f'solvers = [{solver}]\nsteps = {meta["steps"]}\ndigits = {meta["digits"]}\n'
-                      f'claims = ["{meta["claim"]}"]\n'
-                      + (f'expect = {{ "{meta["claim"]}" = "inconclusive" }}\n' if equal else ""))
+                      + f'\ngames = [{json.dumps(directory.name + "/" + f.name, ensure_ascii=False)}]\n'
+                      f'betas = [{meta["beta"]}]\n'
+                      f'solvers = [{solver}]\nsteps = {w.meta["steps"]}\ndigits = {w.meta["digits"]}\n'
+                      f'claims = [{meta["claim"]}]\n'
+                      + (f'expect = {{ {meta["claim"]} = "inconclusive" }}\n' if equal else ""))
     header = ("# The witness corpus: for every target of every built-in step, bound and static claim, the\n"
               "# tightest instance found by `nashproof search` (game files with exact start logits; each\n"
               "# file's \"witness\" entry records the command, β, η and the confirmed ratio).\n"
@@ -335,6 +425,7 @@ def write_corpus_suite(directory: Path) -> Path:
               "# (one claim: add its id). Every claim must pass; tests/test_search.py asserts the ratios.\n"
               'name = "witnesses"\ndescription = "Tightest instances found by nashproof search"\n\n')
     path = Path(str(directory) + ".toml")
+    check_output_file(str(path), "corpus suite")
     path.write_text(header + "\n".join(blocks), encoding="utf-8")
     return path
 
