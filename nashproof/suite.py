@@ -359,7 +359,7 @@ def _inexact_options(block: dict[str, object], where: str, solver: str, beta: Fr
 
 def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | None = None) -> list[Verdict]:
     """Check every claim of a task; verdicts carry the declared expectation, if any."""
-    from .inexact_check import is_inexact, run_inexact_task
+    from .inexact_check import check_inexact, is_inexact
 
     game = load_game(task.game)
     check_mpmath_size(game.n, "a checked run (mpmath at D and D + G digits)")
@@ -368,9 +368,10 @@ def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | 
     solver = make_solver(task.solver, task.beta, task.eta)
     expect = dict(task.expect)
     if is_inexact(solver):  # inexact and sampled solvers: statistical verdicts for probability claims
-        verdicts = run_inexact_task(task.game, solver, [catalogue.get(c) for c in task.claims],  # type: ignore[arg-type]
-                                    task.steps, task.digits, task.confidence, task.runs, task.ignore_hypotheses,
-                                    task.until_floor)
+        # The game with the suite's start logits (they were ignored here once: the same run with and without).
+        verdicts = check_inexact(game, solver, [catalogue.get(c) for c in task.claims],  # type: ignore[arg-type]
+                                 task.steps, task.digits, task.confidence or Fraction(95, 100), task.runs,
+                                 until_floor=task.until_floor, ignore_hypotheses=task.ignore_hypotheses)
         for v in verdicts:
             v.expected = expect.get(v.claim)
         return verdicts
