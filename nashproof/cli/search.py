@@ -17,9 +17,19 @@ from ..errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
 from ..families import load_game
 from ..files import check_output_dir, check_output_file, read_text
 from ..games import game_to_dict
-from ..numbers import MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_int, parse_positive, parse_rational, short
+from ..numbers import (
+    MAX_DIGITS,
+    MIN_DIGITS,
+    check_beta,
+    eta_str,
+    fraction_str,
+    parse_int,
+    parse_positive,
+    parse_rational,
+    short,
+)
 from ..parallel import check_jobs
-from ..report import Progress, table
+from ..report import Progress, table, wrap
 from ..search import (
     KNOWN_SHARP,
     SEARCHABLE,
@@ -138,8 +148,8 @@ def _row(r: TargetResult) -> list[str]:
     inst = r.instance
     return [r.target.label, mpmath.nstr(c.ratio, 12) if c else "-", mpmath.nstr(1 - c.ratio, 3) if c else "-",
             mpmath.nstr(c.error, 2) if c else "-",
-            c.status if c else "-", str(inst.game.n) if inst else "-", fraction_str(inst.beta) if inst else "-",
-            (fraction_str(inst.eta) if inst.eta is not None else "default") if inst else "-",
+            c.status if c else "-", str(inst.game.n) if inst else "-", eta_str(inst.beta) if inst else "-",
+            (eta_str(inst.eta) if inst.eta is not None else "default") if inst else "-",
             str(r.evaluations), f"{r.seconds:.1f}"]
 
 
@@ -172,12 +182,15 @@ def _run_search(args: argparse.Namespace) -> int:
                     [_row(r) for r in results]))
         if best is not None and best.instance is not None and best.confirmation is not None:
             inst = best.instance
-            starts = [[fraction_str(x) for x in c.start] if c.start else "π_ref" for c in inst.game.contexts]
-            eta = fraction_str(inst.eta) if inst.eta is not None else "default"
-            print(f"\nworst instance ({best.target.label}): ratio {mpmath.nstr(best.confirmation.ratio, 15)}; "
-                  f"solver {inst.solver}, β = {fraction_str(inst.beta)}, η = {eta}, steps {inst.steps}; "
-                  f"start logits {starts}")
-            print("--json prints the exact instance; --save FILE writes its game file (`nashproof check --game FILE`).")
+            starts = ["[" + ", ".join(eta_str(x) for x in c.start) + "]" if c.start else "π_ref"
+                      for c in inst.game.contexts]
+            eta = eta_str(inst.eta) if inst.eta is not None else "default"
+            ratio = mpmath.nstr(best.confirmation.ratio, 15)
+            print("\n" + wrap(f"worst instance ({best.target.label}): ratio {ratio}; "
+                               f"solver {inst.solver}, β = {eta_str(inst.beta)}, η = {eta}, steps {inst.steps}; "
+                               f"start logits {', '.join(starts)} (shortened; exact in --json)"))
+            print(wrap("--json prints the exact instance; --save FILE writes its game file "
+                       "(`nashproof check --game FILE`)."))
     return {"violated": EXIT_VIOLATION, "inconclusive": EXIT_INCONCLUSIVE}.get(status, EXIT_OK)
 
 
