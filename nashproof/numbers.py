@@ -108,14 +108,13 @@ BETA_MIN = Fraction(1, 10**9)
 BETA_MAX = Fraction(10**4)
 
 
-def check_beta(beta: Fraction) -> Fraction:
+def check_beta(beta: Fraction, what: str = "beta") -> Fraction:
     """Require 10⁻⁹ ≤ β ≤ 10⁴ (β > 0 is the game's; the bounds are numerical)."""
     if beta <= 0:
-        raise InputError(f"beta must be > 0, got {fraction_str(beta)}")
-    if beta < BETA_MIN:
-        raise InputError("beta is smaller than 1e-9, outside the supported range [1e-9, 1e4]")
-    if beta > BETA_MAX:
-        raise InputError("beta is larger than 1e4, outside the supported range [1e-9, 1e4]")
+        raise InputError(f"{what} must be > 0, got {approx_str(beta)}")
+    if not BETA_MIN <= beta <= BETA_MAX:
+        raise InputError(f"{what} = {approx_str(beta)} is outside the supported range 1e-9 ≤ β ≤ 1e4 (beyond it "
+                         "the float continuation overflows or rounding dominates)")
     return beta
 
 

@@ -14,7 +14,17 @@ from ..errors import InputError
 from ..families import load_game
 from ..files import check_output_file
 from ..games import Game
-from ..numbers import BETA_MAX, BETA_MIN, MAX_ACTIONS, MAX_STEPS, approx_str, eta_str, parse_positive, parse_rational
+from ..numbers import (
+    BETA_MAX,
+    BETA_MIN,
+    MAX_ACTIONS,
+    MAX_STEPS,
+    approx_str,
+    check_beta,
+    eta_str,
+    parse_positive,
+    parse_rational,
+)
 from ..query_complexity import METHODS, Complexity, complexity, log_grid
 from ..report import Progress, table, wrap
 from ..solvers.inexact import MAX_M
@@ -124,6 +134,8 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def cmd_complexity(args: argparse.Namespace) -> int:
     _check_args(args)
+    for end in (args.beta.split(":")[:2] if args.beta else []):  # the range message every command gives
+        check_beta(parse_positive(end, "--beta"), "--beta")
     betas = _grid(args.beta, "--beta", BETA_MIN, BETA_MAX) if args.beta else []
     epss = _grid(args.eps, "--eps")
     if args.metric != "unregularized" and not betas:
