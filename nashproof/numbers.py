@@ -118,11 +118,12 @@ def check_beta(beta: Fraction, what: str = "beta") -> Fraction:
     return beta
 
 
-def check_mpmath_size(n: int, what: str = "the mpmath backend") -> None:
+def check_mpmath_size(n: int, what: str = "the mpmath backend",
+                      advice: str = "use --backend float for larger games") -> None:
     """Refuse a game too large for arbitrary-precision arithmetic, saying what to do instead."""
     if n > MAX_MPMATH_ACTIONS:
         raise InputError(f"{n} actions is too many for {what} (at most {MAX_MPMATH_ACTIONS}: the cost grows "
-                         "like n² per digit and step); use --backend float for larger games")
+                         f"like n² per digit and step){'; ' + advice if advice else ''}")
 
 
 def parse_positive(value: object, what: str) -> Fraction:

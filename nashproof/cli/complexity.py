@@ -21,6 +21,7 @@ from ..numbers import (
     MAX_STEPS,
     approx_str,
     check_beta,
+    check_mpmath_size,
     eta_str,
     parse_positive,
     parse_rational,
@@ -145,6 +146,8 @@ def cmd_complexity(args: argparse.Namespace) -> int:
     if args.eta is not None:  # checked now; 'max' is resolved at each row's β (NMP-UNREG's chosen β too)
         parse_eta(args.eta, betas[0])
     game = load_game(args.game) if args.game else None
+    if game is not None:  # measured on mpmath; interim: issue 22's size limits replace this call
+        check_mpmath_size(game.n, "complexity --game (measured runs on mpmath)", "")
     if args.kl0 is not None and game is not None:
         raise InputError("give --kl0 or --game, not both")
     results: list[Complexity] = []

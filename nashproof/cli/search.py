@@ -16,11 +16,12 @@ from ..claims import Catalogue, Claim, builtin_catalogue
 from ..errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
 from ..families import load_game
 from ..files import check_output_dir, check_output_file, read_text
-from ..games import game_to_dict
+from ..games import Game, game_to_dict
 from ..numbers import (
     MAX_DIGITS,
     MIN_DIGITS,
     check_beta,
+    check_mpmath_size,
     eta_str,
     fraction_str,
     parse_int,
@@ -112,9 +113,16 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
         steps=args.steps, evals=args.evals, restarts=args.restarts, seed=args.seed,
         max_log10_logit=args.max_logit_digits, ignore_hypotheses=args.ignore_hypotheses, digits=args.digits,
         jobs=check_jobs(args.jobs), dask=args.dask, claim_modules=tuple(args.claims_module or ()),
-        targets=_targets(args.target), game=load_game(args.game) if args.game else None,
+        targets=_targets(args.target), game=_search_game(args.game) if args.game else None,
         free_reference=args.free_reference,
         float_tolerance=args.float_tolerance)
+
+
+def _search_game(spec: str) -> Game:
+    """--game: the best instance is re-evaluated exactly, so the game must fit the mpmath backend."""
+    game = load_game(spec)
+    check_mpmath_size(game.n, "search --game (exact re-evaluation)", "")  # interim: issue 22's size limits replace this
+    return game
 
 
 def _eta_floor(text: str) -> Fraction:
@@ -455,6 +463,7 @@ def run_step_threshold(args: argparse.Namespace) -> int:
         raise InputError("--far must lie in 0..50")
     beta = check_beta(parse_positive(args.beta, "--beta"))
     game = load_game(args.step_threshold)
+    check_mpmath_size(game.n, "--step-threshold (mpmath)", "")  # interim: issue 22's size limits replace this
     th = step_threshold(game, beta, max(args.digits // 2, 30))
     if args.far > 0:
         top = th.kl_threshold / th.eta_bar if th.kl_threshold is not None else mpmath.mpf(3)
