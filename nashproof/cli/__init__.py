@@ -237,7 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("games", help="list the built-in game families")
+    p = sub.add_parser("games", help="list the built-in game families",
+                       epilog="examples:\n  nashproof games\n  nashproof games --json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(p)
     p.set_defaults(handler=cmd_games)
 

@@ -389,7 +389,7 @@ examples:
   nashproof check checks/ --junit report.xml --report check-report
   nashproof check --game cyclic:n=5,skew=1/3 --solver nash-mp --beta 1/20 --eta 2 --steps 60 --claim NMP-KL-STEP
   nashproof check --game rps:skew=1/2 --solver nash-mp --beta 1/20 --eta 8 --claim NMP-KL-STEP --ignore-hypotheses
-  nashproof check --claims-module my_claims.py --game ... --claim MY-CLAIM
+  nashproof check --claims-module my_claims.py --game rps --solver nash-mp --beta 1/10 --claim MY-CLAIM
 """
 
 

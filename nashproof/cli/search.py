@@ -54,10 +54,11 @@ with that error estimate. Exit codes: 0 no violation, 1 a violation confirmed, 3
 2 bad input.
 examples:
   nashproof search NMP-KL-STEP --n 3
-  nashproof search EXPL-SANDWICH --n 4 --evals 4000 --json > sandwich.json
-  nashproof check --game sandwich.json --solver nash-mp --beta B --eta E --steps 1 --claim EXPL-SANDWICH
+  nashproof search EXPL-SANDWICH --n 4 --evals 4000 --save sandwich.json
+      # then: nashproof check --game sandwich.json with the solver, β, η and steps it printed
   nashproof search NMP-KL-STEP --n 3 --beta 1/100 --eta 3*max --ignore-hypotheses     # beyond η̄: exit 1
-  nashproof search --corpus checks/witnesses --jobs 2          # regenerate the witness corpus
+  nashproof search --corpus checks/witnesses NMP-KL0 --jobs 2  # regenerate one claim's witnesses
+  nashproof search --corpus checks/witnesses --refresh         # re-confirm the corpus, no search
   nashproof search --step-threshold rps --beta 1/100           # local threshold of the Nash-MP step
 """
 
