@@ -386,7 +386,7 @@ CHECK_EPILOG = """verdicts: pass, equality (the claim holds with equality, exit 
   not-applicable; a suite may declare the outcome it expects.
 examples:
   nashproof check                                   # the default suite (checks/default.toml)
-  nashproof check checks/ --junit report.xml --report check-report
+  nashproof check checks/default.toml --junit report.xml --report check-report
   nashproof check --game cyclic:n=5,skew=1/3 --solver nash-mp --beta 1/20 --eta 2 --steps 60 --claim NMP-KL-STEP
   nashproof check --game rps:skew=1/2 --solver nash-mp --beta 1/20 --eta 8 --claim NMP-KL-STEP --ignore-hypotheses
   nashproof check --claims-module my_claims.py --game rps --solver nash-mp --beta 1/10 --claim MY-CLAIM
