@@ -74,6 +74,10 @@ EXAMPLES: dict[str, tuple[int, bool]] = {
     "nashproof search --step-threshold rps --beta 1/100": (0, True),
     "nashproof search --corpus checks/witnesses --refresh": (0, True),
     "nashproof search --corpus checks/witnesses NMP-KL0 --jobs 2": (0, True),
+    "nashproof init": (0, False),
+    "nashproof init my-paper-checks": (0, False),
+    'nashproof init --install "nashproof @ git+https://github.com/OWNER/nashproof"': (0, False),
+    'nashproof init . --install "nashproof @ git+https://github.com/OWNER/nashproof"': (0, False),
 }
 
 
