@@ -229,18 +229,12 @@ def _check_outputs(args: argparse.Namespace) -> None:
         check_output_file(args.junit, "--junit")
     if args.report:
         check_output_dir(args.report, "--report")
-    if not MIN_DIGITS <= args.digits <= MAX_DIGITS:
-        raise InputError(f"--digits must lie in [{MIN_DIGITS}, {MAX_DIGITS}], got {args.digits}")
-    if not 1 <= args.steps <= MAX_STEPS:
-        raise InputError(f"--steps must lie in [1, {MAX_STEPS}], got {args.steps}")
 
 
 def _inexact_options(args: argparse.Namespace) -> dict[str, Any]:
     """--confidence and --runs of the single-shot form (probability claims of sampled solvers, issue 11)."""
     from ..solvers.inexact import check_confidence
 
-    if args.runs < 0:
-        raise InputError(f"--runs must be ≥ 0, got {args.runs}")
     return {"confidence": check_confidence(args.confidence) if args.confidence is not None else None,
             "runs": args.runs}
 

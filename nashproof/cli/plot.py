@@ -10,7 +10,7 @@ from ..backends import BACKENDS
 from ..errors import InputError
 from ..families import load_game
 from ..files import check_output_file
-from ..numbers import MAX_DIGITS, MIN_DIGITS, check_beta, check_mpmath_size, parse_positive
+from ..numbers import check_beta, check_mpmath_size, parse_positive
 from ..solvers import SOLVERS, Solver, make_solver
 from ..suite import parse_step
 from .args import DIGITS, count
@@ -31,10 +31,6 @@ def parse_solver(text: str, beta: Fraction) -> Solver:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     check_output_file(args.out, "--out", (".png", ".svg"))
-    if not 1 <= args.steps <= MAX_PLOT_STEPS:
-        raise InputError(f"--steps must lie in [1, {MAX_PLOT_STEPS}], got {args.steps}")
-    if not MIN_DIGITS <= args.digits <= MAX_DIGITS:
-        raise InputError(f"--digits must lie in [{MIN_DIGITS}, {MAX_DIGITS}], got {args.digits}")
     game = load_game(args.game)
     if args.backend != "float":  # interim: the size limit of issue 22's nashproof.limits replaces this call
         check_mpmath_size(game.n, f"the {args.backend} backend")
