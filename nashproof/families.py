@@ -45,8 +45,8 @@ def _int(params: Params, key: str, default: int, low: int = 1, high: int = MAX_A
     raw = params.get(key)
     if raw is None:
         return default
-    return parse_int(raw, f"family parameter {key}", low, high) if high != MAX_ACTIONS else parse_int(
-        raw, f"family parameter {key} (at most {MAX_ACTIONS} actions)", low, high)
+    what = f"family parameter {key}={short(raw)}" + (f" (at most {MAX_ACTIONS} actions)" if high == MAX_ACTIONS else "")
+    return parse_int(raw, what, low, high)
 
 
 def _cyclic(n: int) -> Matrix:

@@ -224,6 +224,8 @@ def game_from_dict(data: object, label: str = "game") -> Game:
         if not isinstance(data, dict):
             raise InputError("instance.game must be a JSON object")
     multi = "contexts" in data
+    if multi and "preference" in data:
+        raise InputError("give either 'preference' or 'contexts', not both")
     _known_keys(data, _TOP_MULTI if multi else _TOP_SINGLE, "the game file",
                 "; with 'contexts', 'reference' and 'start_logits' go inside each context" if multi else "")
     actions_raw = data.get("actions")
@@ -239,8 +241,6 @@ def game_from_dict(data: object, label: str = "game") -> Game:
     n = len(actions)
     contexts: list[Context] = []
     if "contexts" in data:
-        if "preference" in data:
-            raise InputError("give either 'preference' or 'contexts', not both")
         raw = data["contexts"]
         if not isinstance(raw, list) or not raw:
             raise InputError("'contexts' must be a non-empty list")
