@@ -64,16 +64,15 @@ examples:
 
 
 def _sizes(text: str) -> tuple[int, ...]:
-    try:
-        if ":" in text:
-            lo, hi = (int(p) for p in text.split(":"))
-            sizes = tuple(range(lo, hi + 1))
-        else:
-            sizes = tuple(int(p) for p in text.split(","))
-    except ValueError:
-        raise InputError(f"--n: expected N, N1,N2,... or LO:HI, got {text!r}") from None
-    if not sizes or any(s < 2 or s > 12 for s in sizes):
-        raise InputError("--n: sizes must lie in 2..12")
+    parts = text.split(":") if ":" in text else text.split(",")
+    if ":" in text and len(parts) != 2:
+        raise InputError(f"--n: expected N, N1,N2,... or LO:HI, got {short(text)!r}")
+    values = [parse_int(p, "--n: a size", 2, 12) for p in parts[:13]]
+    sizes = tuple(range(values[0], values[1] + 1)) if ":" in text else tuple(values)
+    if not sizes:
+        raise InputError("--n LO:HI needs LO ≤ HI")
+    if len(parts) > 12:
+        raise InputError("--n: at most 11 sizes (each in 2..12)")
     return sizes
 
 
@@ -125,13 +124,10 @@ def _eta_floor(text: str) -> Fraction:
 def _targets(text: str | None) -> tuple[int, ...] | None:
     if text is None:
         return None
-    try:
-        picked = tuple(int(t) - 1 for t in text.split(","))
-    except ValueError:
-        raise InputError(f"--target: expected 1-based indices such as 1,3, got {text!r}") from None
-    if any(t < 0 for t in picked):
-        raise InputError("--target indices start at 1")
-    return picked
+    items = text.split(",")
+    if len(items) > 1000:
+        raise InputError("--target: at most 1000 indices")
+    return tuple(parse_int(t, "--target: a 1-based index", 1, 1000) - 1 for t in items)
 
 
 def _catalogue(modules: list[str] | None) -> Catalogue:
