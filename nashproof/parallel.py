@@ -8,12 +8,14 @@ tasks sent must be importable and picklable on the workers (module-level functio
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import TypeVar
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from .errors import InputError
 
@@ -43,7 +45,8 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], jobs: int | None = None, dask
     """``[fn(x) for x in items]``, spread over ``jobs`` processes or the Dask scheduler at ``dask``.
 
     ``on_done(count)`` is called in this process as results arrive. Exceptions raised by a task are
-    re-raised here (the first to fail).
+    re-raised here (the first to fail). On SIGTERM the local workers are terminated with the command
+    (and a worker whose parent dies is sent SIGTERM by the kernel, on Linux).
     """
     if dask is not None:
         return _dask_map(fn, items, dask, on_done)
@@ -58,13 +61,52 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], jobs: int | None = None, dask
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     results: list[R | None] = [None] * len(items)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
-        for done, fut in enumerate(as_completed(futures), 1):
-            results[futures[fut]] = fut.result()
+    with _terminated_on_sigterm(), ctx.Pool(workers, initializer=_worker_init) as pool:  # exit: terminate()
+        indexed = pool.imap_unordered(_call_indexed, [(fn, i, x) for i, x in enumerate(items)])
+        for done, (i, r) in enumerate(indexed, 1):
+            results[i] = r
             if on_done is not None:
                 on_done(done)
     return _all(results)
+
+
+def _call_indexed(item: tuple[Callable[[T], R], int, T]) -> tuple[int, R]:
+    fn, i, x = item
+    return i, fn(x)
+
+
+def _worker_init() -> None:
+    """A pool worker: default SIGTERM, and SIGTERM from the kernel when its parent dies (Linux)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which terminates the pool
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent's SIGTERM handler still ends the pool
+        pass
+
+
+class _Terminated(SystemExit):
+    """Raised in the main process on SIGTERM, so that the pool's context manager terminates the workers."""
+
+
+@contextlib.contextmanager
+def _terminated_on_sigterm() -> Iterator[None]:
+    """SIGTERM raises :class:`_Terminated` (exit status 128 + 15) while the block runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Terminated(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _all(results: list[R | None]) -> list[R]:
@@ -82,19 +124,46 @@ def _dask_map(fn: Callable[[T], R], items: Sequence[T], address: str,
         from dask.distributed import as_completed as dask_completed
     except ImportError:
         raise InputError("--dask needs the optional extra: pip install 'nashproof[dask]'") from None
-    try:
-        client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    client = _connect(Client, address)
     try:
         futures = client.map(fn, list(items), pure=False)
         if on_done is not None:
             for done, _ in enumerate(dask_completed(futures), 1):  # type: ignore[no-untyped-call]
                 on_done(done)
-        gathered: list[R] = client.gather(futures)  # type: ignore[no-untyped-call]
+        gathered: list[R] = client.gather(futures)
         return list(gathered)
     finally:
-        client.close()  # type: ignore[no-untyped-call]
+        client.close()
+
+
+#: Seconds to wait for a Dask scheduler's handshake (an HTTP server or a silent listener never answers).
+DASK_CONNECT_SECONDS = 3
+
+
+def _connect(client_cls: Callable[..., Any], address: str) -> Any:
+    """A Dask client, or one :class:`InputError` when the address does not answer as a scheduler in time.
+
+    dask.distributed's own timeout does not cover a peer that accepts the connection but never speaks
+    the protocol; the client is therefore made in a daemon thread with a deadline.
+    """
+    box: dict[str, Any] = {}
+
+    def make() -> None:
+        try:
+            box["client"] = client_cls(address, timeout=f"{DASK_CONNECT_SECONDS}s")
+        except BaseException as exc:  # reported below, in this thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=make, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(DASK_CONNECT_SECONDS + 1)
+    if thread.is_alive():
+        raise InputError(f"cannot reach the Dask scheduler at {address}: no scheduler answered within "
+                         f"{DASK_CONNECT_SECONDS} s (is the address a Dask scheduler, e.g. tcp://host:8786?)")
+    if "error" in box:
+        exc = box["error"]
+        raise InputError(f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {exc}") from None
+    return box["client"]
 
 
 # ------------------------------------------------------------------ check suites

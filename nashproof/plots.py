@@ -38,7 +38,7 @@ def draw_run(ax: Any, game: Game, solver: Solver, steps: int, metric: str, x: st
              ignore_hypotheses: bool = False) -> list[str]:
     """One solver's curve and its claims' envelopes on ``ax``; returns the violated claim ids."""
     if getattr(solver, "perturbed", False):  # inexact and sampled solvers: √KL, step errors, claim values
-        from .inexact_check import collect_inexact
+        from .verify import collect_inexact
 
         data = collect_inexact(game, solver, steps, digits, backend)  # type: ignore[arg-type]
     else:

@@ -359,7 +359,7 @@ def _inexact_options(block: dict[str, object], where: str, solver: str, beta: Fr
 
 def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | None = None) -> list[Verdict]:
     """Check every claim of a task; verdicts carry the declared expectation, if any."""
-    from .inexact_check import check_inexact, is_inexact
+    from .verify import check_inexact, is_inexact
 
     game = load_game(task.game)
     check_mpmath_size(game.n, "a checked run (mpmath at D and D + G digits)")

@@ -220,7 +220,9 @@ def test_trace_audit_correct_and_wrong() -> None:
                                                            for v in report.claims)
     report = audit_trace(_trace(slow, float), "nash-mp")
     assert report.exit_code == 1 and report.identification is not None and report.identification.eta == "3/2"
-    assert any(v.status == "violated" for v in report.claims)  # claims stated for η = 2 on an η = 3/2 run
+    # claims stated for η = 2 on an η = 3/2 run: NMP-EXPL's tail looks slower (a rate with no proved
+    # constant is evidence only, never violated: issue 17)
+    assert any(v.claim == "NMP-EXPL" and v.slower and v.status == "inconclusive" for v in report.claims)
 
 
 @pytest.mark.parametrize("fmt", ["%.6g", "%.8g", "%.17g"])

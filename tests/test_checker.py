@@ -138,7 +138,7 @@ def test_rate_claim_fit_and_slower_flag() -> None:
     too_fast = Claim("FAST", "seeded", "rate", "exploitability", (), (), ("nash-mp",), "E", "test",
                      rate=(1 + eta * beta) ** -4)
     flagged = check_claim(too_fast, data)
-    assert flagged.slower and flagged.status == "violated"
+    assert flagged.slower and flagged.status == "inconclusive"  # evidence only: no constant, no refutation
 
 
 def test_user_claims_module_adds_and_replaces(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -279,7 +279,8 @@ def _kl_run(ratio: float, rel_err: float, steps: int = 12) -> object:
     (0.99, 1e-6, "pass"),
 ])
 def test_dimension_verdict_is_certain_both_ways(ratio: float, rel_err: float, status: str) -> None:
-    from nashproof.verify import DimensionRow, Verdict, _dimension_bounds, _dimension_verdict
+    from nashproof.verify import DimensionRow, Verdict
+    from nashproof.verify.dimension import _dimension_bounds, _dimension_verdict
 
     data, rho = _kl_run(ratio, rel_err)
     step, const, _ = _dimension_bounds(data, rho)  # type: ignore[arg-type]
@@ -306,7 +307,7 @@ def test_static_quantities_carry_a_real_error() -> None:
 
 def test_two_action_sandwich_lower_side_is_a_proved_equality(capsys: pytest.CaptureFixture[str]) -> None:
     """On 2 actions Aδ is constant, so Expl_β(π) = β KL(π‖π*) exactly: status equality, exit 0."""
-    from nashproof.verify import _field_gaps_constant
+    from nashproof.verify.binding import _field_gaps_constant
 
     assert _field_gaps_constant(load_game("bradley-terry:scores=1+3"))
     assert not _field_gaps_constant(load_game("cyclic:n=3,skew=1/2"))
@@ -323,10 +324,10 @@ def test_two_action_sandwich_lower_side_is_a_proved_equality(capsys: pytest.Capt
             assert abs(gap) < mpmath.mpf("1e-38")
 
 
-def test_numerical_equality_needs_the_gap_to_shrink_with_precision() -> None:
+def test_unproved_numerical_equality_is_inconclusive() -> None:
     """Transitive game at β = 1/1000: the lower side is tight to ~1e-217, equal at every feasible
-    precision (equality, numerically); the same claim shifted by 10^-(D+G/2) is resolvable at D + G
-    digits, so it must not be called equality."""
+    precision. Equality that is not proved is inconclusive (issue 17), never ``equality``; the same
+    claim shifted by 10^-(D+G/2) is inconclusive too."""
     from nashproof.claims import Expl, KL_rev
 
     game, solver = load_game("transitive:n=4"), NashMP(Fraction(1, 1000), Fraction(2))
@@ -334,7 +335,7 @@ def test_numerical_equality_needs_the_gap_to_shrink_with_precision() -> None:
     lower = Claim("LOWER", "sandwich lower side", "bound", "exploitability", (sp.Le(beta * KL_rev, Expl),), (),
                   ("*",), "D", "test")
     v = check_claim(lower, data)
-    assert v.status == "equality" and "numerically" in v.note, v
+    assert v.status == "inconclusive", v
     shifted = Claim("SHIFTED", "lower side minus a resolvable margin", "bound", "exploitability",
                     (sp.Le(beta * KL_rev + sp.Rational(1, 10**40), Expl),), (), ("*",), "E", "test")
     assert check_claim(shifted, data).status == "inconclusive"

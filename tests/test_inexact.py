@@ -17,13 +17,13 @@ from nashproof.claims.catalogue import APPROX_CLAIMS, DELTA_SAMPLED, RHO, approx
 from nashproof.cli import main
 from nashproof.equilibrium import solve_equilibrium
 from nashproof.families import load_game
-from nashproof.inexact_check import check_inexact, collect_inexact
 from nashproof.metrics import kl
 from nashproof.numeric import NumericGame, Oracle
 from nashproof.query_complexity import complexity, inexact_bound, inexact_complexity
 from nashproof.solvers import NashMP, make_solver, run
 from nashproof.solvers.inexact import InexactNashMP, SampledOracle, adversarial_full, inner_delta
-from nashproof.stats import StatVerdict, clopper_pearson, runs_for
+from nashproof.verify import check_inexact, collect_inexact
+from nashproof.verify.statistical import StatVerdict, clopper_pearson, runs_for
 
 F = Fraction
 FLOAT = make_backend("float")
@@ -184,7 +184,8 @@ def test_halved_floor_is_flagged() -> None:
 
 
 def test_sampled_claim_passes_and_an_optimistic_one_is_flagged() -> None:
-    """NMP-APPROX-HP over 12 seeded runs passes; the same claim pretending 10⁴× more duels fails every run."""
+    """NMP-APPROX-HP over 12 seeded runs: no failure, but 12 runs cannot show a rate ≤ 5 % (inconclusive, with
+    the runs that would settle it); the same claim pretending 10⁴× more duels fails every run."""
     cat = builtin_catalogue()
     good = cat.get("NMP-APPROX-HP")
     m = sp.Symbol("m", positive=True)
@@ -194,7 +195,7 @@ def test_sampled_claim_passes_and_an_optimistic_one_is_flagged() -> None:
                   good.solvers, "D", "test")
     solver = make_solver("nash-mp-sampled:m=20,seed=0", F(1))
     ok, bad = check_inexact(load_game("cyclic:n=5,skew=1/3"), solver, [good, wrong], 8, 15, runs=12)  # type: ignore[arg-type]
-    assert ok.status == "pass" and ok.extra["failures"] == 0
+    assert ok.status == "inconclusive" and ok.extra["failures"] == 0 and "runs at this failure rate" in ok.note
     assert bad.status == "violated" and bad.extra["failures"] == 12
     assert bad.extra["interval"][0] > 0.05  # type: ignore[index]
 
@@ -226,9 +227,11 @@ def test_runs_for_and_the_verdict_rule() -> None:
     r = runs_for(0.05)
     assert clopper_pearson(0, r)[1] <= 0.05 < clopper_pearson(0, r - 1)[1]
     assert r == math.ceil(math.log(0.025) / math.log(0.95))
-    # 2 failures in 10 at α = 0.05: not significant; 6 in 10: the lower bound clears α
+    # 2 failures in 10 at α = 0.05: undecided either way; 6 in 10: the lower bound clears α
     lo, hi = clopper_pearson(2, 10)
-    assert StatVerdict(2, 10, 0.05, 0.95, lo, hi).status == "pass"
+    assert StatVerdict(2, 10, 0.05, 0.95, lo, hi).status == "inconclusive"
+    lo, hi = clopper_pearson(0, r)
+    assert StatVerdict(0, r, 0.05, 0.95, lo, hi).status == "pass"
     lo, hi = clopper_pearson(6, 10)
     assert StatVerdict(6, 10, 0.05, 0.95, lo, hi).status == "violated"
 
@@ -299,7 +302,7 @@ def test_sampled_claims_on_a_game_started_at_equilibrium(capsys: pytest.CaptureF
     rc = main(["check", "--game", "rps", "--solver", "nash-mp-sampled:m=5,seed=1", "--beta", "1", "--steps", "3",
                "--digits", "20", "--claim", "NMP-APPROX-HP", "--runs", "4"])
     out = capsys.readouterr().out
-    assert rc == 0 and "NMP-APPROX-HP" in out
+    assert rc == 3 and "NMP-APPROX-HP" in out  # 4 runs cannot show a failure rate ≤ 5 %: inconclusive
 
 
 @pytest.mark.parametrize("extra", [["--samples-per-query", "3"], ["--delta", "1/100"], []])
@@ -402,4 +405,5 @@ def test_sampled_step_error_is_recorded_exactly() -> None:
     assert solver.step_errors[-1][0] == pytest.approx(2 / 3 * max(spans))  # type: ignore[attr-defined]
     cat = builtin_catalogue()
     (v,) = check_inexact(game, solver, [cat.get("SAMPLED-STEP-ERR")], 10, 15, runs=25)  # type: ignore[arg-type]
-    assert v.status == "pass" and v.extra["runs"] == 25 and 0.2 < float(v.tightness or 0) <= 1
+    assert v.status == "inconclusive" and v.extra["failures"] == 0  # 25 runs: upper end 0.14 > α
+    assert v.extra["runs"] == 25 and 0.2 < float(v.tightness or 0) <= 1

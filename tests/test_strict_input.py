@@ -289,7 +289,7 @@ def test_a_corpus_refresh_reproduces_the_suite(tmp_path: Path, capsys: pytest.Ca
 
 def test_suite_start_logits_reach_the_inexact_solvers(tmp_path: Path) -> None:
     """The same verdict as the library's check on the started game, and not the one from π_ref."""
-    from nashproof.inexact_check import check_inexact
+    from nashproof.verify import check_inexact
     from nashproof.solvers import make_solver
 
     body = ('name = "s"\n[[run]]\ngames = ["rps:skew=1/2"]\nbetas = ["1/2"]\nsteps = 8\ndigits = 30\n'

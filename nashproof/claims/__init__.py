@@ -15,11 +15,13 @@ import sympy as sp
 
 from ..errors import InputError
 from ..plugins import import_user_module
+from .constants import unenclosable
 
 # ------------------------------------------------------------------ symbols
 beta, eta, k, N, n, eps, C = sp.symbols("beta eta k N n epsilon C", positive=True)
 sched = sp.Symbol("schedule")  # 1 when Nash-MD uses η_t = 2/(β(t+2)), else 0
 start_ref = sp.Symbol("start_ref")  # 1 when π_0 = π_ref exactly, else 0
+inner_pg = sp.Symbol("inner_pg")  # 1 when each proximal step is an inner policy-gradient loop, else 0
 rho_loc = sp.Symbol("rho_loc", positive=True)  # asymptotic KL rate of the Nash-MP step at π* (linearised)
 KL, KL_next, KL0 = sp.symbols("KL_k KL_{k+1} KL_0", nonnegative=True)
 KL_rev = sp.Symbol("KLrev_k", nonnegative=True)  # KL(π_k‖π*)
@@ -54,6 +56,7 @@ SYMBOLS: dict[sp.Symbol, tuple[str, str]] = {
     n: ("n", "number of actions"),
     sched: ("schedule", "1 if Nash-MD runs the schedule η_t = 2/(β(t+2))"),
     start_ref: ("start_ref", "1 if the run starts at π_0 = π_ref exactly"),
+    inner_pg: ("inner_pg", "1 if each proximal step is an inner policy-gradient loop (nash-mp-pg[-sampled])"),
     rho_loc: ("rho_loc", "squared spectral radius of the Nash-MP step linearised at π* (docs/proofs.md §3.4)"),
     KL: ("kl", "KL(π*‖π_k), ρ-averaged"),
     KL_next: ("kl@next", "KL(π*‖π_{k+1}), ρ-averaged"),
@@ -241,6 +244,10 @@ def _validate(claim: Claim) -> None:
         if not isinstance(expr, sp.Basic):
             raise InputError(f"claim {claim.id}: statements and hypotheses must be sympy relations, "
                              f"got {type(expr).__name__}")
+        bad = unenclosable(expr)
+        if bad is not None:
+            raise InputError(f"claim {claim.id}: {bad} has no exact enclosure; write constants as integers, "
+                             "Rational, Float, pi, E or log/exp/sqrt of them (nothing is approximated silently)")
         unknown = sorted(str(s) for s in expr.free_symbols if s not in symbols)
         if unknown:
             raise InputError(f"claim {claim.id}: unknown symbol {unknown[0]!r}; use the symbols of "

@@ -27,6 +27,7 @@ from . import (
     beta,
     eps,
     eta,
+    inner_pg,
     k,
     min_ref,
     rho_loc,
@@ -78,6 +79,11 @@ DELTA_SAMPLED = 2 * eta / (1 + EB) * sp.sqrt(sp.log(2 * Q_tot * n * X_ctx / alph
 DELTA_INNER = (1 - lam) ** T_in * 2 * eta / ((1 + EB) * (1 - (1 - lam) ** T_in))
 
 
+#: The inner loop's error bound (INNER-ERR) is proved from π_0 = π_ref only (docs/proofs.md §9.4): a
+#: policy-gradient solver's δ, and so every claim built on it, needs that start.
+PG_FROM_REF = sp.Or(sp.Eq(inner_pg, 0), sp.Eq(start_ref, 1))
+
+
 def _approx_bound(d: sp.Expr) -> tuple[sp.Basic, ...]:
     # The √KL recursion squared, KL_k ≤ (ρ^k √KL_0 + φ(1 − ρ^k))², expanded with ρ^(2k) KL_0 so that k = 0 is
     # recognised as the identity KL_0 ≤ KL_0.
@@ -95,14 +101,15 @@ APPROX_CLAIMS: list[Claim] = [
           "KL_{k+1} ≤ KL_k/(1+ηβ) + c(δ)", "step", "kl",
           (sp.Le(KL_next, KL / (1 + EB) + 2 * RHO * RKL * approx_step_error(delta) + approx_step_error(delta) ** 2),
            sp.Le(KL_next, KL / (1 + EB) + approx_linear_step(delta))),
-          (STEP_OK,), ("nash-mp-inexact", "nash-mp-pg"), "D", SPEC, APPROX_DERIVATION),
+          (STEP_OK, PG_FROM_REF), ("nash-mp-inexact", "nash-mp-pg"), "D", SPEC, APPROX_DERIVATION),
     Claim("NMP-APPROX", "Inexact Nash-MP (per-step error δ) converges linearly to the floor "
-          "min(φ(δ)², c(δ)(1+ηβ)/(ηβ))", "bound", "kl", _approx_bound(delta), (STEP_OK,),
+          "min(φ(δ)², c(δ)(1+ηβ)/(ηβ))", "bound", "kl", _approx_bound(delta), (STEP_OK, PG_FROM_REF),
           ("nash-mp-inexact", "nash-mp-pg"), "A existence, D statement and constants",
           f"{PAPER} (existence); statement and constants {SPEC}", "Iterate NMP-APPROX-STEP."),
     Claim("NMP-APPROX-HP", "Sampled Nash-MP (m duels per action): with probability ≥ 1 − α, NMP-APPROX holds "
           "with δ = 2η/(1+ηβ)·√(log(2QnX/α)/(2m)) (plus the inner-loop δ)", "probability", "kl",
-          _approx_bound(delta + DELTA_SAMPLED), (STEP_OK,), ("nash-mp-sampled", "nash-mp-pg-sampled"), "D", SPEC,
+          _approx_bound(delta + DELTA_SAMPLED), (STEP_OK, PG_FROM_REF), ("nash-mp-sampled", "nash-mp-pg-sampled"),
+          "D", SPEC,
           "Hoeffding per action and query, union bound over the Q·n·X estimates of the horizon: ‖ĝ − Pσ‖_∞ ≤ τ, "
           "so each step's span error is ≤ 2ητ/(1+ηβ); then NMP-APPROX on that event."),
     Claim("SAMPLED-STEP-ERR", "Sampled Nash-MP: with probability ≥ 1 − α every step's span error is ≤ "
@@ -112,11 +119,13 @@ APPROX_CLAIMS: list[Claim] = [
           "by η(ĝ − Pσ)/(1+ηβ) plus a constant in log space. Nearly tight per estimate: a claim with too few "
           "duels for its confidence fails here first."),
     Claim("INNER-ERR", "Inner loop: T natural-gradient steps leave a span error ≤ (1−λ)^T·2η/((1+ηβ)(1−(1−λ)^T))",
-          "bound", "step_err", (sp.Le(Step_err, DELTA_INNER),), (), ("nash-mp-pg",), "D", SPEC,
-          "The inner update contracts log π − log π⁺ by (1−λ) in span; the start's span is ≤ 2η/(1+ηβ) + δ."),
+          "bound", "step_err", (sp.Le(Step_err, DELTA_INNER),), (sp.Eq(start_ref, 1),), ("nash-mp-pg",), "D", SPEC,
+          "The inner update contracts log π − log π⁺ by (1−λ) in span; the start's span is ≤ 2η/(1+ηβ) + δ, "
+          "which the proof derives from π_0 = π_ref (from logits (0, −50, 0) on rock-paper-scissors the first "
+          "step's error is 4.43 > 3.33)."),
     Claim("INNER-ERR-HP", "Inner loop from sampled preferences: with probability ≥ 1 − α the span error is ≤ "
           "δ_T + 2η/(1+ηβ)·√(log(2QnX/α)/(2m))", "probability", "step_err",
-          (sp.Le(Step_err, DELTA_INNER + DELTA_SAMPLED),), (), ("nash-mp-pg-sampled",), "D", SPEC,
+          (sp.Le(Step_err, DELTA_INNER + DELTA_SAMPLED),), (sp.Eq(start_ref, 1),), ("nash-mp-pg-sampled",), "D", SPEC,
           "As INNER-ERR, plus the sampled field's error averaged by the inner contraction."),
 ]
 # ---- end inexact
@@ -164,11 +173,13 @@ BUILTIN: list[Claim] = [
           f"{SPEC} §3.4: global convergence (NMP-KL) and the linearised step T = [I + (ηB + η²B²)/c]/c",
           "Near π* the step is linear; in the Fisher metric its eigenvalues are [1 + (iημ − η²μ²)/c]/c over the "
           "singular values μ of D^½AD^½ on the tangent space; ρ_loc is the largest squared modulus.", rate=rho_loc),
-    Claim("NMP-KL-BEYOND", "Beyond η̄: from π_ref, Nash-MP still converges at rate ρ_loc whenever ρ_loc < 1",
-          "rate", "kl", (sp.Le(KL, C * rho_loc**k),), (rho_loc < 1, start_ref >= 1), ("nash-mp",), "E",
-          "observed by nashproof search --step-threshold (docs/search.md); local convergence for ρ_loc < 1 is D "
-          "(§3.4), convergence from π_ref beyond η̄ is only observed",
-          "Not proved: far from π* the one-step contraction can fail for η̄ < η < η_loc.", rate=rho_loc),
+    Claim("NMP-KL-BEYOND", "Beyond η̄: whenever ρ_loc < 1, Nash-MP converges from every start close enough to π* "
+          "(local convergence only; not from π_ref in general)", "existence", "kl", (), (rho_loc < 1,),
+          ("nash-mp",), "D",
+          f"{SPEC} §3.4 (the linearised step is a contraction in the Fisher metric when ρ_loc < 1)",
+          "Retired as a checkable claim: the former statement 'from π_ref, Nash-MP converges at rate ρ_loc whenever "
+          "ρ_loc < 1' (E) is false. Counterexample (docs/verdicts.md): a random game at β = 1/100 with "
+          "η ≈ 16.4 η̄ has ρ_loc < 1, yet from π_ref the iterates settle into a period-3 cycle."),
     Claim("NMP-CPLX", "Nash-MP reaches KL_k ≤ ε by k = ⌈log(KL_0/ε)/log(1+ηβ)⌉ (N = 2k queries)", "hitting", "kl",
           (sp.Le(K_eps, sp.Max(0, sp.ceiling(sp.log(KL0 / eps) / sp.log(1 + eta * beta)))),), (STEP_OK,), ("nash-mp",),
           "D from A", "derived from NMP-KL", "Solve (1+ηβ)^(−k) KL_0 ≤ ε for k."),

@@ -58,12 +58,15 @@ def _backend(args: argparse.Namespace, game: Game) -> Backend:
     return make_backend(args.backend, args.digits)
 
 
-def _radius(x: object) -> str:
-    """A ball's radius, rounded up (the exact value lies within the printed midpoint ± this plus the
-    printing's own rounding)."""
-    from ..backends.balls import to_arb, up_str
+def _radius(x: object, text: str) -> str:
+    """An upper bound on |printed value − every point of the ball|, rounded up: the exact value lies within
+    ``text`` ± this (the meaning of ``equilibrium --json``'s radius)."""
+    from ..backends.balls import printed_radius, to_arb, up_str
 
-    return up_str(to_arb(x).rad())
+    try:
+        return up_str(printed_radius(x, text))
+    except (ValueError, ZeroDivisionError):  # not a decimal (e.g. nan): the ball's own radius
+        return up_str(to_arb(x).rad())
 
 
 def _emit(obj: object) -> None:
@@ -179,8 +182,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             "nonnegative_metrics": "a metric ≥ 0 in exact arithmetic that rounding made negative is shown as 0 "
                                    "here (as '< floor' in the table)",
             "iterations": [
-                {"k": k, "queries": q, **{name: shown(ng, name, m.get(name), f, b.digits)[1] for name in RUN_JSON},
-                 **({"radius": {name: _radius(m.get(name)) for name in RUN_JSON}} if b.certified else {})}
+                {"k": k, "queries": q, **(shown_row := {name: shown(ng, name, m.get(name), f, b.digits)[1]
+                                                        for name in RUN_JSON}),
+                 **({"radius": {name: _radius(m.get(name), shown_row[name]) for name in RUN_JSON}}
+                    if b.certified else {})}
                 for k, (q, m, f) in enumerate(zip(traj.queries, rows, floors))
             ],
         })

@@ -202,9 +202,9 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
                           f"{worst.game} β = {_eta(worst.beta)}: fitted {worst.fitted_rate} vs claimed "
                           f"{worst.claimed_rate}, smallest constant {worst.min_constant}. A rate claim says "
                           "metric ≤ C·rate^k for some unknown C: the fitted rate (the log-slope of the last half of "
-                          "the run) may exceed the claimed one by a little and still pass; it is violated only when "
-                          "the tail decays less than 90 % as fast as claimed and M_k/rate^k still peaks in the last "
-                          "quarter of the run."))
+                          "the run) may exceed the claimed one by a little and still pass; a tail decaying less "
+                          "than 90 % as fast as claimed is flagged inconclusive (evidence, not proof): without a "
+                          "proved C no finite run refutes a rate."))
         for s in summary:
             if "smallest_constant" in s:
                 print(wrap(f"{s['claim']}: smallest constant C valid on every run here: {s['smallest_constant']:.6g} "
