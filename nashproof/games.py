@@ -273,7 +273,7 @@ def game_from_dict(data: object, label: str = "game") -> Game:
 
 
 #: The keys a game file may use (anything else, e.g. a misspelt "refrence", is an error, not ignored);
-#: "name", "description" and "witness" (written by `search --save`) are annotations, not read.
+#: "name", "description" and "witness" (written by `search --corpus`) are annotations, not read.
 _TOP_SINGLE = frozenset({"actions", "preference", "reference", "start_logits", "name", "description", "witness"})
 _TOP_MULTI = frozenset({"actions", "contexts", "name", "description", "witness"})
 _CONTEXT_KEYS = frozenset({"name", "weight", "preference", "reference", "start_logits"})
