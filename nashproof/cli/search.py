@@ -458,15 +458,15 @@ def run_step_threshold(args: argparse.Namespace) -> int:
         print(json.dumps(th.as_dict(), indent=2, ensure_ascii=False))
         return EXIT_OK
     d = th.as_dict()
-    print(f"{game.label}, β = {fraction_str(beta)}: η̄ = {mpmath.nstr(th.eta_bar, 12)}, "
-          f"largest singular value of D^½AD^½ on the tangent space μ_max = {mpmath.nstr(th.mu_max, 12)}")
-    print(f"  local KL contraction by 1/(1+ηβ) holds for η ≤ {d['kl_threshold'] or '∞ (none found)'}"
-          f" = {d['kl_threshold_over_eta_bar'] or '-'}·η̄")
-    print(f"  local convergence (spectral radius < 1) for η < {d['convergence_threshold'] or '∞ (none found)'}"
-          f" = {d['convergence_threshold_over_eta_bar'] or '-'}·η̄")
+    print(wrap(f"{game.label}, β = {fraction_str(beta)}: η̄ = {mpmath.nstr(th.eta_bar, 12)}, "
+               f"largest singular value of D^½AD^½ on the tangent space μ_max = {mpmath.nstr(th.mu_max, 12)}"))
+    print(wrap(f"local KL contraction by 1/(1+ηβ) holds for η ≤ {d['kl_threshold'] or '∞ (none found)'}"
+               f" = {d['kl_threshold_over_eta_bar'] or '-'}·η̄", indent="  ", hang="    "))
+    print(wrap(f"local convergence (spectral radius < 1) for η < {d['convergence_threshold'] or '∞ (none found)'}"
+               f" = {d['convergence_threshold_over_eta_bar'] or '-'}·η̄", indent="  ", hang="    "))
     if th.far:
         print("\nfar regime (float64 search over starting points; ratio (1+ηβ)KL_{k+1}/KL_k, > 1 violates):")
         print(table(["η/η̄", "worst one-step ratio"], [[m, f"{r:.12f}"] for m, r in th.far]))
-    print("\nLocal thresholds are exact to the digits shown (linearisation at π*, docs/proofs.md §3.4); "
-          "the far regime is a search, not a proof.")
+    print("\n" + wrap("Local thresholds are exact to the digits shown (linearisation at π*, docs/proofs.md §3.4); "
+                       "the far regime is a search, not a proof."))
     return EXIT_OK
