@@ -105,15 +105,15 @@ MAX_ACTIONS = 4096
 MAX_MPMATH_ACTIONS = 256
 #: The supported range of β: beyond it the float continuation overflows or rounding dominates.
 BETA_MIN = Fraction(1, 10**9)
-BETA_MAX = Fraction(10**4)
+BETA_MAX = Fraction(10**6)
 
 
 def check_beta(beta: Fraction, what: str = "beta") -> Fraction:
-    """Require 10⁻⁹ ≤ β ≤ 10⁴ (β > 0 is the game's; the bounds are numerical)."""
+    """Require 10⁻⁹ ≤ β ≤ 10⁶ (β > 0 is the game's; the bounds are numerical)."""
     if beta <= 0:
         raise InputError(f"{what} must be > 0, got {approx_str(beta)}")
     if not BETA_MIN <= beta <= BETA_MAX:
-        raise InputError(f"{what} = {approx_str(beta)} is outside the supported range 1e-9 ≤ β ≤ 1e4 (beyond it "
+        raise InputError(f"{what} = {approx_str(beta)} is outside the supported range 1e-9 ≤ β ≤ 1e6 (beyond it "
                          "the float continuation overflows or rounding dominates)")
     return beta
 

@@ -172,7 +172,10 @@ class SuiteFile(pytest.File):
         self.modules = (*settings.claims_modules, *suite.claim_modules)
         self.results: dict[str, list[Verdict]] = {}  # computed, not yet reported
         self.ran: set[str] = set()
-        tasks: list[Task | DimensionTask] = [*suite.tasks, *suite.dimensions]
+        here = self.path.resolve()  # an included suite that is collected as a file of its own gives its items there
+        every: list[Task | DimensionTask] = [*suite.tasks, *suite.dimensions]
+        tasks = [t for t in every
+                 if Path(t.source).resolve() == here or not settings.is_suite(Path(t.source).resolve())]
         for task in tasks:
             item = TaskItem.from_parent(self, name=task.label, task=dataclasses.replace(task, method=settings.method))
             if task.slow:

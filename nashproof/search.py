@@ -72,6 +72,10 @@ from .verify import symbol_args as _args
 mp = mpmath.mp
 
 SEARCHABLE = ("step", "bound", "static")
+#: The spec searched for a claim whose first solver needs parameters (``--solver`` overrides): adversarial errors
+#: of size δ = 1/100, whose worst case is sharpest at large β (docs/search.md).
+DEFAULT_SPECS = {"nash-mp-inexact": "nash-mp-inexact:delta=1/100,perturb=adversarial",
+                 "nash-mp-pg": "nash-mp-pg:T=2"}
 #: Points whose float64 ratio is less accurate than this (estimated) are not used by the search.
 FLOAT_TOLERANCE = 1e-6
 _PARAMS = ("beta", "eta", "k", "n", "N", "schedule", "start_ref", "rho_loc", "epsilon", "C")
@@ -340,13 +344,13 @@ def float_ratio(claim: Claim, fns: _Fns, inst: Instance, tolerance: float = FLOA
     :data:`FALLBACK_DIGITS` digits, so rounding can neither fake a ratio nor hide one.
     """
     try:
-        data = collect(inst.game, inst.make_solver(), inst.steps, backend="float")
+        data = collect_instance(inst.game, inst.make_solver(), inst.steps, 15, backend="float")
     except _FAILURES:
         return 0.0
     best, rejected = _best_ratio(claim, fns, data, tolerance, _float_scale(inst))
     if rejected:
         try:
-            data = collect(inst.game, inst.make_solver(), inst.steps, FALLBACK_DIGITS, guard=10)
+            data = collect_instance(inst.game, inst.make_solver(), inst.steps, FALLBACK_DIGITS, guard=10)
         except _FAILURES:
             return best
         with mpmath.workdps(FALLBACK_DIGITS + 15):
@@ -503,11 +507,21 @@ def admissible(claim: Claim, inst: Instance) -> Instance:
 MAX_DIGITS = 400
 
 
+def collect_instance(game: Game, solver: Solver, steps: int, digits: int, backend: str = "mpmath",
+                     guard: int | None = None) -> RunData:
+    """:func:`verify.collect` (precision doubling), with the inexact solvers' extra series (δ, √KL, step errors)."""
+    from .verify.inexact import collect_inexact, is_inexact
+
+    if is_inexact(solver):
+        return collect_inexact(game, solver, steps, digits, backend=backend)  # type: ignore[arg-type]
+    return collect(game, solver, steps, digits, guard=guard, backend=backend)
+
+
 def confirm(claim: Claim, target: Target, inst: Instance, digits: int = 60,
             ignore_hypotheses: bool = False) -> Confirmation:
     """Ratio of the target at ``digits`` (precision doubling) with its error, and the claim's verdict."""
     while True:
-        data = collect(inst.game, inst.make_solver(), inst.steps, digits)
+        data = collect_instance(inst.game, inst.make_solver(), inst.steps, digits)
         verdict = check_claim(claim, data, ignore_hypotheses)
         if verdict.status != "inconclusive" or not verdict.needed_digits or verdict.needed_digits > MAX_DIGITS \
                 or verdict.needed_digits <= digits:
@@ -572,6 +586,7 @@ class TargetResult:
 @dataclass
 class SearchConfig:
     sizes: tuple[int, ...] = (2, 3, 4, 5, 6)
+    solver: str | None = None  # a full solver spec (e.g. nash-mp-inexact:delta=1/100); None: the claim's first
     contexts: int = 1
     beta_range: tuple[Fraction, Fraction] = (Fraction(1, 100), Fraction(1))
     eta: Fraction | None = None
@@ -598,7 +613,10 @@ def default_steps(claim: Claim) -> int:
 
 
 def space_for(claim: Claim, n: int, cfg: SearchConfig) -> Space:
-    solver = claim.solvers[0] if "*" not in claim.solvers else "nash-mp"
+    solver = cfg.solver or (claim.solvers[0] if "*" not in claim.solvers else "nash-mp")
+    solver = DEFAULT_SPECS.get(solver, solver)
+    if solver.split(":")[0].strip() not in claim.solvers and "*" not in claim.solvers:
+        raise InputError(f"solver {solver!r} is not one of claim {claim.id}'s ({', '.join(claim.solvers)})")
     free = {SCHED, START_REF} & set().union(*(h.free_symbols for h in claim.hypotheses)) if claim.hypotheses else set()
     schedule = solver == NashMD.name and SCHED in free and not cfg.ignore_hypotheses
     free_start = claim.kind != "static" and (START_REF not in free or cfg.ignore_hypotheses)
@@ -717,7 +735,7 @@ def far_regime(game: Game, beta: Fraction, multiples: Sequence[Fraction], evals:
 # ------------------------------------------------------------------ known sharp families
 
 
-def sandwich_family(tau: Fraction = Fraction(1, 10**4), eps: Fraction = Fraction(1, 10**7),
+def sandwich_family(tau: Fraction = Fraction(1, 10**6), eps: Fraction = Fraction(1, 10**9),
                     beta: Fraction = Fraction(1, 2)) -> Instance:
     """docs/proofs.md §4.2: EXPL-SANDWICH's 1/(8β) term has ratio → 1 − 2τ as ε → 0 (τ > ε > 0).
 
@@ -739,9 +757,23 @@ def sandwich_family(tau: Fraction = Fraction(1, 10**4), eps: Fraction = Fraction
     return Instance(make_game(game.actions, [ctx], "sandwich-family"), "nash-mp", beta, Fraction(2), 1)
 
 
+def kl0_gap_family(exponent: int = 450, beta: Fraction = Fraction(1, 2030)) -> Instance:
+    """docs/search.md: NMP-KL0's first inequality has ratio ≈ 1 − 2β on 2 actions with P(y0 ≻ y1) = 0 and
+    π_ref = (1 − ε, ε), ε = 10^(−exponent), as long as ε·e^(1/(2β)) ≪ 1 (so β ≳ 1/(2 ln 10 · exponent)).
+
+    From β KL(π*‖ref) = ½ − P(ref ≻ π*) − β KL(ref‖π*) with x = π*(y1): ½ − P(ref ≻ π*) = x/2 + O(ε) and
+    KL(ref‖π*) = x + O(x² + ε log(x/ε)), so the ratio is 1 − 2β(1 + O(x)). π_ref below float64's range is needed
+    for β < 1/1500; ε ≥ 10^(−450) keeps every number of the game file under 1000 characters (exact, not rounded).
+    """
+    eps = Fraction(1, 10**exponent)
+    ctx = Context("x0", Fraction(1), ((Fraction(1, 2), Fraction(0)), (Fraction(1), Fraction(1, 2))), (1 - eps, eps))
+    return Instance(make_game(("y0", "y1"), [ctx], "kl0-gap-family"), "nash-mp", beta, Fraction(2), 1)
+
+
 def _mpq(x: Fraction) -> mpmath.mpf:
     return mp.mpf(x.numerator) / x.denominator
 
 
 #: Instances from the proofs that the corpus also tries, by target label.
-KNOWN_SHARP: dict[str, Callable[[], Instance]] = {"EXPL-SANDWICH[2] term L1sq_k/(8*beta)": sandwich_family}
+KNOWN_SHARP: dict[str, Callable[[], Instance]] = {"EXPL-SANDWICH[2] term L1sq_k/(8*beta)": sandwich_family,
+                                                  "NMP-KL0[1]": kl0_gap_family}

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .verify.statistical import StatVerdict, clopper_pearson, runs_for
+from .verify.statistical import StatVerdict, clopper_pearson, detection_power, runs_for, runs_for_power
 
-__all__ = ["StatVerdict", "clopper_pearson", "runs_for"]
+__all__ = ["StatVerdict", "clopper_pearson", "detection_power", "runs_for", "runs_for_power"]

@@ -1,7 +1,9 @@
 """Declarative check suites (TOML). Numbers are exact strings; nothing in a suite is executed.
 
 A suite holds ``[[run]]`` blocks (games × β × solvers, a horizon, digits and claims) and
-``[[dimension]]`` blocks (one family over several sizes n, for NMP-DIM). See checks/default.toml.
+``[[dimension]]`` blocks (one family over several sizes n, for NMP-DIM). ``include = ["other.toml"]``
+adds other suites' tasks (paths relative to the including file; every file is loaded once, a cycle
+is an error). See checks/default.toml.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .numbers import (
     check_beta,
     check_mpmath_size,
     eta_str,
+    fraction_str,
     parse_positive,
     parse_rational,
 )
@@ -61,6 +64,7 @@ class Task:
     slow: bool = False
     confidence: Fraction | None = None  # inexact solvers: a probability claim's 1 − α (default 95/100)
     runs: int = 0  # inexact solvers: seeded runs R for probability claims (0: enough for the confidence)
+    power: Fraction | None = None  # inexact solvers: choose R to detect a failure rate 2α with this probability
     start: tuple[tuple[Fraction, ...], ...] | None = None  # exact logits of π_0 per context
     method: str = "certified"  # certified (balls) or estimated (precision doubling)
 
@@ -96,6 +100,7 @@ class Suite:
     tasks: list[Task] = field(default_factory=list)
     dimensions: list[DimensionTask] = field(default_factory=list)
     claim_modules: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # this file, then every included file (resolved)
 
 
 def parse_eta(text: object, beta: Fraction) -> Fraction | None:
@@ -120,10 +125,10 @@ MAX_RUNS = 10_000
 #: Most sizes in one [[dimension]] block.
 MAX_SIZES = 64
 
-_TOP_KEYS = {"name", "description", "claim_modules", "steps", "digits", "until_floor", "ignore_hypotheses", "slow",
-             "run", "dimension"}
+_TOP_KEYS = {"name", "description", "include", "claim_modules", "steps", "digits", "until_floor", "ignore_hypotheses",
+             "slow", "run", "dimension"}
 _RUN_KEYS = {"games", "betas", "solvers", "steps", "digits", "claims", "ignore_hypotheses", "until_floor", "expect",
-             "slow", "confidence", "runs", "start_logits"}
+             "slow", "confidence", "runs", "power", "start_logits"}
 _DIM_KEYS = {"family", "sizes", "beta", "eta", "steps", "digits", "claim", "slow"}
 _SOLVER_KEYS = {"name", "eta"}
 
@@ -256,9 +261,14 @@ def _expect(block: dict[str, object], claims: tuple[str, ...], where: str) -> tu
     return tuple(out)
 
 
-def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
-    """Parse and validate a TOML suite against the catalogue; every field is type-checked."""
+def load_suite(path: str | Path, catalogue: Catalogue, _within: tuple[Path, ...] = ()) -> Suite:
+    """Parse and validate a TOML suite against the catalogue; every field is type-checked.
+
+    Its ``include`` list is followed depth-first: the included suites' tasks come after this file's, each file
+    once (a file included twice contributes once), and a file that includes itself, directly or not, is an error.
+    """
     p = Path(path)
+    here = p.resolve()
     text = read_text(p, "suite")
     try:
         data = tomllib.loads(text)
@@ -301,8 +311,8 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
                 for name, eta_raw in solvers:
                     eta = parse_eta(eta_raw, beta)
                     confidence, runs = _inexact_options(block, where, name, beta, eta)
-                    suite.tasks.append(Task(game, beta, name, eta, steps, digits, claims,
-                                            ignore, floor, expect, str(p), i + 1, slow, confidence, runs, start))
+                    suite.tasks.append(Task(game, beta, name, eta, steps, digits, claims, ignore, floor, expect,
+                                            str(p), i + 1, slow, confidence, runs, _power(block, where), start))
     for i, raw in enumerate(_blocks(data, "dimension", p.name)):
         where = f"{p.name} dimension #{i + 1}"
         unknown = set(raw) - _DIM_KEYS
@@ -323,9 +333,40 @@ def load_suite(path: str | Path, catalogue: Catalogue) -> Suite:
         suite.dimensions.append(DimensionTask(family, sizes, beta, eta, _int(raw, "steps", 30, where, MAX_STEPS),
                                               _digits(raw, 30, where), claim, str(p),
                                               _bool(raw, "slow", suite_slow, where)))
+    suite.files.append(here)
+    for inc in _strings(data, "include", p.name, []) if "include" in data else []:
+        target = Path(inc) if Path(inc).is_absolute() else p.parent / inc
+        if not target.exists():
+            raise InputError(f"{p.name}: include {inc!r} not found (paths are relative to the suite's folder)")
+        if target.resolve() in (*_within, here):
+            chain = " -> ".join(f.name for f in (*_within, here, target.resolve()))
+            raise InputError(f"{p.name}: include cycle {chain}")
+        if target.resolve() in suite.files:
+            continue
+        sub = load_suite(target, catalogue, (*_within, here))
+        fresh = {f for f in sub.files if f not in suite.files}
+        suite.files.extend(f for f in sub.files if f in fresh)
+        suite.tasks.extend(t for t in sub.tasks if Path(t.source).resolve() in fresh)
+        suite.dimensions.extend(d for d in sub.dimensions if Path(d.source).resolve() in fresh)
+        suite.claim_modules.extend(m for m in sub.claim_modules if m not in suite.claim_modules)
     if not suite.tasks and not suite.dimensions:
         raise InputError(f"{path}: the suite has no [[run]] or [[dimension]] block")
     return suite
+
+
+def load_suites(targets: list[str], catalogue: Catalogue) -> list[Suite]:
+    """Every suite named (directories expanded), includes followed; a file reached twice contributes once."""
+    seen: set[Path] = set()
+    out = []
+    for f in iter_suite_files(targets):
+        if f.resolve() in seen:
+            continue
+        s = load_suite(f, catalogue)
+        s.tasks = [t for t in s.tasks if Path(t.source).resolve() not in seen]
+        s.dimensions = [d for d in s.dimensions if Path(d.source).resolve() not in seen]
+        seen.update(s.files)
+        out.append(s)
+    return out
 
 
 def _relative_to(suite: Path, game: str) -> str:
@@ -357,6 +398,18 @@ def _inexact_options(block: dict[str, object], where: str, solver: str, beta: Fr
     return confidence, runs
 
 
+def check_power(value: object, where: str = "power") -> Fraction:
+    """A wanted power in (0, 1): the run count of probability claims is chosen to detect a rate 2α this often."""
+    p = parse_rational(value, where)
+    if not 0 < p < 1:
+        raise InputError(f"{where} must lie strictly between 0 and 1, got {fraction_str(p)}")
+    return p
+
+
+def _power(block: dict[str, object], where: str) -> Fraction | None:
+    return check_power(str(block["power"]), f"{where} power") if "power" in block else None
+
+
 def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | None = None) -> list[Verdict]:
     """Check every claim of a task; verdicts carry the declared expectation, if any."""
     from .verify import check_inexact, is_inexact
@@ -371,7 +424,8 @@ def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | 
         # The game with the suite's start logits (they were ignored here once: the same run with and without).
         verdicts = check_inexact(game, solver, [catalogue.get(c) for c in task.claims],  # type: ignore[arg-type]
                                  task.steps, task.digits, task.confidence or Fraction(95, 100), task.runs,
-                                 until_floor=task.until_floor, ignore_hypotheses=task.ignore_hypotheses)
+                                 until_floor=task.until_floor, ignore_hypotheses=task.ignore_hypotheses,
+                                 power=task.power)
         for v in verdicts:
             v.expected = expect.get(v.claim)
         return verdicts

@@ -233,8 +233,7 @@ def test_rate_claim_with_a_constant_is_checked_as_a_bound() -> None:
 
 WITNESSES = ROOT / "checks" / "witnesses"
 #: Claims whose best witness stays below 0.999, and why (docs/search.md).
-LOOSE_CLAIMS = {"NMD-KL": "Nash-MD's 8/(β²(T+1)) is loose by more than 70× (spec §6)",
-                "NMP-SPAN-C": "the §6.2 constant is a crude upper bound (observed/bound below 1 %)"}
+LOOSE_CLAIMS = {"NMD-KL": "Nash-MD's 8/(β²(T+1)) is loose by more than 70× (spec §6)"}
 
 
 def _witness_files(claim_id: str | None = None) -> list[tuple[Path, dict[str, object]]]:
@@ -250,19 +249,19 @@ def _witness_files(claim_id: str | None = None) -> list[tuple[Path, dict[str, ob
 def test_witnesses_reproduce_their_ratios_and_kill_every_sharp_1pct_mutant(claim_id: str) -> None:
     import mutants
 
-    from nashproof.search import _exact_ratio
+    from nashproof.search import _exact_ratio, collect_instance
     from nashproof.solvers import make_solver
-    from nashproof.verify import check_claim, collect
+    from nashproof.verify import check_claim
 
     claim = CAT.get(claim_id)
     targets = {t.label: t for t in claim_targets(claim)}
-    mine = [m for orig, m in mutants.mutants(Fraction(1, 100)) if orig == claim_id]
+    mine = [m for orig, m in mutants.all_mutants(Fraction(1, 100)) if orig == claim_id]
     killed: set[str] = set()
     best = mpmath.mpf(0)
     for path, meta in _witness_files(claim_id):
         eta = None if meta["eta"] == "default" else Fraction(str(meta["eta"]))
         solver = make_solver(str(meta["solver"]), Fraction(str(meta["beta"])), eta)
-        data = collect(load_game(str(path)), solver, int(str(meta["steps"])), int(str(meta["digits"])))
+        data = collect_instance(load_game(str(path)), solver, int(str(meta["steps"])), int(str(meta["digits"])))
         assert check_claim(claim, data).status == meta["status"] in ("pass", "equality", "inconclusive")
         ratio, err, _ = _exact_ratio(claim, targets[str(meta["target"])], data)
         assert abs(ratio - mpmath.mpf(str(meta["ratio"]))) <= 10 * err + mpmath.mpf(10) ** -12

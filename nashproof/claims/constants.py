@@ -16,7 +16,8 @@ ENCLOSABLE_FUNCTIONS = frozenset({"log", "exp", "sqrt", "ceiling", "floor", "Abs
                                   "tan", "atan"})
 _ATOMS = (sp.Integer, sp.Rational, sp.Float, sp.Symbol)
 _CONSTANTS = (type(sp.pi), type(sp.E))
-_NODES = (sp.Add, sp.Mul, sp.Pow, sp.Max, sp.Min, sp.core.relational.Relational, sp.logic.boolalg.BooleanAtom)
+_NODES = (sp.Add, sp.Mul, sp.Pow, sp.Max, sp.Min, sp.core.relational.Relational, sp.logic.boolalg.BooleanAtom,
+          sp.logic.boolalg.BooleanFunction)  # And, Or, Not of hypotheses (as in the built-in NMP-APPROX ones)
 
 
 def unenclosable(expr: sp.Basic) -> str | None:

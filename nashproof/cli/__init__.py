@@ -293,10 +293,10 @@ def _finish_help(p: argparse.ArgumentParser) -> None:
 def _extra_commands() -> list[Callable[[Any], None]]:
     """Sub-commands defined in their own modules (each module's ``register(sub)``)."""
     from .. import bench
-    from . import audit, check, complexity, init, plot, search
+    from . import audit, check, complexity, init, plot, prove, search
 
     return [check.register, complexity.register, audit.register, plot.register, bench.register, search.register,
-            init.register]
+            init.register, prove.register]
 
 
 class _PipeSafe(io.TextIOBase):

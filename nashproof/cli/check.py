@@ -17,7 +17,7 @@ from ..files import check_output_dir, check_output_file
 from ..numbers import MAX_DIGITS, MAX_STEPS, MIN_DIGITS, eta_str, parse_positive, plural
 from ..parallel import run_check_tasks
 from ..report import Progress, table, wrap
-from ..suite import MAX_RUNS, DimensionTask, Task, iter_suite_files, load_suite, parse_eta, run_dimension
+from ..suite import MAX_RUNS, DimensionTask, Task, check_power, load_suites, parse_eta, run_dimension
 from ..verify import Verdict
 from .args import DIGITS, JOBS, count
 
@@ -235,7 +235,8 @@ def _inexact_options(args: argparse.Namespace) -> dict[str, Any]:
     """--confidence and --runs of the single-shot form (probability claims of sampled solvers, issue 11)."""
     from ..solvers.inexact import check_confidence
 
-    return {"confidence": check_confidence(args.confidence) if args.confidence is not None else None,
+    return {"power": check_power(args.power, "--power") if args.power is not None else None,
+            "confidence": check_confidence(args.confidence) if args.confidence is not None else None,
             "runs": args.runs}
 
 
@@ -263,8 +264,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.claim or args.eta:
             raise InputError("--claim and --eta belong to the single-shot form (--game --solver --beta)")
         targets = args.suites or [str(DEFAULT_SUITE if DEFAULT_SUITE.exists() else Path("checks/default.toml"))]
-        for f in iter_suite_files(targets):
-            s = load_suite(f, cat)
+        for s in load_suites(targets, cat):
             suites.append(s.name)
             modules.extend(s.claim_modules)
             tasks.extend(Task(**{**t.__dict__, "method": args.method,
@@ -379,7 +379,7 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
 CHECK_EPILOG = """verdicts: pass, equality (the claim holds with equality, exit 0), violated, inconclusive,
   not-applicable; a suite may declare the outcome it expects.
 examples:
-  nashproof check                                   # the default suite (checks/default.toml)
+  nashproof check                                   # checks/default.toml and the suites it includes
   nashproof check checks/default.toml --junit report.xml --report check-report
   nashproof check --game cyclic:n=5,skew=1/3 --solver nash-mp --beta 1/20 --eta 2 --steps 60 --claim NMP-KL-STEP
   nashproof check --game rps:skew=1/2 --solver nash-mp --beta 1/20 --eta 8 --claim NMP-KL-STEP --ignore-hypotheses
@@ -413,6 +413,8 @@ def register(sub: Any) -> None:
     p.add_argument("--method", choices=("certified", "estimated"), default="certified",
                    help="certified: ball arithmetic, verdicts for every point of the balls (default); estimated: "
                         "precision doubling on mpmath (and float64 screening for NMP-DIM from n = 64)")
+    p.add_argument("--power", help="probability claims: choose the number of runs so that a failure rate 2α is "
+                   "found violated with this probability (e.g. 0.9); --runs overrides")
     p.add_argument("--confidence", help="probability claims (sampled solvers): the claim's 1 − α (default 0.95)")
     p.add_argument("--runs", type=count(0, MAX_RUNS), default=0,
                    help=f"probability claims: seeded runs R, at most {MAX_RUNS} (default: enough for 0 failures to "

@@ -57,6 +57,7 @@ examples:
   nashproof search EXPL-SANDWICH --n 4 --evals 4000 --save sandwich.json
       # then: nashproof check --game sandwich.json with the solver, β, η and steps it printed
   nashproof search NMP-KL-STEP --n 3 --beta 1/100 --eta 3*max --ignore-hypotheses     # beyond η̄: exit 1
+  nashproof search NMP-APPROX-STEP --n 2 --beta 1000:1e6 --solver nash-mp-inexact:delta=1/100,perturb=adversarial
   nashproof search --corpus checks/witnesses NMP-KL0 --jobs 2  # regenerate one claim's witnesses
   nashproof search --corpus checks/witnesses --refresh         # re-confirm the corpus, no search
   nashproof search --step-threshold rps --beta 1/100           # local threshold of the Nash-MP step
@@ -103,7 +104,7 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
         max_log10_logit=args.max_logit_digits, ignore_hypotheses=args.ignore_hypotheses, digits=args.digits,
         jobs=check_jobs(args.jobs), dask=args.dask, claim_modules=tuple(args.claims_module or ()),
         targets=_targets(args.target), game=_search_game(args.game) if args.game else None,
-        free_reference=args.free_reference,
+        free_reference=args.free_reference, solver=_solver_spec(args.solver),
         float_tolerance=args.float_tolerance)
 
 
@@ -112,6 +113,16 @@ def _search_game(spec: str) -> Game:
     game = load_game(spec)
     check_mpmath_size(game.n, "search --game (exact re-evaluation)", "")  # interim: issue 22's size limits replace this
     return game
+
+
+def _solver_spec(text: str | None) -> str | None:
+    """--solver: a full spec such as nash-mp-inexact:delta=1/100,perturb=adversarial (validated now)."""
+    if text is None:
+        return None
+    from ..solvers import make_solver
+
+    make_solver(text, Fraction(1), Fraction(2))
+    return text
 
 
 def _eta_floor(text: str) -> Fraction:
@@ -215,6 +226,8 @@ def register(sub: Any) -> None:
     p.add_argument("--float-tolerance", type=float, default=1e-6,
                    help="ignore float64 points whose estimated ratio error exceeds this (default 1e-6)")
     p.add_argument("--beta", default="1/100:1", help="β or a log range LO:HI (default 1/100:1)")
+    p.add_argument("--solver", metavar="SPEC",
+                   help="solver spec, e.g. nash-mp-inexact:delta=1/100,perturb=adversarial (default: the claim's)")
     p.add_argument("--eta", help="fixed step (rational, 'max' or 'r*max'); default: searched within the hypotheses")
     p.add_argument("--eta-floor", default="1/2",
                    help="search η in [F·η_max, η_max] (default 1/2: step ratios tend to 1 trivially as η → 0)")

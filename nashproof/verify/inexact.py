@@ -25,7 +25,7 @@ from .check import check_claim
 from .collect import collect
 from .record import RunData
 from .semantics import Verdict
-from .statistical import VERDICT_CONFIDENCE, check_probability, runs_for
+from .statistical import POWER_FACTOR, VERDICT_CONFIDENCE, check_probability, runs_for, runs_for_power
 
 mp = mpmath.mp
 
@@ -82,7 +82,7 @@ def seeded(solver: InexactSolver, seed: int) -> InexactSolver:
 def check_inexact(game: Game, solver: InexactSolver, claims: list[Claim], steps: int, digits: int = 30,
                   confidence: Fraction = Fraction(95, 100), runs: int = 0, backend: str | None = None,
                   until_floor: bool = True, ignore_hypotheses: bool = False,
-                  on_run: Callable[[int], None] | None = None) -> list[Verdict]:
+                  on_run: Callable[[int], None] | None = None, power: Fraction | None = None) -> list[Verdict]:
     """Every claim on an inexact solver: ordinary verdicts, and statistical ones for probability claims."""
     alpha = 1 - confidence
     det = [c for c in claims if c.kind != "probability"]
@@ -98,7 +98,8 @@ def check_inexact(game: Game, solver: InexactSolver, claims: list[Claim], steps:
             out[c.id] = check_claim(c, data, ignore_hypotheses, floor_cut)
     applicable = [c for c in prob if c.applies_to(solver.name) and solver.stochastic]
     if applicable:
-        r = runs or runs_for(float(alpha), VERDICT_CONFIDENCE)
+        r = runs or (runs_for_power(float(alpha), float(power), POWER_FACTOR, VERDICT_CONFIDENCE) if power is not None
+                     else runs_for(float(alpha), VERDICT_CONFIDENCE))
         base = getattr(solver, "seed", 0)
         datas = []
         for i in range(r):
@@ -106,7 +107,8 @@ def check_inexact(game: Game, solver: InexactSolver, claims: list[Claim], steps:
             if on_run is not None:
                 on_run(i + 1)
         for c in applicable:  # float64 runs: the KL plateau sits far above the rounding error, evaluate every k
-            out[c.id] = check_probability(c, datas, alpha, until_floor and (backend or "float") != "float")
+            out[c.id] = check_probability(c, datas, alpha, until_floor and (backend or "float") != "float",
+                                          power if not runs else None)
     for c in prob:
         if c.id not in out:
             probe = data if data is not None else collect_inexact(game, solver, 1, 15, "float", alpha)
@@ -121,11 +123,11 @@ def is_inexact(solver: Solver) -> bool:
 
 
 def run_inexact_task(game_spec: str, solver: InexactSolver, claims: list[Claim], steps: int, digits: int,
-                     confidence: Fraction | None, runs: int, ignore_hypotheses: bool, until_floor: bool
-                     ) -> list[Verdict]:
+                     confidence: Fraction | None, runs: int, ignore_hypotheses: bool, until_floor: bool,
+                     power: Fraction | None = None) -> list[Verdict]:
     conf = confidence if confidence is not None else Fraction(95, 100)
     if not 0 < conf < 1:
         raise InputError(f"confidence must lie strictly between 0 and 1, got {fraction_str(conf)}")
     return check_inexact(load_game(game_spec), solver, claims, steps, digits, conf, runs,
-                         until_floor=until_floor, ignore_hypotheses=ignore_hypotheses)
+                         until_floor=until_floor, ignore_hypotheses=ignore_hypotheses, power=power)
 

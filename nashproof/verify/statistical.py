@@ -67,6 +67,45 @@ def runs_for(alpha: float, confidence: Fraction | float = Fraction(95, 100)) -> 
     return r
 
 
+#: The failure rate, as a multiple of α, that a run count chosen for a power must detect.
+POWER_FACTOR = 2.0
+
+
+def _upper_tails(runs: int, p: float) -> list[float]:
+    """P(X ≥ f) for f = 0..runs+1, X ~ Binomial(runs, p) (float64 via log-gamma: for choosing R, not for verdicts)."""
+    logs = [math.lgamma(runs + 1) - math.lgamma(f + 1) - math.lgamma(runs - f + 1) + f * math.log(p)
+            + (runs - f) * math.log1p(-p) for f in range(runs + 1)]
+    tails = [0.0] * (runs + 2)
+    for f in range(runs, -1, -1):
+        tails[f] = tails[f + 1] + math.exp(logs[f])
+    return tails
+
+
+def detection_power(runs: int, alpha: float, rate: float, confidence: Fraction | float = Fraction(95, 100)) -> float:
+    """P(the Clopper–Pearson lower end exceeds α) over ``runs`` runs whose true failure rate is ``rate``.
+
+    The lower end at f failures exceeds α exactly when P_α(X ≥ f) < (1 − confidence)/2, so the violating counts
+    are f ≥ f*, and the power is P_rate(X ≥ f*)."""
+    tail = (1 - float(confidence)) / 2
+    null = _upper_tails(runs, alpha)
+    first = next((f for f in range(runs + 1) if null[f] < tail), runs + 1)
+    return _upper_tails(runs, rate)[first] if first <= runs else 0.0
+
+
+def runs_for_power(alpha: float, power: float, factor: float = POWER_FACTOR,
+                   confidence: Fraction | float = Fraction(95, 100), limit: int = 10_000) -> int:
+    """Fewest runs R that can show a failure rate ≤ α (zero failures: upper end ≤ α) and that detect a true rate of
+    ``factor``·α with probability ≥ ``power`` (lower end > α, a violation)."""
+    if not 0 < power < 1 or factor <= 1 or not 0 < factor * alpha < 1:
+        raise InputError("power must lie in (0, 1) and factor·α in (α, 1)")
+    r = runs_for(alpha, confidence)
+    while detection_power(r, alpha, factor * alpha, confidence) < power:
+        r += 1
+        if r > limit:
+            raise InputError(f"more than {limit} runs would be needed for power {power:g} at α = {alpha:g}")
+    return r
+
+
 @dataclass
 class StatVerdict:
     """Failures over R seeded runs against a claimed failure probability α."""
@@ -136,8 +175,12 @@ class StatVerdict:
                 f"interval [{self.lower:.3g}, {self.upper:.3g}] vs α = {self.alpha:.3g}: {side}{extra}")
 
 
-def check_probability(claim: Claim, runs: list[RunData], alpha: Fraction, until_floor: bool = True) -> Verdict:
-    """A probability claim over seeded runs: failures, their Clopper–Pearson interval, the verdict."""
+def check_probability(claim: Claim, runs: list[RunData], alpha: Fraction, until_floor: bool = True,
+                      power: Fraction | None = None) -> Verdict:
+    """A probability claim over seeded runs: failures, their Clopper–Pearson interval, the verdict.
+
+    The note also says how the runs were chosen (``power``: against a failure rate POWER_FACTOR·α) and, from the
+    runs' tightness (lhs/rhs), how much the bound could shrink before failures exceed α."""
     first = check_claim(claim, runs[0], until_floor=until_floor)
     if first.status == "not-applicable":
         return first
@@ -148,13 +191,22 @@ def check_probability(claim: Claim, runs: list[RunData], alpha: Fraction, until_
     stat = StatVerdict(failures, len(runs), float(alpha), float(VERDICT_CONFIDENCE), lower, upper, undecided)
     v = copy.copy(first)
     v.status = stat.status
-    v.note = stat.text()
     tight = [float(r.tightness) for r in per_run if r.tightness not in (None, "nan")]
     v.tightness = f"{max(tight):.6g}" if tight else None
+    chosen = (f"; {len(runs)} runs chosen for power {float(power):g} against a failure rate "
+              f"{POWER_FACTOR:g}·α = {POWER_FACTOR * float(alpha):.3g}" if power is not None else "")
+    slack, q = "", None
+    if tight:  # a bound scaled by c fails on the runs whose lhs/rhs exceeds c: at most a fraction α when c ≥ q
+        q = sorted(tight)[min(len(tight) - 1, int(len(tight) * (1 - float(alpha))))]
+        slack = (f"; the runs' (1 − α) quantile of lhs/rhs is {q:.3g}" + (
+            f": the bound is loose by about {1 - q:.0%} here (a bound tightened by less than that still holds)"
+            if q < 0.9 else ""))
+    v.note = stat.text() + chosen + slack
     bad = next((r for r in per_run if r.status == "violated"), None)
     v.first_k, v.observed, v.bound, v.margin, v.error = (
         (bad.first_k, bad.observed, bad.bound, bad.margin, bad.error) if bad is not None else (None,) * 5)
     v.evaluated = f"{len(runs)} seeded runs; {first.evaluated}"
     v.extra = {"failures": failures, "runs": len(runs), "alpha": float(alpha), "interval": [lower, upper],
-               "interval_confidence": float(VERDICT_CONFIDENCE), "undecided_runs": undecided}
+               "interval_confidence": float(VERDICT_CONFIDENCE), "undecided_runs": undecided,
+               "power": float(power) if power is not None else None, "quantile": q}
     return v

@@ -1,0 +1,78 @@
+"""Benchmark of ``nashproof prove``: the issue's target table, and how the cost grows with n and L.
+
+Run: python benchmarks/prove.py [--jobs 2] [--quick]. Prints figures; asserts nothing (never a timed test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from fractions import Fraction as F
+
+import sympy as sp
+
+from nashproof.claims import KL, Claim, KL_next, builtin_catalogue, eta
+from nashproof.claims import beta as beta_sym
+from nashproof.families import load_game
+from nashproof.prove.boxes import Box
+from nashproof.prove.branch import Budget, branch_and_bound
+from nashproof.prove.problem import make_spec
+
+
+def tightened(factor: F, cid: str) -> Claim:
+    return Claim(cid, f"NMP-KL-STEP × {factor}", "step", "kl",
+                 (sp.Le(KL_next, sp.Rational(factor.numerator, factor.denominator) * KL / (1 + eta * beta_sym)),), (),
+                 ("nash-mp",), "D", "benchmark mutant")
+
+
+def run(claim: Claim, game: str, L: int, seconds: float, jobs: int, beta: F = F(1, 10), eta_: F = F(2)) -> str:
+    g = load_game(game)
+    spec = make_spec(claim, g, beta, eta_, "nash-mp")
+    t = time.monotonic()
+    out = branch_and_bound(spec, Box.region([F(-L)] * (g.n - 1), [F(L)] * (g.n - 1)), Budget(seconds=seconds),
+                           jobs=jobs)
+    dt = time.monotonic() - t
+    extra = ""
+    if out.status == "disproved" and out.counterexample is not None:
+        extra = f"; counterexample logits {[str(x) for x in out.counterexample[1].point]}"
+    if out.status == "undecided":
+        extra = f"; {len(out.undecided)} boxes left ({out.reason})"
+    ratio = f"{out.worst_ratio:.4f}" if out.worst_ratio is not None else "-"
+    rate = out.boxes / max(dt, 1e-9)
+    return f"{out.status}, {out.boxes} boxes, {dt:.1f} s ({rate:.0f} boxes/s), worst ratio {ratio}{extra}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="smaller budgets")
+    a = ap.parse_args()
+    cat = builtin_catalogue()
+    budget = 120.0 if a.quick else 600.0
+    print(f"load average before: {os.getloadavg()[0]:.2f}; jobs = {a.jobs}")
+    kl_step = cat.get("NMP-KL-STEP")
+    rows = [
+        ("NMP-KL-STEP, rps, β = 1/10, η = 2, [−20, 20]²", lambda: run(kl_step, "rps", 20, budget, a.jobs)),
+        ("tightened by 10 %, [−20, 20]²", lambda: run(tightened(F(9, 10), "T10"), "rps", 20, budget, a.jobs)),
+        ("tightened by 1 %, [−20, 20]²", lambda: run(tightened(F(99, 100), "T1"), "rps", 20, budget, a.jobs)),
+        ("tightened by 1 %, [−300, 300]²", lambda: run(tightened(F(99, 100), "T1"), "rps", 300, budget, a.jobs)),
+        ("NMP-KL-STEP, all 2-action games, β, η ranges", lambda: "not run: parameter boxes are not implemented"),
+        ("SPAN-STEP, cyclic:n=4, [−10, 10]³", lambda: run(cat.get("SPAN-STEP"), "cyclic:n=4", 10, budget / 2, a.jobs)),
+        ("EXPL-SANDWICH, cyclic:n=4, [−10, 10]³",
+         lambda: run(cat.get("EXPL-SANDWICH"), "cyclic:n=4", 10, budget / 2, a.jobs)),
+    ]
+    for name, fn in rows:
+        print(f"{name:48s} {fn()}", flush=True)
+    print("scaling with L (NMP-KL-STEP, rps):")
+    for L in (5, 10, 20, 40):
+        print(f"  L = {L:3d}: {run(kl_step, 'rps', L, budget, a.jobs)}", flush=True)
+    print("scaling with n (NMP-KL-STEP, cyclic:n, L = 5):")
+    for n in (2, 3, 4):
+        print(f"  n = {n}: {run(kl_step, f'cyclic:n={n}', 5, budget, a.jobs)}", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""``nashproof prove``: prove a for-every-π claim over a box of logits, or find a certified counterexample."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ..claims import Catalogue, builtin_catalogue
+from ..errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
+from ..families import load_game, parse_spec
+from ..games import game_to_dict
+from ..numbers import check_beta, fraction_str, parse_positive
+from ..prove.boxes import Box
+from ..prove.branch import Budget, Outcome, branch_and_bound
+from ..prove.certificate import certificate, verify_certificate, write_certificate
+from ..prove.decide import AT_STAR
+from ..prove.model import STEP_SOLVERS
+from ..prove.problem import DEFAULT_BITS, Spec, check_claim, check_hypotheses, default_solver, make_spec
+from ..report import Progress
+from ..suite import parse_step
+
+EPILOG = """Decides the claim for every policy π = softmax(z, 0) whose free logits z lie in [−L, L]^(n−1)
+(the last logit is fixed at 0), in ball arithmetic: each box's margin (rhs − lhs) is enclosed by a
+centred form (mean-value and second-order, from forward-mode derivatives over balls); boxes that
+do not decide are halved; near π*, where KL-type margins vanish, a box is proved when its Hessian
+enclosure is positive definite. A box centre with a certainly negative margin is a counterexample.
+exit codes: 0 proved, 1 disproved (a counterexample; or --verify: the certificate does not prove),
+2 bad input (or a certificate edited by hand), 3 undecided (a budget ran out; the remaining boxes are
+listed), 4 numerical failure.
+examples:
+  nashproof prove NMP-KL-STEP --game rps --beta 1/10 --eta 2 --logits 20
+  nashproof prove NMP-KL-STEP --game rps --beta 1/10 --eta 2 --certificate proof.json
+  nashproof prove --verify proof.json
+  nashproof prove TIGHT --claims-module mutants.py --game rps --beta 1/10 --eta 2 --counterexample cx.json
+  nashproof check --game cx.json --solver nash-mp --beta 1/10 --eta 2 --steps 1 --claim TIGHT \\
+      --claims-module mutants.py            # reproduces the counterexample
+"""
+
+
+def _catalogue(modules: list[str]) -> Catalogue:
+    cat = builtin_catalogue()
+    for m in modules:
+        cat.load(m)
+    return cat
+
+
+def _single(text: str | None, what: str) -> str | None:
+    if text is not None and ":" in text:
+        raise InputError(f"{what} {text}: parameter ranges (lo:hi) are not supported yet; give one value")
+    return text
+
+
+def _spec(args: argparse.Namespace, cat: Catalogue) -> tuple[Spec, Box]:
+    claim = cat.get(args.claim)
+    check_claim(claim, cat)
+    if args.game is None or args.beta is None:
+        raise InputError("prove needs --game and --beta")
+    if not Path(args.game).exists():
+        for key, value in parse_spec(args.game)[1].items():
+            _single(value, f"--game parameter {key}")
+    game = load_game(args.game)
+    beta = check_beta(parse_positive(_single(args.beta, "--beta"), "--beta"))
+    solver = args.solver or default_solver(claim)
+    if solver not in STEP_SOLVERS:
+        raise InputError(f"--solver {solver}: prove writes out the steps of {', '.join(STEP_SOLVERS)}")
+    eta = parse_step(_single(args.eta, "--eta"), solver, beta) if args.eta is not None else Fraction(2)
+    assert eta is not None
+    if not args.ignore_hypotheses:
+        check_hypotheses(claim, beta, eta)
+    L = parse_positive(args.logits, "--logits")
+    if L > 10**6:
+        raise InputError(f"--logits {args.logits}: at most 10^6")
+    if not 64 <= args.bits <= 4096:
+        raise InputError(f"--bits must lie in [64, 4096], got {args.bits}")
+    spec = make_spec(claim, game, beta, eta, solver, args.bits)
+    return spec, Box.region([-L] * (game.n - 1), [L] * (game.n - 1))
+
+
+def _describe(spec: Spec, game: str) -> str:
+    return (f"{spec.claim.id} on {game}, {spec.solver} step, β = {fraction_str(spec.beta)}, "
+            f"η = {fraction_str(spec.eta)}")
+
+
+def _logits(point: tuple[Fraction, ...]) -> list[str]:
+    return [fraction_str(x) for x in (*point, Fraction(0))]
+
+
+def _report(spec: Spec, region: Box, out: Outcome, args: argparse.Namespace) -> dict[str, Any]:
+    rate = out.boxes / out.seconds if out.seconds > 0 else 0.0
+    rep: dict[str, Any] = {
+        "status": out.status, "claim": spec.claim.id, "game": args.game, "solver": spec.solver,
+        "beta": fraction_str(spec.beta), "eta": fraction_str(spec.eta), "region": region.as_dict(),
+        "boxes": out.boxes, "seconds": round(out.seconds, 2), "boxes_per_second": round(rate, 1),
+        "worst_ratio_at_centres": out.worst_ratio,
+        "method": f"ball arithmetic (python-flint arb, {spec.bits} bits); π*_β enclosed by a Krawczyk test",
+    }
+    if out.status == "proved":
+        rep["proved_boxes"] = len(out.leaves)
+        rep["second_order_boxes"] = sum(AT_STAR in d.methods for _, d in out.leaves)
+        tight = min(((Fraction(x), b) for b, d in out.leaves for x, m in zip(d.lowers, d.methods) if m != AT_STAR),
+                    key=lambda t: t[0], default=None)
+        if tight is not None:
+            rep["smallest_margin_lower_bound"] = fraction_str(tight[0])
+            rep["tightest_box"] = tight[1].as_dict()
+    if out.counterexample is not None:
+        _, d = out.counterexample
+        rep["counterexample"] = {"logits": _logits(d.point), "statement": d.statement + 1,
+                                 "statement_text": str(spec.claim.statements[d.statement]), "margin": d.margin}
+    if out.status == "undecided":
+        rep["reason"] = out.reason
+        rep["undecided"] = [{**b.as_dict(), "width": fraction_str(max(h - lo for lo, h in zip(b.lo, b.hi)))}
+                            for b in out.undecided[:50]]
+        rep["undecided_count"] = len(out.undecided)
+    return rep
+
+
+def _print(rep: dict[str, Any], region: Box, spec: Spec, args: argparse.Namespace) -> None:
+    what = _describe(spec, args.game)
+    dims = region.dims
+    where = f"every π with logits in [−{args.logits}, {args.logits}]^{dims} (last logit 0)"
+    speed = f"{rep['boxes']} boxes in {rep['seconds']} s ({rep['boxes_per_second']} boxes/s)"
+    if rep["status"] == "proved":
+        print(f"proved: {what}, for {where}")
+        print(f"  {speed}; {rep['second_order_boxes']} box(es) near π* by the second-order test, the rest by the "
+              f"centred form")
+        if rep.get("worst_ratio_at_centres") is not None:
+            print(f"  worst lhs/rhs at the box centres: {rep['worst_ratio_at_centres']:.6g}")
+        if "tightest_box" in rep:
+            tb = rep["tightest_box"]
+            print(f"  smallest margin lower bound {rep['smallest_margin_lower_bound']} on box "
+                  f"[{', '.join(f'{a}..{b}' for a, b in zip(tb['lo'], tb['hi']))}]")
+    elif rep["status"] == "disproved":
+        cx = rep["counterexample"]
+        print(f"disproved: {what}: statement {cx['statement']} ({cx['statement_text']}) fails at π = softmax(z) with "
+              f"exact logits z = [{', '.join(cx['logits'])}]; margin {cx['margin']} < 0 (certified)")
+        print(f"  {speed}")
+        target = args.counterexample or "CX.json"
+        mods = "".join(f" --claims-module {m}" for m in args.claims_module or [])
+        print(f"  reproduce: nashproof check --game {target} --solver {spec.solver} --beta "
+              f"{fraction_str(spec.beta)} --eta {fraction_str(spec.eta)} --steps 1 --claim {spec.claim.id}{mods}"
+              + ("" if args.counterexample else "   (write CX.json with --counterexample CX.json)"))
+    else:
+        print(f"undecided: {what}, for {where}: {rep['reason']}")
+        print(f"  {speed}; {rep['undecided_count']} box(es) remain, e.g.:")
+        for b in rep["undecided"][:10]:
+            print(f"    [{', '.join(f'{a}..{c}' for a, c in zip(b['lo'], b['hi']))}] width {b['width']}")
+
+
+def _write_counterexample(path: str, spec: Spec, game_spec: str, logits: list[str]) -> None:
+    game = load_game(game_spec)
+    data = game_to_dict(game)
+    contexts = data["contexts"]
+    assert isinstance(contexts, list)
+    contexts[0]["start_logits"] = logits
+    try:
+        Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    cat = _catalogue(args.claims_module or [])
+    if args.verify is not None:
+        if args.claim is not None:
+            raise InputError("--verify FILE takes no claim: the certificate names it")
+        with Progress(None, "verify") as bar:
+            res = verify_certificate(args.verify, cat, jobs=args.jobs, on_progress=bar.update)
+        if args.json:
+            print(json.dumps({"verified": res.ok, "claim": res.claim, "boxes": res.boxes, "message": res.message}))
+        else:
+            print(f"{'verified' if res.ok else 'not verified'}: {res.claim}: {res.message}")
+        return EXIT_OK if res.ok else EXIT_VIOLATION
+    if args.claim is None:
+        raise InputError("prove needs a CLAIM (or --verify FILE)")
+    if args.max_boxes < 1 or args.max_depth < 1 or args.seconds <= 0:
+        raise InputError("--max-boxes, --max-depth and --seconds must be > 0")
+    spec, region = _spec(args, cat)
+    budget = Budget(args.max_boxes, args.max_depth, args.seconds)
+    with Progress(None, "prove") as bar:
+        out = branch_and_bound(spec, region, budget, jobs=args.jobs, dask=args.dask,
+                               on_progress=lambda done, proved, left: bar.update(done, f"{proved} proved, {left} open"))
+    rep = _report(spec, region, out, args)
+    if out.status == "disproved" and args.counterexample:
+        _write_counterexample(args.counterexample, spec, args.game, rep["counterexample"]["logits"])
+    if out.status == "proved" and args.certificate:
+        write_certificate(args.certificate, certificate(spec, region, out, args.claims_module or []))
+        rep["certificate"] = args.certificate
+    if args.json:
+        print(json.dumps(rep, indent=1, ensure_ascii=False))
+    else:
+        _print(rep, region, spec, args)
+        if out.status == "proved" and args.certificate:
+            print(f"  certificate: {args.certificate} (re-check with nashproof prove --verify {args.certificate})")
+    return {"proved": EXIT_OK, "disproved": EXIT_VIOLATION}.get(out.status, EXIT_INCONCLUSIVE)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("prove", help="prove a for-every-π claim over a box of logits, or find a counterexample",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("claim", nargs="?", metavar="CLAIM", help="a for-every-π claim id (step, bound or static)")
+    p.add_argument("--game", help="a one-context game file or family spec")
+    p.add_argument("--beta", help="β > 0 (a rational)")
+    p.add_argument("--eta", help="the step η (a rational, 'max' = just below η̄(β), or 'r*max'; default 2)")
+    p.add_argument("--solver", help=f"whose step a step claim reads ({', '.join(STEP_SOLVERS)}; default: the claim's)")
+    p.add_argument("--logits", default="20", help="L: the free logits range over [−L, L] (default 20)")
+    p.add_argument("--max-boxes", type=int, default=200_000, help="box budget (default 200000)")
+    p.add_argument("--max-depth", type=int, default=80, help="halvings per box budget (default 80)")
+    p.add_argument("--seconds", type=float, default=600.0, help="time budget in seconds (default 600)")
+    p.add_argument("--bits", type=int, default=DEFAULT_BITS, help=f"ball precision in bits (default {DEFAULT_BITS})")
+    p.add_argument("--certificate", metavar="FILE", help="write the proof's box partition (JSON)")
+    p.add_argument("--counterexample", metavar="FILE", help="write a counterexample as a game file with start_logits")
+    p.add_argument("--verify", metavar="FILE", help="re-check a certificate (no search, fresh arithmetic)")
+    p.add_argument("--ignore-hypotheses", action="store_true", help="prove even where the claim's hypotheses fail")
+    p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
+    p.add_argument("--dask", metavar="ADDRESS", help="run the boxes on this Dask scheduler")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_prove)
+
+
+__all__ = ["EXIT_BAD_INPUT", "register"]

@@ -1,0 +1,96 @@
+"""Branch and bound over boxes of logits: decide, bisect the undecided, stop at a counterexample or a budget.
+
+Boxes are independent: each round's frontier is cut into chunks that the runner
+(:func:`nashproof.parallel.pmap`) spreads over local processes or a Dask cluster. Results do not
+depend on the number of workers: the frontier is processed in a fixed order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..parallel import check_jobs, pmap
+from .boxes import Box
+from .decide import DISPROVED, PROVED, Decision, decide
+from .problem import Spec, context
+from .star import prepare
+
+#: Boxes per round (a round is one parallel map).
+ROUND = 2048
+
+
+@dataclass(frozen=True)
+class Budget:
+    boxes: int = 200_000
+    depth: int = 80  # total halvings of a box (over all dimensions)
+    seconds: float = 600.0
+
+
+@dataclass
+class Outcome:
+    status: str  # proved, disproved, undecided
+    leaves: list[tuple[Box, Decision]] = field(default_factory=list)  # proved boxes
+    undecided: list[Box] = field(default_factory=list)
+    counterexample: tuple[Box, Decision] | None = None
+    boxes: int = 0
+    seconds: float = 0.0
+    worst_ratio: float | None = None
+    reason: str = ""
+
+
+def _decide_chunk(item: tuple[Spec, list[Box]]) -> list[Decision]:
+    spec, boxes = item
+    ctx = context(spec)
+    return [decide(ctx, b) for b in boxes]
+
+
+def branch_and_bound(spec: Spec, region: Box, budget: Budget, jobs: int | None = 1, dask: str | None = None,
+                     on_progress: Callable[[int, int, int], None] | None = None) -> Outcome:
+    """Decide the claim of ``spec`` on every box of ``region``. ``on_progress(done, proved, frontier)``."""
+    prepare(context(spec))  # certify π* and its neighbourhood once here: forked workers inherit them
+    workers = 1 if dask is None and jobs == 1 else check_jobs(jobs) if dask is None else 8
+    start = time.monotonic()
+    out = Outcome("proved")
+    frontier = [region]
+    while frontier:
+        elapsed = time.monotonic() - start
+        if out.boxes >= budget.boxes or elapsed >= budget.seconds:
+            out.status, out.undecided = "undecided", frontier
+            out.reason = (f"the box budget ({budget.boxes}) ran out" if out.boxes >= budget.boxes
+                          else f"the time budget ({budget.seconds:g} s) ran out")
+            break
+        batch, frontier = frontier[:ROUND], frontier[ROUND:]
+        size = max(1, -(-len(batch) // (workers * 4)))
+        chunks = [(spec, batch[i:i + size]) for i in range(0, len(batch), size)]
+        if workers == 1 and dask is None:
+            results = [_decide_chunk(c) for c in chunks]
+        else:
+            results = pmap(_decide_chunk, chunks, jobs=jobs, dask=dask)
+        children: list[Box] = []
+        deep: list[Box] = []
+        for box, d in zip(batch, (d for r in results for d in r)):
+            out.boxes += 1
+            if d.ratio is not None and (out.worst_ratio is None or d.ratio > out.worst_ratio):
+                out.worst_ratio = d.ratio
+            if d.status == DISPROVED:
+                out.status, out.counterexample = "disproved", (box, d)
+                out.seconds = time.monotonic() - start
+                return out
+            if d.status == PROVED:
+                out.leaves.append((box, d))
+            elif box.level() >= budget.depth:
+                deep.append(box)
+            else:
+                children.extend(box.split())
+        if deep:
+            out.undecided.extend(deep)
+        frontier = children + frontier
+        if on_progress is not None:
+            on_progress(out.boxes, len(out.leaves), len(frontier) + len(out.undecided))
+    if out.undecided and out.status == "proved":
+        out.status = "undecided"
+        out.reason = out.reason or f"boxes at the depth budget ({budget.depth} halvings) are still undecided"
+    out.seconds = time.monotonic() - start
+    return out

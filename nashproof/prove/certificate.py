@@ -1,0 +1,171 @@
+"""Proof certificates: the box partition with each box's deciding enclosure, and its independent re-check.
+
+The file is JSON with exact rationals as strings and a SHA-256 checksum over its content: a file
+edited by hand is refused (exit 2). ``verify`` rebuilds the bisection tree of the region with the
+one split rule, requires the boxes to be exactly its leaves (so they cover the region and do not
+overlap), certifies π* (and the neighbourhood of π* where the margin is convex)
+afresh and re-decides every box with the method the file names; the first box
+that fails is named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from ..claims import Catalogue
+from ..errors import InputError
+from ..games import Context as GameContext
+from ..games import game_from_dict, game_to_dict, make_game
+from ..numbers import fraction_str, parse_rational
+from ..parallel import pmap
+from .boxes import Box, box_from_dict
+from .branch import Outcome
+from .decide import recheck
+from .problem import Spec, context, make_spec
+from .star import prepare
+
+FORMAT = "nashproof-proof/1"
+SPLIT_RULE = "halve the least-halved dimension (lowest index among ties) at its midpoint"
+
+
+def _checksum(body: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def certificate(spec: Spec, region: Box, outcome: Outcome, claims_modules: Sequence[str]) -> dict[str, object]:
+    game = make_game([f"y{i}" for i in range(len(spec.ref))], [GameContext("x0", Fraction(1), spec.P, spec.ref)])
+    body: dict[str, object] = {
+        "format": FORMAT, "claim": spec.claim.id, "statements": [str(s) for s in spec.claim.statements],
+        "claims_modules": list(claims_modules), "game": game_to_dict(game), "solver": spec.solver,
+        "beta": fraction_str(spec.beta), "eta": fraction_str(spec.eta), "bits": spec.bits,
+        "region": region.as_dict(), "split_rule": SPLIT_RULE,
+        "boxes": [{**b.as_dict(), "methods": d.methods, "lower": d.lowers} for b, d in outcome.leaves],
+    }
+    return {**body, "checksum": _checksum(body)}
+
+
+def write_certificate(path: str, cert: dict[str, object]) -> None:
+    try:
+        Path(path).write_text(json.dumps(cert, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the certificate {path}: {exc.strerror}") from None
+
+
+@dataclass
+class Verified:
+    ok: bool
+    boxes: int
+    claim: str
+    message: str
+
+
+def _load(path: str) -> dict[str, object]:
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read the certificate {path}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not a JSON certificate: {exc}") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise InputError(f"{path} is not a {FORMAT} certificate")
+    body = {k: v for k, v in raw.items() if k != "checksum"}
+    if raw.get("checksum") != _checksum(body):
+        raise InputError(f"{path}: the checksum does not match its content (the certificate was edited by hand)")
+    return raw
+
+
+Key = tuple[tuple[Fraction, ...], tuple[Fraction, ...]]
+
+
+def _leaf_chain(region: Box, lo: tuple[Fraction, ...], hi: tuple[Fraction, ...]) -> list[Key] | None:
+    """The keys of a leaf's ancestors in the region's bisection tree, or None when it is not a node of it."""
+    node, chain = region, list[Key]()
+    while (node.lo, node.hi) != (lo, hi):
+        if any(a < b or c > d for a, b, c, d in zip(lo, node.lo, hi, node.hi)) or node.level() > 4096:
+            return None
+        chain.append((node.lo, node.hi))
+        left, right = node.split()
+        node = left if all(h <= x for h, x in zip(hi, left.hi)) else right
+    return chain
+
+
+def _recheck_chunk(item: tuple[Spec, list[tuple[int, Box, list[str]]]]) -> list[tuple[int, str | None]]:
+    spec, boxes = item
+    ctx = context(spec)
+    return [(i, recheck(ctx, box, methods)) for i, box, methods in boxes]
+
+
+def verify_certificate(path: str, catalogue: Catalogue, jobs: int | None = 1,
+                       on_progress: Callable[[int], None] | None = None) -> Verified:
+    raw = _load(path)
+    claim = catalogue.get(str(raw.get("claim")))
+    if [str(s) for s in claim.statements] != raw.get("statements"):
+        raise InputError(f"{path}: the statements of {claim.id} differ from the catalogue's (load the same "
+                         "--claims-module the proof used)")
+    game = game_from_dict(raw.get("game"), "certificate game")
+    beta = parse_rational(raw.get("beta"), "certificate beta")
+    eta = parse_rational(raw.get("eta"), "certificate eta")
+    bits = raw.get("bits")
+    if not isinstance(bits, int) or not 64 <= bits <= 4096:
+        raise InputError(f"{path}: 'bits' must be an integer in [64, 4096]")
+    spec = make_spec(claim, game, beta, eta, str(raw.get("solver")), bits)
+    lo, hi = box_from_dict(raw.get("region"), "certificate region")
+    region = Box.region(lo, hi)
+    if len(lo) != len(spec.ref) - 1:
+        raise InputError(f"{path}: the region has {len(lo)} dimensions, the game needs {len(spec.ref) - 1}")
+    entries = raw.get("boxes")
+    if not isinstance(entries, list) or not entries:
+        raise InputError(f"{path}: 'boxes' must be a non-empty list")
+    leaves: dict[tuple[tuple[Fraction, ...], tuple[Fraction, ...]], tuple[int, list[str]]] = {}
+    ancestors: set[Key] = set()
+    for i, entry in enumerate(entries):
+        blo, bhi = box_from_dict(entry, f"box {i + 1}")
+        methods = entry.get("methods") if isinstance(entry, dict) else None
+        if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
+            raise InputError(f"{path}: box {i + 1} needs a list of methods")
+        chain = _leaf_chain(region, blo, bhi)
+        if chain is None:
+            return Verified(False, len(entries), claim.id,
+                            f"box {i + 1} {Box(blo, bhi, ()).text()} is not a box of the region's bisection")
+        if (blo, bhi) in leaves:
+            return Verified(False, len(entries), claim.id, f"box {i + 1} {Box(blo, bhi, ()).text()} appears twice")
+        leaves[(blo, bhi)] = (i, methods)
+        ancestors.update(chain)
+    order: list[tuple[int, Box, list[str]]] = []
+    stack = [region]
+    while stack:
+        node = stack.pop()
+        key = (node.lo, node.hi)
+        if key in leaves:
+            i, methods = leaves[key]
+            if key in ancestors:
+                return Verified(False, len(entries), claim.id, f"box {i + 1} {node.text()} overlaps smaller boxes")
+            order.append((i, node, methods))
+        elif key in ancestors:
+            stack.extend(reversed(node.split()))
+        else:
+            return Verified(False, len(entries), claim.id, f"the region part {node.text()} is covered by no box")
+    prepare(context(spec))  # π* and its neighbourhood certified afresh in this process
+    size = max(1, -(-len(order) // 64))
+    chunks = [(spec, order[k:k + size]) for k in range(0, len(order), size)]
+    done = 0
+
+    def tick(_: int) -> None:
+        nonlocal done
+        done += 1
+        if on_progress is not None:
+            on_progress(min(len(order), done * size))
+
+    results = pmap(_recheck_chunk, chunks, jobs=jobs, on_done=tick)
+    failures = sorted((i, why) for r in results for i, why in r if why is not None)
+    if failures:
+        i, why = failures[0]
+        box = next(b for j, b, _ in order if j == i)
+        return Verified(False, len(entries), claim.id, f"box {i + 1} {box.text()} does not decide: {why}")
+    return Verified(True, len(entries), claim.id, f"all {len(entries)} boxes re-decided; they tile the region "
+                                                  f"{region.text()}")

@@ -1,0 +1,123 @@
+"""A claim's statement as a margin function over :class:`~nashproof.prove.ad.Dual` balls.
+
+One small module on purpose: it can later be swapped for the verdict engine's claim compiler. Every
+constant is enclosed exactly: integers and rationals as exact balls, sympy Floats exactly (they are
+binary), π, e and functions of constants as arb balls. Nothing is parsed from text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sympy as sp
+from flint import arb, fmpq
+from sympy.printing.lambdarepr import LambdaPrinter
+
+from ..claims import SYMBOLS
+from ..errors import InputError
+from .ad import Dual
+
+Num = Dual | arb
+Margin = Callable[[dict[str, Num]], Num]
+
+
+class _Printer(LambdaPrinter):  # type: ignore[misc]
+    def _print_Rational(self, e: sp.Rational) -> str:
+        return f"_q({e.p}, {e.q})"
+
+    def _print_Integer(self, e: sp.Integer) -> str:
+        return f"_q({e.p}, 1)"
+
+    _print_Half = _print_One = _print_Zero = _print_NegativeOne = _print_Rational
+
+    def _print_Float(self, e: sp.Float) -> str:
+        man, exp = e._mpf_[1] * (-1) ** e._mpf_[0], e._mpf_[2]  # exact binary value
+        return f"_f({man}, {exp})"
+
+    def _print_Pow(self, e: sp.Pow, rational: bool = False) -> str:
+        return f"_pow({self._print(e.base)}, {self._print(e.exp)})"
+
+    def _print_Function(self, e: sp.Function) -> str:
+        return f"_fn({type(e).__name__!r}, {', '.join(self._print(a) for a in e.args)})"
+
+    _print_log = _print_exp = _print_Abs = _print_sqrt = _print_Function
+
+    def _print_Max(self, e: sp.Basic) -> str:
+        return f"_fn('Max', {', '.join(self._print(a) for a in e.args)})"
+
+    _print_Min = _print_Max
+
+    def _print_Pi(self, e: sp.Basic) -> str:
+        return "_fn('pi')"
+
+    def _print_Exp1(self, e: sp.Basic) -> str:
+        return "_fn('E')"
+
+
+def _fn(name: str, *xs: Num) -> Num:
+    if name == "pi":
+        return arb.pi()
+    if name == "E":
+        return arb(1).exp()
+    if name in ("Max", "Min"):
+        out = xs[0]
+        for x in xs[1:]:
+            out = _extremum(out, x, name == "Max")
+        return out
+    if len(xs) != 1 or name not in ("log", "exp", "sqrt", "Abs"):
+        raise InputError(f"function {name} has no ball version: prove cannot evaluate this claim")
+    x = xs[0]
+    if name == "Abs":
+        return x.__abs__()
+    result: Num = getattr(x, name)()
+    return result
+
+
+def _extremum(a: Num, b: Num, high: bool) -> Num:
+    if isinstance(a, Dual) or isinstance(b, Dual):
+        da = a if isinstance(a, Dual) else b.like(a)  # type: ignore[union-attr]
+        db = b if isinstance(b, Dual) else da.like(b)
+        return da.maximum(db) if high else da.minimum(db)
+    return a.max(b) if high else a.min(b)
+
+
+def _pow(a: Num, e: Num) -> Num:
+    if isinstance(e, Dual):
+        return (e * _fn("log", a)).exp() if isinstance(a, Dual) else (e * a.log()).exp()
+    z = e.unique_fmpz() if e.is_exact() else None
+    if z is not None:
+        return a ** int(z)
+    if isinstance(a, Dual):
+        return a.powr(e)
+    return a**e
+
+
+_NS: dict[str, Any] = {"_q": lambda p, q: arb(fmpq(p, q)), "_f": lambda m, e: arb(m) * arb(2) ** e,
+                       "_fn": _fn, "_pow": _pow}
+
+
+def margin_expr(rel: sp.Basic) -> tuple[sp.Expr, bool]:
+    """(rhs − lhs, strict) of a ≤ or < statement (≥ and > are turned around)."""
+    if isinstance(rel, (sp.GreaterThan, sp.StrictGreaterThan)):
+        rel = rel.reversed
+    if not isinstance(rel, (sp.LessThan, sp.StrictLessThan)):
+        raise InputError(f"prove decides ≤ and < statements, got {sp.sstr(rel)}")
+    return rel.rhs - rel.lhs, isinstance(rel, sp.StrictLessThan)
+
+
+def compile_margin(expr: sp.Expr) -> Margin:
+    """A function of {symbol name: ball or Dual} → the margin (a Dual when any input is one)."""
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    names = []
+    for s in symbols:
+        if s not in SYMBOLS:
+            raise InputError(f"symbol {s} is not one nashproof binds: prove cannot evaluate it")
+        names.append(SYMBOLS[s][0])
+    f = sp.lambdify(symbols, expr, modules=[_NS], printer=_Printer)
+
+    def margin(values: dict[str, Num]) -> Num:
+        out: Num = f(*[values[nm] for nm in names])
+        return out
+
+    return margin

@@ -1,0 +1,172 @@
+"""nashproof prove: proofs cross-checked by dense sampling in mpmath, counterexamples confirmed by check,
+certificates round-tripped and tampered with, bad input."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction as F
+from pathlib import Path
+from typing import Any
+
+import mpmath as mp
+import pytest
+
+from nashproof.claims import builtin_catalogue
+from nashproof.cli import main
+from nashproof.families import load_game
+from nashproof.prove.boxes import Box
+from nashproof.prove.branch import Budget, branch_and_bound
+from nashproof.prove.problem import make_spec
+
+MUTANTS = '''
+import sympy as sp
+from nashproof.claims import Claim, KL, KL_next, beta, eta
+CLAIMS = [Claim("KL-STEP-T10", "NMP-KL-STEP tightened by 10 %", "step", "kl",
+                (sp.Le(KL_next, sp.Rational(9, 10) * KL / (1 + eta * beta)),), (), ("nash-mp",), "D", "test")]
+'''
+
+
+def _nash_mp_margin(P: list[list[F]], ref: list[F], beta: F, eta: F, z: list[mp.mpf]) -> mp.mpf:
+    """KL/(1+ηβ) − KL_next: the margin, ≥ 0 where NMP-KL-STEP holds (no 0/0 at π*)."""
+    r, kl = _nash_mp_ratio(P, ref, beta, eta, z, with_kl=True)
+    e, b = mp.mpf(eta.numerator) / eta.denominator, mp.mpf(beta.numerator) / beta.denominator
+    return kl * (1 - r) / (1 + e * b)
+
+
+def _nash_mp_ratio(P: list[list[F]], ref: list[F], beta: F, eta: F, z: list[mp.mpf],
+                   with_kl: bool = False) -> Any:
+    """KL(π*‖π_next)(1+ηβ)/KL(π*‖π) at π = softmax(z, 0), from scratch in mpmath (π* by fixed-point iteration)."""
+    n = len(ref)
+    Pm = [[mp.mpf(x.numerator) / x.denominator for x in row] for row in P]
+    lr = [mp.log(mp.mpf(r.numerator) / r.denominator) for r in ref]
+    b, e = mp.mpf(beta.numerator) / beta.denominator, mp.mpf(eta.numerator) / eta.denominator
+
+    def norm(y: list[mp.mpf]) -> list[mp.mpf]:
+        s = mp.log(mp.fsum(mp.exp(t) for t in y))
+        return [t - s for t in y]
+
+    def field(lp: list[mp.mpf]) -> list[mp.mpf]:
+        return [mp.fsum(Pm[i][j] * mp.exp(lp[j]) for j in range(n)) for i in range(n)]
+
+    star = norm(list(lr))
+    for _ in range(4000):  # damped fixed point π* ∝ ref·exp(Pπ*/β)
+        star = norm([(s + (lr[i] + f / b)) / 2 for i, (s, f) in enumerate(zip(star, field(star)))])
+    lp = norm([*z, mp.mpf(0)])
+
+    def mix(c: list[mp.mpf], f: list[mp.mpf]) -> list[mp.mpf]:
+        return norm([(c[i] + e * b * lr[i] + e * f[i]) / (1 + e * b) for i in range(n)])
+
+    new = mix(lp, field(mix(lp, field(lp))))
+    kl = mp.fsum(mp.exp(s) * (s - t) for s, t in zip(star, lp))
+    kn = mp.fsum(mp.exp(s) * (s - t) for s, t in zip(star, new))
+    ratio = kn * (1 + e * b) / kl if kl > 0 else mp.mpf(0)
+    return (ratio, kl) if with_kl else ratio
+
+
+def test_two_action_proof_agrees_with_dense_sampling() -> None:
+    game = load_game("bradley-terry:scores=1+3")
+    spec = make_spec(builtin_catalogue().get("NMP-KL-STEP"), game, F(1, 10), F(2), "nash-mp")
+    out = branch_and_bound(spec, Box.region([F(-8)], [F(8)]), Budget(seconds=120))
+    assert out.status == "proved" and out.leaves
+    c = game.contexts[0]
+    with mp.workdps(30):
+        for k in range(161):  # no sample may contradict a proved box
+            z = mp.mpf(-8) + mp.mpf(k) / 10
+            margin = _nash_mp_margin([list(r) for r in c.preference], list(c.reference), F(1, 10), F(2), [z])
+            assert margin >= -mp.mpf("1e-20")
+    covered = sum(b.hi[0] - b.lo[0] for b, _ in out.leaves)
+    assert covered == 16  # the leaves tile the region
+
+
+def test_rps_off_centre_boxes_agree_with_sampling() -> None:
+    game = load_game("rps")
+    spec = make_spec(builtin_catalogue().get("NMP-KL-STEP"), game, F(1, 10), F(2), "nash-mp")
+    out = branch_and_bound(spec, Box.region([F(1), F(-4)], [F(3), F(-2)]), Budget(seconds=120))
+    assert out.status == "proved"
+    c = game.contexts[0]
+    with mp.workdps(30):
+        for i in range(9):
+            for j in range(9):
+                z = [mp.mpf(1) + mp.mpf(i) / 4, mp.mpf(-4) + mp.mpf(j) / 4]
+                r = _nash_mp_ratio([list(r) for r in c.preference], list(c.reference), F(1, 10), F(2), z)
+                assert r <= 1
+                assert out.worst_ratio is not None and r <= out.worst_ratio + 0.05
+
+
+def test_disproof_is_reproduced_by_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mod = tmp_path / "mutants.py"
+    mod.write_text(MUTANTS)
+    cx = tmp_path / "cx.json"
+    code = main(["prove", "KL-STEP-T10", "--claims-module", str(mod), "--game", "rps", "--beta", "1/10",
+                 "--eta", "2", "--counterexample", str(cx), "--json"])
+    assert code == 1
+    rep = json.loads(capsys.readouterr().out)
+    logits = [F(x) for x in rep["counterexample"]["logits"]]
+    assert logits[-1] == 0
+    # an independent mpmath evaluation agrees that the tightened bound fails there
+    c = load_game("rps").contexts[0]
+    with mp.workdps(30):
+        z = [mp.mpf(x.numerator) / x.denominator for x in logits[:-1]]
+        assert _nash_mp_ratio([list(r) for r in c.preference], list(c.reference), F(1, 10), F(2), z) > mp.mpf(9) / 10
+    code = main(["check", "--game", str(cx), "--solver", "nash-mp", "--beta", "1/10", "--eta", "2", "--steps", "1",
+                 "--claim", "KL-STEP-T10", "--claims-module", str(mod), "--json"])
+    verdicts = json.loads(capsys.readouterr().out)
+    text = json.dumps(verdicts)
+    assert code == 1 and '"violated"' in text
+
+
+def test_certificate_round_trip_and_tampering(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cert = tmp_path / "proof.json"
+    args = ["prove", "NMP-UNREG", "--game", "bradley-terry:scores=1+3", "--beta", "1/10", "--logits", "10",
+            "--certificate", str(cert)]
+    assert main(args) == 0
+    assert main(["prove", "--verify", str(cert)]) == 0
+    assert "verified" in capsys.readouterr().out
+    raw = json.loads(cert.read_text())
+
+    def rewrite(data: dict[str, object]) -> None:
+        from nashproof.prove.certificate import _checksum  # the test re-signs a forged file on purpose
+
+        body = {k: v for k, v in data.items() if k != "checksum"}
+        cert.write_text(json.dumps({**body, "checksum": _checksum(body)}))
+
+    edited = json.loads(json.dumps(raw))
+    edited["boxes"][0]["lo"][0] = "-9"  # hand edit without a new checksum: refused
+    cert.write_text(json.dumps(edited))
+    assert main(["prove", "--verify", str(cert)]) == 2
+    assert "edited by hand" in capsys.readouterr().err
+    missing = json.loads(json.dumps(raw))
+    del missing["boxes"][1]
+    rewrite(missing)
+    assert main(["prove", "--verify", str(cert)]) == 1
+    assert "covered by no box" in capsys.readouterr().out
+    wider = json.loads(json.dumps(raw))
+    wider["beta"] = "1/1000"  # the same boxes for another β: the enclosures no longer decide
+    rewrite(wider)
+    code = main(["prove", "--verify", str(cert)])
+    out = capsys.readouterr().out
+    assert code == 1 and "does not decide" in out and "box " in out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["prove", "NMP-KL", "--game", "rps", "--beta", "1/10"], "NMP-KL-STEP"),
+    (["prove", "NMP-KL-STEP", "--game", "rps", "--beta", "1/10", "--logits", "0"], "logits"),
+    (["prove", "NMP-KL-STEP", "--game", "rps", "--beta", "1/10", "--logits", "-3"], "logits"),
+    (["prove", "NMP-KL-STEP", "--game", "rps", "--beta", "1/100:10"], "ranges"),
+    (["prove", "NMP-KL-STEP", "--game", "rps:nope=1", "--beta", "1/10"], "nope"),
+    (["prove", "PROX-KL-STEP", "--game", "rps", "--beta", "1/10"], "proximal"),
+    (["prove", "NMP-KL-STEP", "--game", "rps", "--beta", "1/10", "--eta", "10"], "hypothesis"),
+    (["prove"], "CLAIM"),
+])
+def test_bad_input_is_one_error_line(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err and needle in err
+
+
+@pytest.mark.slow
+def test_rps_target_region_is_proved() -> None:
+    spec = make_spec(builtin_catalogue().get("NMP-KL-STEP"), load_game("rps"), F(1, 10), F(2), "nash-mp")
+    out = branch_and_bound(spec, Box.region([F(-5)] * 2, [F(5)] * 2), Budget(seconds=1800), jobs=2)
+    assert out.status == "proved"
+    assert out.worst_ratio is not None and 0.9 < out.worst_ratio < 1
