@@ -119,7 +119,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("bench", help="print timings for the speed targets (π*_β digits, check, float screening)")
+    import argparse
+
+    p = sub.add_parser("bench", help="print timings for the speed targets (π*_β digits, check, float screening)",
+                       epilog="examples:\n  nashproof bench --quick --no-balls     # smaller sizes, no ball ratios\n"
+                              "  nashproof bench --json > bench.json    # every figure, for a record\n",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smaller sizes")
     p.add_argument("--no-balls", action="store_true", help="skip the ball-backend ratios (about a minute)")
     p.add_argument("--json", action="store_true")

@@ -34,6 +34,7 @@ from ..numeric import numeric_game
 from ..report import Progress, table, wrap
 from ..solvers import SOLVERS, make_solver, run
 from ..suite import parse_step
+from .args import DIGITS, count
 
 #: Largest game for the exact von Neumann winner (--beta 0): ~15 s at n = 120.
 MAX_WINNER_ACTIONS = 128
@@ -226,7 +227,7 @@ def _common(p: argparse.ArgumentParser, json_help: str = "print JSON instead of 
 
 
 def _numeric_opts(p: argparse.ArgumentParser, default: str = "mpmath") -> None:
-    p.add_argument("--digits", type=int, default=50,
+    p.add_argument("--digits", type=DIGITS, default=50,
                    help=f"working precision in decimal digits, {MIN_DIGITS} to {MAX_DIGITS} (default 50)")
     p.add_argument("--backend", choices=BACKENDS, default=default,
                    help=f"arb (certified balls), mpmath (reference) or float (float64 screening); default "
@@ -241,7 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("games", help="list the built-in game families")
+    p = sub.add_parser("games", help="list the built-in game families",
+                       epilog="examples:\n  nashproof games\n  nashproof games --json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(p)
     p.set_defaults(handler=cmd_games)
 
@@ -265,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eta", help="step size η in the canonical normalisation (extragradient: EGPO's η_e); "
                    "Nash-MP also takes 'max' (just below η̄(β)) or 'r*max'; default: the solver's own")
     p.add_argument("--gamma", help="Nash-MP only: step given as γ = ηβ (secondary-source normalisation)")
-    p.add_argument("--steps", type=int, default=20, help=f"iterations K, 0 to {MAX_STEPS} (default 20)")
+    p.add_argument("--steps", type=count(0, MAX_STEPS), default=20, help=f"iterations K, 0 to {MAX_STEPS} (default 20)")
     _numeric_opts(p)
     _common(p)
     p.set_defaults(handler=cmd_run)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import ClassVar
 
-from ..backends import Backend, Vec
+from ..backends import Backend, Vec, make_backend
 from ..equilibrium import solve_fixed_point
 from ..errors import InputError
 from ..games import Game
@@ -310,13 +310,20 @@ def run(
     game: Game,
     solver: Solver,
     steps: int,
-    backend: Backend,
+    backend: Backend | str = "mpmath",
     init: LogPolicy | None = None,
     on_step: Callable[[int], None] | None = None,
+    digits: int = 50,
 ) -> Trajectory:
-    """Run ``steps`` iterations from π_0 = π_ref (or the game's start logits, or ``init``); keep every iterate."""
+    """Run ``steps`` iterations from π_0 = π_ref (or the game's start logits, or ``init``); keep every iterate.
+
+    ``backend`` is a backend object or, as for :func:`nashproof.verify.collect`, its name (``"mpmath"``,
+    ``"float"`` or ``"arb"``, built at ``digits`` decimal digits).
+    """
     if steps < 0:
         raise InputError(f"steps must be ≥ 0, got {steps}")
+    if isinstance(backend, str):
+        backend = make_backend(backend, digits)
     ng = numeric_game(game, backend)
     oracle = Oracle(ng)
     if init is None and not game.starts_at_reference():
