@@ -14,6 +14,7 @@ from ..errors import InputError, ViolationError
 from ..families import load_game
 from ..files import check_output_file
 from ..games import Game
+from ..limits import require_fits
 from ..metrics import kl
 from ..numbers import BETA_MAX, BETA_MIN, MAX_STEPS, approx_str, eta_str, parse_positive, parse_rational
 from ..numeric import NumericGame
@@ -166,6 +167,9 @@ def cmd_complexity(args: argparse.Namespace) -> int:
         betas = [Fraction(1)]
     etas = {b: parse_eta(args.eta, b) for b in betas}  # None: the default η = 2; 'max' depends on β
     game = load_game(args.game) if args.game else None
+    if game is not None:
+        require_fits(game.n, len(game.contexts), "float" if game.n >= 64 else "mpmath", 30, args.max_steps,
+                     "complexity --game")
     if args.kl0 is not None and game is not None:
         raise InputError("give --kl0 or --game, not both")
     results: list[Complexity] = []

@@ -10,7 +10,8 @@ from ..backends import BACKENDS
 from ..errors import InputError
 from ..families import load_game
 from ..files import check_output_file
-from ..numbers import MAX_DIGITS, MIN_DIGITS, check_mpmath_size, parse_positive
+from ..limits import require_fits
+from ..numbers import MAX_DIGITS, MIN_DIGITS, parse_positive
 from ..solvers import SOLVERS, Solver, make_solver
 from ..suite import parse_step
 
@@ -35,8 +36,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if not MIN_DIGITS <= args.digits <= MAX_DIGITS:
         raise InputError(f"--digits must lie in [{MIN_DIGITS}, {MAX_DIGITS}], got {args.digits}")
     game = load_game(args.game)
-    if args.backend == "mpmath":
-        check_mpmath_size(game.n)
+    require_fits(game.n, len(game.contexts), args.backend, args.digits, args.steps * len(args.solver),
+                 f"plot with the {args.backend} backend")
     beta = parse_positive(args.beta, "--beta")
     solvers = [parse_solver(s, beta) for s in args.solver]
     import matplotlib  # after every check: importing pyplot takes seconds

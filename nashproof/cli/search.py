@@ -14,7 +14,8 @@ import mpmath
 from ..claims import Catalogue, builtin_catalogue
 from ..errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
 from ..families import load_game
-from ..games import game_to_dict
+from ..games import Game, game_to_dict
+from ..limits import require_fits
 from ..numbers import MAX_DIGITS, MIN_DIGITS, check_beta, fraction_str, parse_positive, parse_rational
 from ..parallel import check_jobs
 from ..report import Progress, table
@@ -86,9 +87,16 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
         steps=args.steps, evals=args.evals, restarts=args.restarts, seed=args.seed,
         max_log10_logit=args.max_logit_digits, ignore_hypotheses=args.ignore_hypotheses, digits=args.digits,
         jobs=check_jobs(args.jobs), dask=args.dask, claim_modules=tuple(args.claims_module or ()),
-        targets=_targets(args.target), game=load_game(args.game) if args.game else None,
+        targets=_targets(args.target), game=_search_game(args.game, args.digits) if args.game else None,
         free_reference=args.free_reference,
         float_tolerance=args.float_tolerance)
+
+
+def _search_game(spec: str, digits: int) -> Game:
+    """The game of --game / --step-threshold, refused with the estimate when its mpmath runs would not fit."""
+    game = load_game(spec)
+    require_fits(game.n, len(game.contexts), "mpmath", digits, what="search on this game")
+    return game
 
 
 def _eta_floor(text: str) -> Fraction:
@@ -342,7 +350,7 @@ def run_step_threshold(args: argparse.Namespace) -> int:
     if not 0 <= args.far <= 50:
         raise InputError("--far must lie in 0..50")
     beta = check_beta(parse_positive(args.beta, "--beta"))
-    game = load_game(args.step_threshold)
+    game = _search_game(args.step_threshold, args.digits)
     th = step_threshold(game, beta, max(args.digits // 2, 30))
     if args.far > 0:
         top = th.kl_threshold / th.eta_bar if th.kl_threshold is not None else mpmath.mpf(3)
