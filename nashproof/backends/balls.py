@@ -31,13 +31,14 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import InputError, SolverError
 from ..games import Game
-from . import Backend, Number, Scalar, Vec
+from . import MAX_DIGITS, MIN_DIGITS, Backend, Number, Scalar, Vec, long_int_text
 from . import float_matrix as backends_float_matrix
 
 #: Bits per decimal digit.
 LOG2_10 = math.log2(10)
-#: The largest working precision any certified computation may use, in bits.
-MAX_BITS = 1 << 16
+#: The largest working precision any certified computation may use, in bits: 100 000 digits (the
+#: top of ``--digits``) plus guard and radius growth.
+MAX_BITS = 1 << 19
 
 
 class CertificationError(SolverError):
@@ -128,7 +129,7 @@ def radius(x: Scalar) -> float:
 
 def printed_radius(x: Scalar, text: str) -> arb:
     """An exact upper bound on the distance from the decimal ``text`` (x's printed value) to every point of x."""
-    with precision(max(ctx.prec, 64) + 64):
+    with precision(max(ctx.prec, 64) + 64), long_int_text():
         return abs(to_arb(Fraction(text)) - to_arb(x)).upper()
 
 
@@ -144,7 +145,8 @@ def up_str(x: float | arb, digits: int = 3) -> str:
         q = Fraction(x)
     if q <= 0:
         return "0"
-    e = len(str(q.numerator // q.denominator)) - 1 if q >= 1 else -len(str(q.denominator // q.numerator))
+    # log10 q from the bit lengths (within 1), then exact comparisons: no decimal string of a huge integer
+    e = math.floor((q.numerator.bit_length() - q.denominator.bit_length()) * math.log10(2))
     while Fraction(10) ** e > q:
         e -= 1
     while Fraction(10) ** (e + 1) <= q:
@@ -280,8 +282,8 @@ class BallBackend(Backend):
     certified = True
 
     def __init__(self, digits: int = 50, bits: int | None = None) -> None:
-        if not 5 <= digits <= 10_000:
-            raise InputError(f"digits must lie in [5, 10000] for the ball backend, got {digits}")
+        if not MIN_DIGITS <= digits <= MAX_DIGITS:
+            raise InputError(f"digits must lie in [{MIN_DIGITS}, {MAX_DIGITS}] for the ball backend, got {digits}")
         self.digits = digits
         self.bits = bits if bits is not None else bits_for(digits)
         if not 32 <= self.bits <= MAX_BITS:
@@ -334,7 +336,7 @@ class BallBackend(Backend):
 
     def to_str(self, x: Scalar, digits: int | None = None) -> str:
         d = digits or self.digits
-        with mpmath.workdps(d + 5):
+        with mpmath.workdps(d + 5), long_int_text():
             return str(mpmath.nstr(to_mpf(to_arb(x)), d, min_fixed=-4, max_fixed=6))
 
     def convert(self, v: Vec) -> Vec:
@@ -438,19 +440,29 @@ def float_equilibrium(P: Vec, logref: Vec, inv_beta: float) -> Vec:
 
 
 def _continuation(P: Vec, logref: Vec, inv_beta: float) -> Vec:
+    """The scale grows ×4–8 while Newton converges; a stage is accepted at 1e-10 or, at scales beyond
+    ~10⁵, at the rounding of scale·Pπ in float64 (about ε·scale: 1/β = 10⁹ cannot reach 1e-10)."""
     scale = min(1.0, inv_beta)
     x, res = float_fixed_point(P, logref, scale, logref.copy())
     growth = 4.0
     while scale < inv_beta:
         target = min(inv_beta, scale * growth)
-        y, res = float_fixed_point(P, logref, target, x, max_iter=30)
-        if res <= 1e-10:
+        aim, accept = float_tolerance(target)
+        y, res = float_fixed_point(P, logref, target, x, tol=aim, max_iter=30)
+        if res <= accept:
             x, scale, growth = y, target, min(8.0, growth * 1.5)
         else:
             growth = 1 + (growth - 1) / 2
             if growth < 1 + 1e-4:
                 raise SolverError(f"equilibrium continuation stalled at 1/β = {scale:.4g} (target {inv_beta:.4g})")
     return x
+
+
+def float_tolerance(scale: float) -> tuple[float, float]:
+    """(target, acceptance) of a float64 Newton solve at this scale: 1e-13 and 1e-10, or the rounding
+    of scale·Pπ (about ε·scale) when that is larger."""
+    eps = float(np.finfo(np.float64).eps)
+    return max(1e-13, 16 * eps * scale), max(1e-10, 1e3 * eps * scale)
 
 
 def _ball_residual(P: arb_mat, base: Vec, scale: arb, x: Vec) -> Vec:
@@ -595,6 +607,12 @@ def enclose_fixed_point(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x0: Vec, bit
                     break
                 C, C_np = _inverse_jacobian(P, Pf, base, scale, x, min(bits, 256))
                 upgraded = True
+            elif prev is not None and not dmax.is_zero():
+                # thousands of digits at ~45 bits a step: Newton steps instead, C re-inverted at x's current
+                # accuracy (each doubles it), until the rest takes fewer than 40 steps of the C at hand
+                gained, remaining = log2_abs(prev) - log2_abs(dmax), log2_abs(dmax) - log2_abs(target)
+                if gained > 0 and remaining > 40 * gained:
+                    C, C_np = _inverse_jacobian(P, Pf, base, scale, x, min(bits, max(256, int(-2 * log2_abs(dmax)) + 64)))
             prev = dmax
         F = _ball_residual(P, base, scale, x)
         d = vec((C * _col(F)).entries())
