@@ -12,10 +12,10 @@ import math
 import os
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from fractions import Fraction
-from typing import Any, Iterator, TypeAlias
+from typing import Any, TypeAlias
 
 import mpmath
 import numpy as np
