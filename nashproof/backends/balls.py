@@ -245,11 +245,26 @@ def cached_ball_matrix(rows: Sequence[Sequence[Number]], bits: int) -> BallMatri
     if hit is not None and hit[0] is rows:
         return hit[1]
     with precision(bits):
-        m = ball_matrix([[to_arb(x) for x in row] for row in rows])
+        m = ball_matrix(_distinct_balls(rows))
     if len(_MATRICES) >= _CACHE_SIZE:
         _MATRICES.pop(next(iter(_MATRICES)))
     _MATRICES[key] = (rows, m)
     return m
+
+
+def _distinct_balls(rows: Sequence[Sequence[Number]]) -> list[list[arb]]:
+    """The rows as balls, each distinct entry object converted once (family games share a few Fractions)."""
+    seen: dict[int, arb] = {}
+    out = []
+    for row in rows:
+        line = []
+        for x in row:
+            ball = seen.get(id(x))
+            if ball is None:
+                ball = seen[id(x)] = to_arb(x)
+            line.append(ball)
+        out.append(line)
+    return out
 
 
 def float_matrix(rows: Sequence[Sequence[Number]]) -> Vec:
