@@ -288,9 +288,10 @@ def _finish_help(p: argparse.ArgumentParser) -> None:
 def _extra_commands() -> list[Callable[[Any], None]]:
     """Sub-commands defined in their own modules (each module's ``register(sub)``)."""
     from .. import bench
-    from . import audit, check, complexity, plot, search
+    from . import audit, check, complexity, init, plot, search
 
-    return [check.register, complexity.register, audit.register, plot.register, bench.register, search.register]
+    return [check.register, complexity.register, audit.register, plot.register, bench.register, search.register,
+            init.register]
 
 
 class _PipeSafe(io.TextIOBase):
