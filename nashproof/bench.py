@@ -214,7 +214,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not 5 <= args.repetitions <= 1000:
         raise InputError(f"--repetitions must lie in [5, 1000], got {args.repetitions}")
     before = machine()
-    chosen = rows(args.quick, args.large)
+    chosen = [r for r in rows(args.quick, args.large) if not args.only or any(t in r.label for t in args.only)]
+    if not chosen:
+        raise InputError("--only matches no row")
     measure(chosen, args.repetitions)
     summaries = [r.summary() for r in chosen]
     after = machine()
@@ -242,6 +244,8 @@ def register(sub: Any) -> None:
     p.add_argument("--large", action="store_true", help="add the certified n = 4096 row (several minutes a run)")
     p.add_argument("--repetitions", type=int, default=REPETITIONS,
                    help=f"runs of every side, interleaved (at least 5; default {REPETITIONS})")
+    p.add_argument("--only", action="append", metavar="TEXT",
+                   help="run only the rows whose workload contains TEXT (repeatable), e.g. --only 'β = 0'")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_bench)
 
