@@ -100,9 +100,6 @@ MAX_STEPS = 100_000
 #: Largest number of actions of any game (family or file): an n × n exact matrix must fit in memory
 #: and be built in seconds.
 MAX_ACTIONS = 4096
-#: Largest game the mpmath backend takes (π*_β at 50 digits: ~13 s at n = 256, ~26 s at n = 512 on
-#: one loaded core, more with more digits); larger games run with ``--backend float``.
-MAX_MPMATH_ACTIONS = 256
 #: The supported range of β: beyond it the float continuation overflows or rounding dominates.
 BETA_MIN = Fraction(1, 10**9)
 BETA_MAX = Fraction(10**6)
@@ -116,14 +113,6 @@ def check_beta(beta: Fraction, what: str = "beta") -> Fraction:
         raise InputError(f"{what} = {approx_str(beta)} is outside the supported range 1e-9 ≤ β ≤ 1e6 (beyond it "
                          "the float continuation overflows or rounding dominates)")
     return beta
-
-
-def check_mpmath_size(n: int, what: str = "the mpmath backend",
-                      advice: str = "use --backend float for larger games") -> None:
-    """Refuse a game too large for arbitrary-precision arithmetic, saying what to do instead."""
-    if n > MAX_MPMATH_ACTIONS:
-        raise InputError(f"{n} actions is too many for {what} (at most {MAX_MPMATH_ACTIONS}: the cost grows "
-                         f"like n² per digit and step){'; ' + advice if advice else ''}")
 
 
 def parse_positive(value: object, what: str) -> Fraction:

@@ -19,13 +19,13 @@ from .errors import InputError
 from .families import load_game
 from .files import read_text
 from .games import Game
+from .limits import require_fits
 from .numbers import (
     MAX_ACTIONS,
     MAX_DIGITS,
     MAX_STEPS,
     MIN_DIGITS,
     check_beta,
-    check_mpmath_size,
     eta_str,
     fraction_str,
     parse_positive,
@@ -415,7 +415,8 @@ def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | 
     from .verify import check_inexact, is_inexact
 
     game = load_game(task.game)
-    check_mpmath_size(game.n, "a checked run (mpmath at D and D + G digits)")
+    require_fits(game.n, len(game.contexts), "arb" if task.method == "certified" else "mpmath", 2 * task.digits,
+                 2 * task.steps, "a checked run")
     if task.start is not None:
         game = game.with_start(task.start)
     solver = make_solver(task.solver, task.beta, task.eta)

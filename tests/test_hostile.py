@@ -70,8 +70,6 @@ BAD_ARGS: dict[str, tuple[list[str], str]] = {
     "contextual-huge": (["run", "contextual:n=512,contexts=65", *RUN], "[1, 64]"),
     "family-n-not-int": (["run", "cyclic:n=1e3", *RUN], "integer"),
     "steps-billion": (["run", "rps", "--solver", "nash-mp", *BETA, "--steps", "1000000000"], "100000"),
-    "mpmath-too-large": (["equilibrium", "random:n=300", *BETA], "--backend float"),
-    "winner-too-large": (["equilibrium", "random:n=200", "--beta", "0"], "at most 128"),
     "sampled-m-huge": (["run", "rps", "--solver", "nash-mp-sampled:m=99999999999", *BETA], "at most"),
     "eta-max-for-mmd": (["run", "rps", "--solver", "mmd", *BETA, "--eta", "max"], "Nash-MP"),
     "plot-eta-max-for-mmd": (["plot", "rps", *BETA, "--solver", "mmd@max", "--out", "{tmp}/x.png"], "Nash-MP"),

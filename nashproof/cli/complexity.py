@@ -14,13 +14,13 @@ from ..errors import InputError
 from ..families import load_game
 from ..files import check_output_file
 from ..games import Game
+from ..limits import require_fits
 from ..numbers import (
     BETA_MAX,
     BETA_MIN,
     MAX_STEPS,
     approx_str,
     check_beta,
-    check_mpmath_size,
     eta_str,
     parse_positive,
     parse_rational,
@@ -141,8 +141,9 @@ def cmd_complexity(args: argparse.Namespace) -> int:
     if args.eta is not None:  # checked now; 'max' is resolved at each row's β (NMP-UNREG's chosen β too)
         parse_eta(args.eta, betas[0])
     game = load_game(args.game) if args.game else None
-    if game is not None:  # measured on mpmath; interim: issue 22's size limits replace this call
-        check_mpmath_size(game.n, "complexity --game (measured runs on mpmath)", "")
+    if game is not None:
+        require_fits(game.n, len(game.contexts), "float" if game.n >= 64 else "mpmath", 30, args.max_steps,
+                     "complexity --game")
     if args.kl0 is not None and game is not None:
         raise InputError("give --kl0 or --game, not both")
     results: list[Complexity] = []

@@ -10,7 +10,8 @@ from ..backends import BACKENDS
 from ..errors import InputError
 from ..families import load_game
 from ..files import check_output_file
-from ..numbers import check_beta, check_mpmath_size, parse_positive
+from ..limits import require_fits
+from ..numbers import check_beta, parse_positive
 from ..solvers import SOLVERS, Solver, make_solver
 from ..suite import parse_step
 from .args import DIGITS, count
@@ -32,8 +33,8 @@ def parse_solver(text: str, beta: Fraction) -> Solver:
 def cmd_plot(args: argparse.Namespace) -> int:
     check_output_file(args.out, "--out", (".png", ".svg"))
     game = load_game(args.game)
-    if args.backend != "float":  # interim: the size limit of issue 22's nashproof.limits replaces this call
-        check_mpmath_size(game.n, f"the {args.backend} backend")
+    require_fits(game.n, len(game.contexts), args.backend, args.digits, args.steps * len(args.solver),
+                 f"plot with the {args.backend} backend")
     beta = check_beta(parse_positive(args.beta, "--beta"), "--beta")
     solvers = [parse_solver(s, beta) for s in args.solver]
     import matplotlib  # after every check: importing pyplot takes seconds

@@ -17,11 +17,11 @@ from ..errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
 from ..families import load_game
 from ..files import check_output_dir, check_output_file, read_text
 from ..games import Game, game_to_dict
+from ..limits import require_fits
 from ..numbers import (
     MAX_DIGITS,
     MIN_DIGITS,
     check_beta,
-    check_mpmath_size,
     eta_str,
     fraction_str,
     parse_int,
@@ -103,15 +103,15 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
         steps=args.steps, evals=args.evals, restarts=args.restarts, seed=args.seed,
         max_log10_logit=args.max_logit_digits, ignore_hypotheses=args.ignore_hypotheses, digits=args.digits,
         jobs=check_jobs(args.jobs), dask=args.dask, claim_modules=tuple(args.claims_module or ()),
-        targets=_targets(args.target), game=_search_game(args.game) if args.game else None,
+        targets=_targets(args.target), game=_search_game(args.game, args.digits) if args.game else None,
         free_reference=args.free_reference, solver=_solver_spec(args.solver),
         float_tolerance=args.float_tolerance)
 
 
-def _search_game(spec: str) -> Game:
-    """--game: the best instance is re-evaluated exactly, so the game must fit the mpmath backend."""
+def _search_game(spec: str, digits: int) -> Game:
+    """The game of --game / --step-threshold, refused with the estimate when its mpmath runs would not fit."""
     game = load_game(spec)
-    check_mpmath_size(game.n, "search --game (exact re-evaluation)", "")  # interim: issue 22's size limits replace this
+    require_fits(game.n, len(game.contexts), "mpmath", digits, what="search on this game")
     return game
 
 
@@ -459,8 +459,7 @@ def run_step_threshold(args: argparse.Namespace) -> int:
     if ":" in args.beta:
         raise InputError("--step-threshold needs one β (--beta B)")
     beta = check_beta(parse_positive(args.beta, "--beta"))
-    game = load_game(args.step_threshold)
-    check_mpmath_size(game.n, "--step-threshold (mpmath)", "")  # interim: issue 22's size limits replace this
+    game = _search_game(args.step_threshold, args.digits)
     th = step_threshold(game, beta, max(args.digits // 2, 30))
     if args.far > 0:
         top = th.kl_threshold / th.eta_bar if th.kl_threshold is not None else mpmath.mpf(3)
