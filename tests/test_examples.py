@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDERS = {"GAME", "NAME", "B", "D", "E", "K", "ID", "FILE", "CLAIM", "N", "ADDR", "DIR", "SUITE_OR_DIR"}
 #: A command named in the prose without arguments is a mention, not an example (it would only print usage).
 MENTIONS = {"nashproof complexity", "nashproof audit", "nashproof plot", "nashproof search", "nashproof run",
-            "nashproof equilibrium"}
+            "nashproof equilibrium", "nashproof bench", "nashproof check --jobs 1", "nashproof prove"}
 
 #: example → (exit code, slow). Exit codes: 0 pass, 1 violated, 3 inconclusive (README "Exit codes").
 EXAMPLES: dict[str, tuple[int, bool]] = {
@@ -65,9 +65,7 @@ EXAMPLES: dict[str, tuple[int, bool]] = {
         (0, False),
     "nashproof plot cyclic:n=5,skew=1/3 --beta 1/20 --solver nash-mp@8 --ignore-hypotheses --out broken.png":
         (0, False),
-    "nashproof bench": (0, True),
-    "nashproof bench --json": (0, True),
-    "nashproof bench --quick --no-balls": (0, True),
+    "nashproof bench --quick --json": (0, True),
     "nashproof search NMP-KL-STEP --n 3": (0, True),
     "nashproof search NMP-KL-STEP --n 3 --beta 1/100 --eta 3*max --ignore-hypotheses": (1, True),
     "nashproof search EXPL-SANDWICH --n 4 --evals 4000 --save sandwich.json": (0, True),
