@@ -105,7 +105,7 @@ def cmd_equilibrium(args: argparse.Namespace) -> int:
                    "certificate": {"verified": "exact: max_y P(y ≻ π) ≤ 1/2 in integer arithmetic"}})
         else:
             for ctx, (pi, path) in zip(game.contexts, found):
-                print(f"von Neumann winner, context {ctx.name} (exact, verified; {path}):")
+                print(wrap(f"von Neumann winner, context {ctx.name} (exact, verified; {path}):", hang="  "))
                 print(table(["action", "π*"], [[a, fraction_str(p)] for a, p in zip(game.actions, pi)]))
         return 0
     b = _backend(args, game)

@@ -149,7 +149,7 @@ def _dimension_verdict(v: Verdict, rows: list[DimensionRow], bounds: list[_Bound
 
 
 #: NMP-DIM runs certified up to this size, float64 screening above it.
-CERTIFIED_DIM_MAX = 1024
+CERTIFIED_DIM_MAX = 2048
 
 
 def check_dimension_certified(claim: Claim, family: str, sizes: list[int], beta: Fraction, eta: Fraction,
