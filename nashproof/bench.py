@@ -238,7 +238,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("bench", help="CPU-time ratios for the speed targets, interleaved, min and median",
-                       epilog="examples:\n  nashproof bench --quick --json > bench.json   # small sizes; without --quick: every row, minutes",
+                       epilog="examples:\n  nashproof bench --quick --json > bench.json   # small sizes\n"
+                              "  (without --quick: every row with its target, several minutes)",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small sizes (about a minute; what the test runs)")
     p.add_argument("--large", action="store_true", help="add the certified n = 4096 row (several minutes a run)")
