@@ -36,7 +36,7 @@ from ..numbers import fraction_str
 from .ad import Dual
 from .boxes import Box, q
 from .compile import Num, compile_margin, margin_expr
-from .decide import (CENTRED, DISPROVED, PROVED, SPLIT, Decision, arb_text, evaluate_point, holds, lower_rational)
+from .decide import CENTRED, DISPROVED, PROVED, SPLIT, Decision, arb_text, evaluate_point, holds, lower_rational
 from .model import Model
 from .problem import Context, Spec, context
 from .star import positive_definite
@@ -73,7 +73,7 @@ class ParamSpec:
         return ", ".join(parts)
 
 
-def eta_bar(beta: arb) -> arb:
+def eta_bar(beta: Num) -> Num:
     return 2 * (beta + (1 + beta * beta).sqrt())
 
 
@@ -128,6 +128,10 @@ def _context(spec: ParamSpec, theta: dict[str, Num]) -> Context:
     """The problem with the parameters ``theta`` (balls, or Duals: derivatives in θ then flow through)."""
     base = context(spec.base)
     p, r, beta, eta = _values(spec, theta)
+    P: list[list[Num]] | list[list[arb]]
+    ref: list[Num] | list[arb]
+    logstar: list[Num] | list[arb]
+    zstar: list[Num] | list[arb]
     if spec.n == 2:
         assert p is not None and r is not None
         half = arb(1) / 2
@@ -147,7 +151,7 @@ def _context(spec: ParamSpec, theta: dict[str, Num]) -> Context:
     model = Model(cast(list[list[arb]], P), [cast(arb, x).log() for x in ref], cast(list[arb], ref),
                   cast(list[arb], logstar), [cast(arb, s).exp() for s in logstar], cast(arb, beta), cast(arb, eta),
                   spec.base.solver, cast(dict[str, arb], constants))
-    return Context(spec.base, model, base.statements, base.names, zstar)
+    return Context(spec.base, model, base.statements, base.names, cast(list[arb], zstar))
 
 
 def point_values(spec: ParamSpec, box: Box) -> dict[str, Fraction]:
@@ -155,8 +159,8 @@ def point_values(spec: ParamSpec, box: Box) -> dict[str, Fraction]:
     d = spec.n - 1
     out = {nm: c for (nm, _, _), c in zip(spec.ranges, box.centre()[d:])}
     if spec.eta_max and "eta" in out:
-        out["eta"] = max(Fraction(0), lower_rational(q(out["eta"]) * eta_bar(q(out["beta"] if "beta" in out
-                                                                                  else spec.base.beta))))
+        bar = cast(arb, eta_bar(q(out.get("beta", spec.base.beta))))
+        out["eta"] = max(Fraction(0), lower_rational(q(out["eta"]) * bar))
     return out
 
 
@@ -198,9 +202,12 @@ def _split_box(spec: ParamSpec, box: Box) -> tuple[Box, dict[str, arb]]:
 
 
 def _hull_pd(ctx: Context, zbox: Box, index: int) -> bool:
-    hull = [b.union(zs) for b, zs in zip(zbox.balls(), ctx.zstar)]
-    if not all(h.is_finite() for h in hull):
+    if not all(zs.is_finite() for zs in ctx.zstar):
         return False
+    ends = [(min(lo, lower_rational(zs)), max(hi, -lower_rational(-zs))) for lo, hi, zs in
+            zip(zbox.lo, zbox.hi, ctx.zstar)]
+    # mid ± rad by hand: arb's union of two disjoint inexact balls came out far too wide
+    hull = [q((a + b) / 2) + q((b - a) / 2) * arb(0, 1) for a, b in ends]
     z = [Dual.variable(b, i, len(hull), 2) for i, b in enumerate(hull)]
     m = ctx.statements[index].margin(ctx.model.values(z, ctx.names))
     return isinstance(m, Dual) and m.hess is not None and positive_definite(m.hess)
@@ -221,7 +228,7 @@ def lower_bounds(spec: ParamSpec, box: Box) -> list[arb]:
     deltas = [q(r) * arb(0, 1) for r in box.halfwidths()]
     centre = [q(c) for c in box.centre()]
     at_c = _full(spec, centre, 1)
-    out = []
+    out: list[arb] = []
     for order in (1, 2):
         over = _full(spec, box.balls(), order)
         out = []
