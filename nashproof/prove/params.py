@@ -23,6 +23,7 @@ m(z, θ) = ∫(1−t)(z − z*)ᵀ∇²m(z* + t(z − z*), θ)(z − z*) dt ≥ 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import cast
@@ -160,7 +161,8 @@ def point_values(spec: ParamSpec, box: Box) -> dict[str, Fraction]:
     out = {nm: c for (nm, _, _), c in zip(spec.ranges, box.centre()[d:])}
     if spec.eta_max and "eta" in out:
         bar = cast(arb, eta_bar(q(out.get("beta", spec.base.beta))))
-        out["eta"] = max(Fraction(0), lower_rational(q(out["eta"]) * bar))
+        low = lower_rational(q(out["eta"]) * bar)  # ≤ t·η̄(β), shortened to a 2^-24 grid (still ≤)
+        out["eta"] = max(Fraction(0), Fraction(math.floor(low * 2**24), 2**24))
     return out
 
 
