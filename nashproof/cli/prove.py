@@ -176,9 +176,9 @@ def _report(full: Spec | ParamSpec, region: Box, out: Outcome, args: argparse.Na
     }
     if out.status == "proved":
         rep["proved_boxes"] = len(out.leaves)
-        rep["second_order_boxes"] = sum(bool({AT_STAR, AT_STAR_HULL} & set(d.methods)) for _, d in out.leaves)
         at_star = {AT_STAR, AT_STAR_HULL}
-        tight = min(((Fraction(x), b) for b, d in out.leaves for x, m in zip(d.lowers, d.methods) if m not in (AT_STAR, AT_STAR_HULL)),
+        rep["second_order_boxes"] = sum(bool(at_star & set(d.methods)) for _, d in out.leaves)
+        tight = min(((Fraction(x), b) for b, d in out.leaves for x, m in zip(d.lowers, d.methods) if m not in at_star),
                     key=lambda t: t[0], default=None)
         if tight is not None:
             rep["smallest_margin_lower_bound"] = fraction_str(tight[0])
