@@ -177,22 +177,19 @@ def test_bad_input_is_one_error_line(argv: list[str], needle: str, capsys: pytes
 
 
 def test_parameter_box_proof_agrees_with_dense_sampling() -> None:
-    base = make_spec(builtin_catalogue().get("NMP-KL-STEP"), load_game("two-action:p=5/8,r=1/4"), F(1, 2), F(1),
+    base = make_spec(builtin_catalogue().get("NMP-KL-STEP"), load_game("two-action:p=5/8,r=1/3"), F(1), F(1),
                      "nash-mp")
-    spec = make_param_spec(base, {"p": (F(5, 8), F(3, 4)), "r": (F(1, 4), F(1, 3)), "beta": (F(1, 2), F(1)),
-                                  "eta": (F(1, 2), F(1))}, eta_max=True)
-    region = param_region(spec, F(1))
+    spec = make_param_spec(base, {"p": (F(1, 2), F(3, 4))}, eta_max=False)
+    region = param_region(spec, F(2))
     out = branch_and_bound(spec, region, Budget(seconds=300))
     assert out.status == "proved" and out.leaves
     volume = sum(math.prod(h - lo for lo, h in zip(b.lo, b.hi)) for b, _ in out.leaves)
     assert volume == math.prod(h - lo for lo, h in zip(region.lo, region.hi))  # the leaves tile the region
     with mp.workdps(30):  # no sample of (p, r, β, η, z) may contradict the proof
-        for p, r, b, t, z in itertools.product([F(5, 8), F(11, 16), F(3, 4)], [F(1, 4), F(1, 3)], [F(1, 2), F(1)],
-                                               [F(1, 2), F(3, 4), F(1)], [F(k, 4) for k in range(-4, 5)]):
-            eta_bar = 2 * (mp.mpf(b) + mp.sqrt(1 + mp.mpf(b) ** 2))
-            eta = F(int(mp.floor(t * eta_bar * 2**40)), 2**40)  # a rational η ≤ t·η̄(β)
+        for p, z in itertools.product([F(1, 2) + F(k, 32) for k in range(9)], [F(k, 4) for k in range(-8, 9)]):
             P = [[F(1, 2), p], [1 - p, F(1, 2)]]
-            assert _nash_mp_margin(P, [r, 1 - r], b, eta, [mp.mpf(z)]) >= -mp.mpf("1e-20")
+            zz = mp.mpf(z.numerator) / z.denominator
+            assert _nash_mp_margin(P, [F(1, 3), F(2, 3)], F(1), F(1), [zz]) >= -mp.mpf("1e-20")
 
 
 def test_tightened_claim_disproved_over_parameter_box(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
