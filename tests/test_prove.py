@@ -197,7 +197,8 @@ def test_tightened_claim_disproved_over_parameter_box(tmp_path: Path, capsys: py
     mod.write_text(MUTANTS)
     cx = tmp_path / "cx.json"
     code = main(["prove", "KL-STEP-T10", "--claims-module", str(mod), "--game", "two-action:p=0:1,r=1/10:9/10",
-                 "--beta", "1/100:10", "--eta", "1/10*max:max", "--logits", "30", "--counterexample", str(cx), "--json"])
+                 "--beta", "1/100:10", "--eta", "1/10*max:max", "--logits", "30", "--counterexample", str(cx),
+                 "--json"])
     assert code == 1
     cex = json.loads(capsys.readouterr().out)["counterexample"]
     beta, eta = F(cex["beta"]), F(cex["eta"])
