@@ -352,16 +352,20 @@ def certified_equilibrium(game: Game, beta: Fraction, backend: Backend) -> Equil
 
 
 def von_neumann_winner(ctx: Context, on_pivot: Callable[[int], None] | None = None) -> tuple[Fraction, ...]:
-    """An exact von Neumann winner of one context: P(y ≻ π) ≤ ½ for every y (exactly verified).
+    """An exact von Neumann winner of one context: P(y ≻ π) ≤ ½ for every y (exactly verified)."""
+    return winner_and_path(ctx, on_pivot)[0]
 
-    Solved by an integer-pivoting simplex (:mod:`nashproof.winner`).
+
+def winner_and_path(ctx: Context, on_pivot: Callable[[int], None] | None = None) -> tuple[tuple[Fraction, ...], str]:
+    """An exact von Neumann winner and how it was found (:mod:`nashproof.winner`).
+
+    HiGHS's float LP gives the support, the exact solve on it gives the candidate, and an exact
+    integer check verifies it; the exact simplex runs only when that does not verify (``on_pivot``
+    reports its pivots), and its result is verified the same way.
     """
-    from .winner import exact_winner
+    from .winner import lp_winner
 
-    pi = exact_winner(ctx, on_pivot)
-    if not verify_von_neumann_winner(ctx, pi):
-        raise SolverError("exact verification of the von Neumann winner failed")
-    return pi
+    return lp_winner(ctx, on_pivot)
 
 
 def verify_von_neumann_winner(ctx: Context, pi: Sequence[Fraction]) -> bool:

@@ -15,7 +15,16 @@ from pathlib import Path
 
 from .errors import InputError
 from .games import HALF, Context, Game, Matrix, load_game_file, make_game
-from .numbers import MAX_ACTIONS, MAX_NUMBER_BITS, MAX_NUMBER_DIGITS, parse_rational, plural, short, too_large
+from .numbers import (
+    MAX_ACTIONS,
+    MAX_NUMBER_BITS,
+    MAX_NUMBER_DIGITS,
+    parse_int,
+    parse_rational,
+    plural,
+    short,
+    too_large,
+)
 
 Params = dict[str, str]
 
@@ -36,13 +45,8 @@ def _int(params: Params, key: str, default: int, low: int = 1, high: int = MAX_A
     raw = params.get(key)
     if raw is None:
         return default
-    if not (raw.strip().lstrip("+-").isascii() and raw.strip().lstrip("+-").isdigit()) or len(raw) > 12:
-        raise InputError(f"family parameter {key}={short(raw)!r} must be an integer in [{low}, {high}]")
-    value = int(raw)
-    if not low <= value <= high:
-        raise InputError(f"family parameter {key}={value} must lie in [{low}, {high}]"
-                         + (f" (at most {MAX_ACTIONS} actions)" if high == MAX_ACTIONS else ""))
-    return value
+    what = f"family parameter {key}={short(raw)}" + (f" (at most {MAX_ACTIONS} actions)" if high == MAX_ACTIONS else "")
+    return parse_int(raw, what, low, high)
 
 
 def _cyclic(n: int) -> Matrix:

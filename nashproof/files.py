@@ -6,6 +6,7 @@ A FIFO, a device (``/dev/zero``), a directory or a file larger than the limit is
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -48,11 +49,30 @@ def read_text(path: str | Path, what: str, max_bytes: int = MAX_FILE_BYTES) -> s
         raise InputError(f"{what} {path} is not UTF-8 text (a binary file?)") from None
 
 
+def _no_broken_link(p: Path, what: str) -> None:
+    """Refuse a symbolic link that leads nowhere (dangling) or to itself (a loop), and a path that cannot be
+    examined at all (too long, a loop in a parent, a NUL byte)."""
+    try:
+        if p.is_symlink():
+            os.stat(p)  # follows the link: FileNotFoundError (dangling) or ELOOP (a loop)
+        else:
+            os.lstat(p.parent if str(p.parent) else ".")
+    except FileNotFoundError:
+        if p.is_symlink():
+            raise InputError(f"{what} {p} is a symbolic link to a missing file (a dangling link)") from None
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
+            raise InputError(f"{what} {p} is a loop of symbolic links") from None
+        raise InputError(f"{what} {p}: {_reason(exc)}") from None
+
+
 def check_output_file(path: str, what: str, suffixes: tuple[str, ...] = ()) -> Path:
-    """Fail now, not after the run, if ``path`` cannot be written: its directory must exist and be writable."""
+    """Fail now, not after the run, if ``path`` cannot be written: its directory must exist and be writable,
+    and it must not be a dangling symbolic link or a loop of links."""
     p = Path(path)
     if suffixes and p.suffix.lower() not in suffixes:
         raise InputError(f"{what} {path} must end in {' or '.join(suffixes)}")
+    _no_broken_link(p, what)
     if not path or p.is_dir():
         raise InputError(f"{what} {path!r} is a directory; give a file name")
     if p.exists() and not p.is_file():
@@ -70,10 +90,12 @@ def check_output_dir(path: str, what: str) -> Path:
     p = Path(path)
     if not path:
         raise InputError(f"{what}: empty directory name")
+    _no_broken_link(p, what)
     if p.exists() and not p.is_dir():
         raise InputError(f"{what} {path} exists and is not a directory")
     probe = p
     while not probe.exists():
+        _no_broken_link(probe, what)
         if probe.parent == probe:
             break
         probe = probe.parent

@@ -15,7 +15,17 @@ from pathlib import Path
 
 from .errors import InputError
 from .files import read_text
-from .numbers import MAX_ACTIONS, MAX_NUMBER_BITS, MAX_NUMBER_DIGITS, fraction_str, parse_rational, too_large
+from .numbers import (
+    MAX_ACTIONS,
+    MAX_LOGIT,
+    MAX_NUMBER_BITS,
+    MAX_NUMBER_DIGITS,
+    approx_str,
+    fraction_str,
+    parse_rational,
+    short,
+    too_large,
+)
 
 HALF = Fraction(1, 2)
 
@@ -135,6 +145,10 @@ def validate_context(ctx: Context, n: int, multi: bool = False) -> None:
         raise InputError(f"{w}reference policy sums to {fraction_str(sum(ref, Fraction(0)))}, not 1")
     if ctx.start is not None and len(ctx.start) != n:
         raise InputError(f"{w}start_logits has {len(ctx.start)} entries, expected {n}")
+    for i, x in enumerate(ctx.start or ()):
+        if abs(x) > MAX_LOGIT:
+            raise InputError(f"{w}start_logits[{i}] = {approx_str(x)} is outside [-1e12, 1e12] (π_0 ∝ exp(logits): "
+                             "a logit difference of 10¹² already gives probabilities of e^(−10¹²))")
 
 
 def make_game(actions: Sequence[str], contexts: Sequence[Context], label: str = "game") -> Game:
@@ -209,6 +223,11 @@ def game_from_dict(data: object, label: str = "game") -> Game:
         data = data["instance"]["game"]
         if not isinstance(data, dict):
             raise InputError("instance.game must be a JSON object")
+    multi = "contexts" in data
+    if multi and "preference" in data:
+        raise InputError("give either 'preference' or 'contexts', not both")
+    _known_keys(data, _TOP_MULTI if multi else _TOP_SINGLE, "the game file",
+                "; with 'contexts', 'reference' and 'start_logits' go inside each context" if multi else "")
     actions_raw = data.get("actions")
     if actions_raw is None:
         first = data.get("preference")
@@ -222,15 +241,17 @@ def game_from_dict(data: object, label: str = "game") -> Game:
     n = len(actions)
     contexts: list[Context] = []
     if "contexts" in data:
-        if "preference" in data:
-            raise InputError("give either 'preference' or 'contexts', not both")
         raw = data["contexts"]
         if not isinstance(raw, list) or not raw:
             raise InputError("'contexts' must be a non-empty list")
         for idx, c in enumerate(raw):
             if not isinstance(c, dict):
                 raise InputError(f"contexts[{idx}] must be an object")
-            name = str(c.get("name", f"x{idx}"))
+            _known_keys(c, _CONTEXT_KEYS, f"contexts[{idx}]")
+            name_raw = c.get("name", f"x{idx}")
+            if not isinstance(name_raw, str):
+                raise InputError(f"contexts[{idx}]: 'name' must be a string")
+            name = name_raw
             for key in ("weight", "preference"):
                 if key not in c:
                     raise InputError(f"context {name!r}: missing '{key}'")
@@ -249,6 +270,19 @@ def game_from_dict(data: object, label: str = "game") -> Game:
         ref = _num_list(data["reference"], "reference") if "reference" in data else _uniform(n)
         contexts.append(Context("x0", Fraction(1), P, ref, _start(data, "start_logits")))
     return make_game(actions, contexts, label)
+
+
+#: The keys a game file may use (anything else, e.g. a misspelt "refrence", is an error, not ignored);
+#: "name", "description" and "witness" (written by `search --corpus`) are annotations, not read.
+_TOP_SINGLE = frozenset({"actions", "preference", "reference", "start_logits", "name", "description", "witness"})
+_TOP_MULTI = frozenset({"actions", "contexts", "name", "description", "witness"})
+_CONTEXT_KEYS = frozenset({"name", "weight", "preference", "reference", "start_logits"})
+
+
+def _known_keys(block: dict[str, object], allowed: frozenset[str], where: str, hint: str = "") -> None:
+    unknown = sorted(str(key) for key in block if key not in allowed)
+    if unknown:
+        raise InputError(f"{where}: unknown key {short(unknown[0])!r} (allowed: {', '.join(sorted(allowed))}){hint}")
 
 
 def _start(block: dict[str, object], what: str) -> tuple[Fraction, ...] | None:

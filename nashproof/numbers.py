@@ -51,11 +51,36 @@ def parse_rational(value: object, what: str = "number") -> Fraction:
     raise InputError(f"{what}: {short(text)!r} is not a number (use forms like 1/3, 0.25, 1e-6)")
 
 
+def parse_int(value: object, what: str, low: int, high: int | None = None) -> int:
+    """A whole number written in ASCII digits (an optional sign, no other character), in [low, high].
+
+    Strict: ``"1abc"``, ``"²"``, ``"+-5"``, ``"1e3"``, ``"2.0"`` and booleans are refused; the whole
+    text is read (never cut); a literal longer than :data:`MAX_INT_LITERAL` characters is refused before
+    conversion.
+    """
+    span = f"in [{low}, {high}]" if high is not None else f"≥ {low}"
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InputError(f"{what} must be an integer {span}, got {type(value).__name__}")
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > MAX_INT_LITERAL or not _INT.match(text):
+            raise InputError(f"{what} must be an integer {span}, got {short(value)!r}")
+        number = int(text)
+    else:
+        number = value
+    if number < low or (high is not None and number > high):
+        shown = short(str(number)) if number.bit_length() < 3000 else "a number of more than 900 digits"
+        raise InputError(f"{what} must be an integer {span}, got {shown}")
+    return number
+
+
 def short(text: str, limit: int = 40) -> str:
     """``text`` cut to ``limit`` characters for a message (``…`` marks the cut)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: Longest accepted integer literal (a count, a size, a seed), in characters.
+MAX_INT_LITERAL = 100
 #: Longest accepted number literal, in characters.
 MAX_LITERAL = 1000
 #: Largest decimal exponent accepted (``1e-1000`` is fine, ``1e-999999`` is refused): exact
@@ -64,6 +89,9 @@ MAX_EXPONENT = 1000
 #: Largest numerator or denominator of a game entry, in decimal digits (checked on bit length).
 MAX_NUMBER_DIGITS = 10_000
 MAX_NUMBER_BITS = 33_220  # ≈ 10 000 · log2(10)
+#: Largest magnitude of a starting logit: π_0 ∝ exp(logits), so 10¹² already gives probabilities of
+#: e^(−10¹²); larger values only make the arithmetic run out of exponent range.
+MAX_LOGIT = 10**12
 #: Working precision range, in decimal digits.
 MIN_DIGITS = 5
 MAX_DIGITS = 100_000
@@ -72,30 +100,19 @@ MAX_STEPS = 100_000
 #: Largest number of actions of any game (family or file): an n × n exact matrix must fit in memory
 #: and be built in seconds.
 MAX_ACTIONS = 4096
-#: Largest game the mpmath backend takes (π*_β at 50 digits: ~13 s at n = 256, ~26 s at n = 512 on
-#: one loaded core, more with more digits); larger games run with ``--backend float``.
-MAX_MPMATH_ACTIONS = 256
 #: The supported range of β: beyond it the float continuation overflows or rounding dominates.
 BETA_MIN = Fraction(1, 10**9)
 BETA_MAX = Fraction(10**6)
 
 
-def check_beta(beta: Fraction) -> Fraction:
+def check_beta(beta: Fraction, what: str = "beta") -> Fraction:
     """Require 10⁻⁹ ≤ β ≤ 10⁶ (β > 0 is the game's; the bounds are numerical)."""
     if beta <= 0:
-        raise InputError(f"beta must be > 0, got {fraction_str(beta)}")
-    if beta < BETA_MIN:
-        raise InputError("beta is smaller than 1e-9, outside the supported range [1e-9, 1e6]")
-    if beta > BETA_MAX:
-        raise InputError("beta is larger than 1e6, outside the supported range [1e-9, 1e6]")
+        raise InputError(f"{what} must be > 0, got {approx_str(beta)}")
+    if not BETA_MIN <= beta <= BETA_MAX:
+        raise InputError(f"{what} = {approx_str(beta)} is outside the supported range 1e-9 ≤ β ≤ 1e6 (beyond it "
+                         "the float continuation overflows or rounding dominates)")
     return beta
-
-
-def check_mpmath_size(n: int, what: str = "the mpmath backend") -> None:
-    """Refuse a game too large for arbitrary-precision arithmetic, saying what to do instead."""
-    if n > MAX_MPMATH_ACTIONS:
-        raise InputError(f"{n} actions is too many for {what} (at most {MAX_MPMATH_ACTIONS}: the cost grows "
-                         "like n² per digit and step); use --backend float for larger games")
 
 
 def parse_positive(value: object, what: str) -> Fraction:

@@ -137,6 +137,6 @@ def check_log_policy(ng: NumericGame, logpi: LogPolicy, who: str) -> None:
             raise SolverError(f"{who} returned a policy of shape {getattr(lp, 'shape', '?')} in context {c}")
         if not b.is_finite(lp):
             raise SolverError(f"{who} returned a non-finite or zero probability in context {c}")
-        total = sum(ng.field_of(c, lp)[0])  # π and Pπ are kept for the next query and the metrics
+        total = ng.field_of(c, lp)[0].sum()  # π and Pπ are kept for the next query and the metrics
         if abs(total - 1) > 1000 * b.eps * ng.n:
             raise SolverError(f"{who} returned probabilities summing to {b.to_str(total, 8)} in context {c}")

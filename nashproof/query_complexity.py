@@ -239,6 +239,7 @@ def complexity(
     samples_per_query: int | None = None,
     confidence: Fraction | str = Fraction(95, 100),
     contexts: int = 1,
+    start_at_reference: bool = True,
 ) -> Complexity:
     """Iterations and queries each method needs to reach ``eps`` on ``metric``, from its claim.
 
@@ -247,6 +248,7 @@ def complexity(
     measured value; ``kl0`` with an exact one. With ``delta`` (per-step error) or ``samples_per_query``
     (m duels per action, claim confidence ``confidence``), ``result.inexact`` holds what NMP-APPROX or
     NMP-APPROX-HP predicts for Nash-MP: floor, reachability, iterations, queries, samples, best m.
+    ``start_at_reference=False`` (a game with start logits): claims that assume π_0 = π_ref give no count.
     """
     from .numbers import parse_positive, parse_rational
 
@@ -260,7 +262,6 @@ def complexity(
     cat = catalogue or builtin_catalogue()
     if metric not in ("kl", "exploitability", "unregularized"):
         raise InputError(f"unknown metric {metric!r}; choose kl, exploitability or unregularized")
-    nmp_eta = parse_positive(eta, "eta") if eta is not None else Fraction(2)
     c_val = parse_positive(constant, "constant") if not isinstance(constant, Fraction) else constant
     chosen_beta = None
     target = _rat(e)
@@ -281,6 +282,13 @@ def complexity(
             raise InputError("eps too small for the unregularized reduction at this precision")
         chosen_beta = work_beta
         target = _rat(e / 2)
+    # 'max' and 'r*max' are η̄ at the β the counts use (for the unregularized metric, the chosen one).
+    if isinstance(eta, str) and "max" in eta:
+        from .suite import parse_eta
+
+        nmp_eta = parse_eta(eta, work_beta) or Fraction(2)
+    else:
+        nmp_eta = parse_positive(eta, "eta") if eta is not None else Fraction(2)
     kl0_sym_rat: Fraction | None = None
     if kl0_value is not None:
         kl0_sym: sp.Expr = sp.Float(kl0_value, 60)
@@ -317,18 +325,19 @@ def complexity(
                       C_sym: 1}
         if name in ("mmd", "extragradient"):
             order_subs[eta_sym] = {"mmd": 4 * beta_sym, "extragradient": 1 / (beta_sym + 1)}[name]
-        assumptions = [step_text, "π_0 = π_ref", f"KL₀ = {kl0_text} ({kl0_source})"]
+        assumptions = [step_text, "π_0 = π_ref" if start_at_reference else "π_0 from the game's start logits",
+                       f"KL₀ = {kl0_text} ({kl0_source})"]
         if claim.kind == "rate":
             assumptions.append(f"rate claim with unknown constant: C = {fraction_str(c_val)} assumed "
                                f"(provenance {claim.provenance}); the count is an order, not a guarantee")
         if chosen_beta is not None:
             assumptions.append(f"β = {fraction_str(chosen_beta)} chosen by NMP-UNREG so that β·log(1/min π_ref) "
                                "≤ ε/2; target Expl_β ≤ ε/2")
-        ok = all(bool(sp.simplify(h.subs({**subs, sp.Symbol("start_ref"): 1})))  # counts assume π_0 = π_ref
-                 for h in claim.hypotheses if not h.has(sp.Symbol("schedule")))
-        if not ok:
+        failed = next((h for h in claim.hypotheses if not h.has(sp.Symbol("schedule")) and not bool(
+            sp.simplify(h.subs({**subs, sp.Symbol("start_ref"): int(start_at_reference)})))), None)
+        if failed is not None:
             result.methods[name] = MethodResult(name, None, None, "-", "-", "-", assumptions, cid, claim.provenance,
-                                                note="the step violates the claim's hypotheses")
+                                                note=f"the claim's hypothesis does not hold: {human(failed)}")
             continue
         result.methods[name] = _derive(method, claim, subs, target, assumptions, order_subs)
     if delta is not None or samples_per_query is not None:

@@ -19,25 +19,36 @@ WIDTH = 100
 def table(headers: Sequence[str], rows: Sequence[Sequence[str | None]], width: int = WIDTH) -> str:
     """A plain aligned text table that fits ``width`` columns.
 
-    ``None`` cells print as ``-``; numbers are right-aligned; when a row is too wide, the last
-    column is wrapped at word boundaries onto continuation lines (never cut mid-word).
+    ``None`` cells print as ``-``; numbers are right-aligned; when the rows are too wide, the widest
+    text columns are narrowed and their cells wrapped at word boundaries onto continuation lines
+    (never cut mid-word; a single word longer than its column keeps its length).
     """
     cells = [[_cell(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, row)]
-    indent = sum(widths[:-1]) + 2 * (len(widths) - 1)
-    last = max(min(widths[-1], width - indent), 20) if widths else 0
-    widths[-1] = max(min(widths[-1], last), len(headers[-1]) if headers else 0)
+    if not widths:
+        return ""
+    # The narrowest each column may become: its longest word (numbers and headers are never wrapped).
+    floor = [max([len(h) if i != len(widths) - 1 else min(len(h), 10)]
+                 + [len(c) if _numeric(c) else max((len(w) for w in c.split()), default=1) for c in col])
+             for i, (h, col) in enumerate(zip(headers, zip(*cells) if cells else [()] * len(widths)))]
+    floor = [min(f, w) for f, w in zip(floor, widths)]
+    while sum(widths) + 2 * (len(widths) - 1) > width:
+        wide = max(range(len(widths)), key=lambda i: (widths[i] - floor[i] > 0, widths[i]))
+        if widths[wide] <= floor[wide]:
+            break
+        widths[wide] -= 1
 
     def line(row: Sequence[str], header: bool = False) -> list[str]:
-        head = [c.ljust(w) if header or not _numeric(c) else c.rjust(w) for c, w in zip(row[:-1], widths)]
-        tail = row[-1]
-        if len(tail) <= widths[-1] or _numeric(tail):
-            return ["  ".join([*head, tail.rjust(widths[-1]) if _numeric(tail) and not header else tail]).rstrip()]
-        parts = textwrap.wrap(tail, widths[-1], break_long_words=False, break_on_hyphens=False) or [""]
-        out = ["  ".join([*head, parts[0]]).rstrip()]
-        out.extend(" " * indent + part for part in parts[1:])
+        parts = [[c] if len(c) <= w or _numeric(c) else
+                 textwrap.wrap(c, w, break_long_words=False, break_on_hyphens=False) or [""]
+                 for c, w in zip(row, widths)]
+        out = []
+        for k in range(max(len(p) for p in parts)):
+            texts = [p[k] if k < len(p) else "" for p in parts]
+            out.append("  ".join(t.rjust(w) if _numeric(t) and not header else t.ljust(w)
+                                 for t, w in zip(texts, widths)).rstrip())
         return out
 
     rule = "  ".join("-" * w for w in widths)

@@ -19,13 +19,13 @@ from .errors import InputError
 from .families import load_game
 from .files import read_text
 from .games import Game
+from .limits import require_fits
 from .numbers import (
     MAX_ACTIONS,
     MAX_DIGITS,
     MAX_STEPS,
     MIN_DIGITS,
     check_beta,
-    check_mpmath_size,
     eta_str,
     fraction_str,
     parse_positive,
@@ -120,6 +120,8 @@ def parse_eta(text: object, beta: Fraction) -> Fraction | None:
 
 #: Outcomes a suite may declare in ``expect``.
 EXPECT_STATUSES = STATUSES
+#: Most seeded runs of a probability claim (a suite's 'runs', check's --runs).
+MAX_RUNS = 10_000
 #: Most sizes in one [[dimension]] block.
 MAX_SIZES = 64
 
@@ -391,8 +393,8 @@ def _inexact_options(block: dict[str, object], where: str, solver: str, beta: Fr
         make_solver(solver, beta, eta)
     confidence = check_confidence(str(block["confidence"])) if "confidence" in block else None
     runs = block.get("runs", 0)
-    if not isinstance(runs, int) or isinstance(runs, bool) or not 0 <= runs <= 10_000:
-        raise InputError(f"{where}: 'runs' must be an integer in [0, 10000]")
+    if not isinstance(runs, int) or isinstance(runs, bool) or not 0 <= runs <= MAX_RUNS:
+        raise InputError(f"{where}: 'runs' must be an integer in [0, {MAX_RUNS}]")
     return confidence, runs
 
 
@@ -410,18 +412,21 @@ def _power(block: dict[str, object], where: str) -> Fraction | None:
 
 def run_task(task: Task, catalogue: Catalogue, on_step: Callable[[int], None] | None = None) -> list[Verdict]:
     """Check every claim of a task; verdicts carry the declared expectation, if any."""
-    from .verify import is_inexact, run_inexact_task
+    from .verify import check_inexact, is_inexact
 
     game = load_game(task.game)
-    check_mpmath_size(game.n, "a checked run (mpmath at D and D + G digits)")
+    require_fits(game.n, len(game.contexts), "arb" if task.method == "certified" else "mpmath", 2 * task.digits,
+                 2 * task.steps, "a checked run")
     if task.start is not None:
         game = game.with_start(task.start)
     solver = make_solver(task.solver, task.beta, task.eta)
     expect = dict(task.expect)
     if is_inexact(solver):  # inexact and sampled solvers: statistical verdicts for probability claims
-        verdicts = run_inexact_task(task.game, solver, [catalogue.get(c) for c in task.claims],  # type: ignore[arg-type]
-                                    task.steps, task.digits, task.confidence, task.runs, task.ignore_hypotheses,
-                                    task.until_floor, task.power)
+        # The game with the suite's start logits (they were ignored here once: the same run with and without).
+        verdicts = check_inexact(game, solver, [catalogue.get(c) for c in task.claims],  # type: ignore[arg-type]
+                                 task.steps, task.digits, task.confidence or Fraction(95, 100), task.runs,
+                                 until_floor=task.until_floor, ignore_hypotheses=task.ignore_hypotheses,
+                                 power=task.power)
         for v in verdicts:
             v.expected = expect.get(v.claim)
         return verdicts

@@ -30,15 +30,18 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 def audit(capsys: pytest.CaptureFixture[str], path: Path, *extra: str, name: str = "update",
           declared: str = "nash-mp", eta: str = "2") -> tuple[int, dict[str, object]]:
-    code = main(["audit", "--solver", f"{path}:{name}", "--declared", declared, "--eta", eta, "--timeout", "2",
-                 "--json", *extra])
+    code = main(["audit", "--solver", f"{path}:{name}", "--declared", declared, "--eta", eta, "--timeout", "120",
+                 "--budget", "3600", "--json", *extra])  # generous limits: no test depends on machine speed
     return code, json.loads(capsys.readouterr().out)
 
 
 def small(target: str, declared: str, eta: str | None, games: tuple[str, ...] = SMALL, **opts: object) -> AuditReport:
-    """An audit on two games (cyclic and contextual), claims off: cheap enough for a unit test."""
+    """An audit on two games (cyclic and contextual), claims off: cheap enough for a unit test. The time limits
+    are generous (a loaded CI machine must not turn a slow call into a finding)."""
+    opts.setdefault("timeout", 120)
+    opts.setdefault("budget", 3600)
     return audit_update(str(IMPLS / target), declared, StepSpec.parse(eta, declared), games=games,
-                        options=AuditOptions(with_claims=False, timeout=5, **opts))  # type: ignore[arg-type]
+                        options=AuditOptions(with_claims=False, **opts))  # type: ignore[arg-type]
 
 
 def messages(report: AuditReport, kind: str = "identification") -> str:
@@ -75,10 +78,10 @@ def test_a_correct_implementation_passes_with_claims(capsys: pytest.CaptureFixtu
     assert isinstance(claims, list) and claims and all(c["status"] == "pass" for c in claims)
 
 
-def full(path: Path) -> AuditReport:
+def full(path: Path, timeout: float = 120) -> AuditReport:
     """The whole battery (six games, two β), claims off."""
     return audit_update(f"{path}:update", "nash-mp", StepSpec.parse("2", "nash-mp"),
-                        options=AuditOptions(with_claims=False, timeout=1))
+                        options=AuditOptions(with_claims=False, timeout=timeout, budget=3600))
 
 
 @pytest.mark.parametrize("path", GOOD, ids=lambda p: p.stem)
@@ -91,7 +94,8 @@ def test_correct_implementations_pass(path: Path) -> None:
 
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
 def test_wrong_implementations_are_flagged(path: Path) -> None:
-    report = full(path)
+    # a hang is endless, so its limit is what the test exercises (the other calls take microseconds)
+    report = full(path, timeout=3) if path.stem == "bad_hangs" else full(path)
     assert report.exit_code == 1 and not report.consistent
     first = next(f for f in report.findings if f.failed)
     assert first.kind in ("conformance", "validation")
@@ -113,7 +117,8 @@ def test_honest_underflow_is_not_a_zero_probability_bug() -> None:
     with a note. A hard threshold that zeroes probabilities at a moderate step is still flagged."""
     games = ("cyclic:n=5,skew=1/3",)
     ok = audit_update(str(IMPLS / "corpus_schedule.py:update"), "nash-md", StepSpec.parse(None, "nash-md"),
-                      betas=(Fraction(1, 1000),), games=games, options=AuditOptions(with_claims=False, timeout=5))
+                      betas=(Fraction(1, 1000),), games=games,
+                      options=AuditOptions(with_claims=False, timeout=120, budget=3600))
     assert ok.exit_code == 0 and ok.checked_steps > 0 and "honest underflow" in messages(ok, "validation")
     bad = small("corpus_misc.py:mmd_zero_floor", "mmd", "1/2", games=("cyclic:n=7,skew=1/4",))
     assert bad.exit_code == 1 and "zero probability" in messages(bad, "validation")
@@ -172,7 +177,8 @@ def test_one_beta_does_not_flag_an_equivalent_rule(capsys: pytest.CaptureFixture
 
 def test_equivalence_maps_agree_to_rounding() -> None:
     """The class identities, checked numerically on the 40-digit maps (independent of the identifier)."""
-    from nashproof.audit import ReferenceMap, _solver
+    from nashproof.audit import ReferenceMap
+    from nashproof.audit.steps import solver_for as _solver
 
     ctx = load_game("random:n=5,seed=2,skew=1/2").contexts[0]
     pi = np.array([0.1, 0.3, 0.2, 0.15, 0.25])
@@ -276,7 +282,7 @@ def test_float32_traces_use_float32_tolerance() -> None:
         assert rep.exit_code == 1 and "η = 1 " in messages(rep)
     # declared float64, a float32 trace is flagged with the float32 diagnosis
     rep = audit_trace(_trace(good, float, precision="float64"), "nash-mp")
-    assert rep.exit_code == 1 and "float32 rounding" in messages(rep)
+    assert rep.exit_code == 1 and "float32 arithmetic" in messages(rep) and "--precision" not in messages(rep)
 
 
 def test_float64_data_are_not_mistaken_for_float32() -> None:
@@ -348,8 +354,9 @@ def test_trace_that_is_a_directory_exits_2(capsys: pytest.CaptureFixture[str], t
     ("complex_out", "complex"), ("huge_int", "overflow"), ("objects", "objects"),
 ])
 def test_hostile_candidates_are_findings(capsys: pytest.CaptureFixture[str], name: str, fragment: str) -> None:
+    timeout = "1" if name == "ignore_alarm" else "120"  # only the hanging one meets its limit
     code = main(["audit", "--solver", f"{IMPLS / 'hostile.py'}:{name}", "--declared", "nash-mp", "--eta", "2",
-                 "--timeout", "0.5", "--json"])
+                 "--timeout", timeout, "--budget", "3600", "--json"])
     out = capsys.readouterr().out
     report = json.loads(out)
     assert code == 1 and report["exit_code"] == 1 and fragment in report["first_departure"]["message"]
@@ -366,13 +373,9 @@ def test_candidate_cannot_patch_the_report_or_print_into_it(capsys: pytest.Captu
 
 
 def test_a_slow_candidate_runs_out_of_budget_not_forever(capsys: pytest.CaptureFixture[str]) -> None:
-    import time
-
-    start = time.monotonic()
     code = main(["audit", "--solver", f"{IMPLS / 'hostile.py'}:sleepy", "--declared", "mmd", "--eta", "2",
                  "--budget", "2"])
     assert code == 3 and "time budget" in capsys.readouterr().out
-    assert time.monotonic() - start < 30
 
 
 def test_a_fifo_solver_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -515,7 +518,8 @@ def test_proximal_point_and_mwu_declared() -> None:
     assert small("corpus_misc.py:proximal", "proximal-point", "2").exit_code == 0
     assert small("corpus_misc.py:mwu", "mwu", "1/2").exit_code == 0
     rep = small("corpus_misc.py:mwu", "omd", "1/2")
-    assert rep.exit_code == 1 and "mwu with η = 1/2" in messages(rep)
+    # OMD whose magnet is π_k is MWU at the same η exactly: the parameter-free name wins the AIC margin
+    assert rep.exit_code == 1 and "the magnet equal to the current policy" in messages(rep)
 
 
 def test_stochastic_candidates() -> None:
@@ -541,7 +545,8 @@ def test_named_diagnoses(target: str, fragment: str) -> None:
 def test_float32_outputs_and_the_float32_diagnosis() -> None:
     assert small("corpus_float32.py:update", "nash-mp", "2").exit_code == 0
     upcast = small("corpus_float32.py:update_upcast", "nash-mp", "2")
-    assert upcast.exit_code == 1 and "float32 rounding" in messages(upcast)
+    assert upcast.exit_code == 1 and "float32 arithmetic" in messages(upcast)
+    assert "--precision" not in messages(upcast)  # never advice to audit float64 output at a looser precision
     assert small("corpus_float32.py:update_upcast", "nash-mp", "2", precision="float32").exit_code == 0
 
 

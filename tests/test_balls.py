@@ -162,7 +162,8 @@ def test_failed_krawczyk_is_exit_4_one_line(monkeypatch: pytest.MonkeyPatch,
 
 def test_ball_precision_out_of_range_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["equilibrium", "rps", "--beta", "1/10", "--digits", "3"]) == 2
-    assert capsys.readouterr().err.startswith("error: digits must lie in")
+    err = capsys.readouterr().err
+    assert err.startswith("error: argument --digits:") and "[5, 100000]" in err, err
 
 
 def _tiny_margin_catalogue() -> Catalogue:

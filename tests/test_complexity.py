@@ -10,7 +10,7 @@ import mpmath
 import pytest
 
 from nashproof.cli import main
-from nashproof.cli.complexity import game_kl0
+from nashproof.complexity_measure import game_kl0
 from nashproof.families import load_game
 from nashproof.query_complexity import complexity, log_grid
 
@@ -133,7 +133,7 @@ def test_bad_complexity_input_exits_2(argv: list[str], capsys: pytest.CaptureFix
 
 def test_a_prediction_that_is_not_an_upper_bound_is_a_violation() -> None:
     """measure() runs the method for the predicted count; if KL is still above ε it is exit 1, not 2."""
-    from nashproof.cli.complexity import measure
+    from nashproof.complexity_measure import measure
     from nashproof.errors import EXIT_VIOLATION, ViolationError
 
     game = load_game("cyclic:n=3,skew=1/2")

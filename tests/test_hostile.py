@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -31,16 +30,14 @@ from nashproof.report import Progress, table
 from nashproof.suite import load_suite
 
 F = Fraction
-SECONDS = 20  # every hostile input is answered well within this (most in well under a second)
 
 
 def call(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
-    start = time.monotonic()
+    """``main(argv)`` in-process (no test times the machine: a slow answer is a bench figure, not a failure)."""
     try:
         rc = main(argv)
     except BaseException as exc:  # anything escaping main is a traceback for the user
         pytest.fail(f"{type(exc).__name__} escaped main: {exc}")
-    assert time.monotonic() - start < SECONDS, argv
     out, err = capsys.readouterr()
     return rc, out, err
 
@@ -73,8 +70,6 @@ BAD_ARGS: dict[str, tuple[list[str], str]] = {
     "contextual-huge": (["run", "contextual:n=512,contexts=65", *RUN], "[1, 64]"),
     "family-n-not-int": (["run", "cyclic:n=1e3", *RUN], "integer"),
     "steps-billion": (["run", "rps", "--solver", "nash-mp", *BETA, "--steps", "1000000000"], "100000"),
-    "mpmath-too-large": (["equilibrium", "random:n=300", *BETA], "--backend float"),
-    "winner-too-large": (["equilibrium", "random:n=200", "--beta", "0"], "at most 128"),
     "sampled-m-huge": (["run", "rps", "--solver", "nash-mp-sampled:m=99999999999", *BETA], "at most"),
     "eta-max-for-mmd": (["run", "rps", "--solver", "mmd", *BETA, "--eta", "max"], "Nash-MP"),
     "plot-eta-max-for-mmd": (["plot", "rps", *BETA, "--solver", "mmd@max", "--out", "{tmp}/x.png"], "Nash-MP"),
@@ -139,13 +134,18 @@ def test_hostile_arguments_are_one_error_line(capsys: pytest.CaptureFixture[str]
     assert out == ""
 
 
-def test_bad_output_path_is_refused_before_the_run(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """The check would take seconds; the bad --junit path is refused at once."""
-    start = time.monotonic()
+def test_bad_output_path_is_refused_before_the_run(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check would take seconds; the bad --junit path is refused before any run starts."""
+    import nashproof.cli.check as check_cli
+
+    def no_run(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the run started before the output path was checked")
+
+    monkeypatch.setattr(check_cli, "run_check_tasks", no_run)
     rc, _, err = call(capsys, ["check", "--game", "cyclic:n=7,skew=1/4", "--solver", "nash-mp", *BETA,
                                "--steps", "200", "--junit", str(tmp_path / "missing" / "r.xml")])
     one_error(rc, err, 2, "does not exist")
-    assert time.monotonic() - start < 1.0
 
 
 # ------------------------------------------------------------------------------------ suites (TOML)
@@ -356,10 +356,8 @@ def test_exponent_bound_and_huge_numbers_render() -> None:
 def test_galloping_search_matches_the_closed_form() -> None:
     """β = 1e-9, ε = 1e-6 once hung (a float guess off by 10⁸, then steps of 1). NMD-KL:
     8/(β²(k+1)) ≤ ε ⇔ k ≥ 8/(β²ε) − 1, an exact integer here: 8·10²⁴ − 1."""
-    start = time.monotonic()
     res = complexity("1e-9", "1e-6")
     assert res.methods["nash-md"].iterations == 8 * 10**24 - 1
-    assert time.monotonic() - start < SECONDS
     import sympy as sp
 
     k = sp.Symbol("k", positive=True)
@@ -370,11 +368,9 @@ def test_galloping_search_matches_the_closed_form() -> None:
 
 
 def test_exact_winner_is_fast_and_exactly_verified() -> None:
-    """β = 0 on random:n=60 took minutes with the old exact simplex; now well under a few seconds."""
+    """β = 0 on random:n=60 (minutes with the old exact simplex): the winner is exactly verified."""
     ctx = build_family("random:n=60,seed=0").contexts[0]
-    start = time.monotonic()
     pi = von_neumann_winner(ctx)
-    assert time.monotonic() - start < 10
     assert verify_von_neumann_winner(ctx, pi)  # exact: max_y P(y ≻ π) ≤ 1/2, π a distribution
     assert max(sum(r * p for r, p in zip(row, pi)) for row in ctx.preference) == F(1, 2)  # the value is ½
 

@@ -56,9 +56,26 @@ def test_check_report_is_self_contained(tmp_path: Path, capsys: pytest.CaptureFi
 def test_bench_prints_every_case(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from nashproof.bench import cases
+    from nashproof.bench import REPETITIONS, rows
 
-    assert main(["bench", "--quick", "--json", "--no-balls"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert [r["case"] for r in rows] == [label for label, _ in cases(True)]
-    assert all(r["seconds"] > 0 for r in rows)
+    assert main(["bench", "--quick", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["workload"] for r in data["rows"]] == [r.label for r in rows(True)]
+    for r in data["rows"]:
+        sides = [v for v in r.values() if isinstance(v, dict)]
+        assert sides and all(s["runs"] == REPETITIONS and 0 <= s["min"] <= s["median"] for s in sides)
+        assert "verdict" not in r  # quick sizes carry no targets
+
+
+def test_bench_verdict_needs_min_and_median_to_agree() -> None:
+    from nashproof.bench import Row
+
+    def row(a: list[float], b: list[float]) -> dict[str, object]:
+        r = Row("x", {}, ("≤", 2.0))
+        r.times = {"a": a, "b": b}
+        return r.summary()
+
+    assert row([1.0, 1.1, 1.2], [1.0, 1.0, 1.0])["verdict"] == "met"
+    assert row([3.0, 3.1, 3.0], [1.0, 1.0, 1.0])["verdict"] == "NOT met"
+    spread = row([1.5, 3.0, 3.0], [1.0, 1.0, 1.0])  # min ratio 1.5 (≤ 2), median ratio 3 (> 2)
+    assert spread["verdict"] == "undecided: spread" and spread["ratio_min"] == 1.5 and spread["ratio_median"] == 3.0

@@ -22,51 +22,49 @@ import dataclasses
 import math
 import random
 import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
-from functools import partial
 
 import numpy as np
 import numpy.typing as npt
 
-from ..backends import MpmathBackend
 from ..claims import L1_half, builtin_catalogue
 from ..errors import InputError
 from ..families import load_game
-from ..games import Context, Game, single
-from ..numbers import check_beta, fraction_str, parse_positive
-from ..numeric import NumericGame, Oracle
+from ..games import Game
+from ..numbers import check_beta, fraction_str
 from ..plugins import import_user_module
-from ..solvers import Solver, make_solver
+from ..solvers import make_solver
 from ..verify import Verdict, check_claim, from_iterates
-from .ident import (
-    MAPS,
-    Hypothesis,
-    Identified,
-    Obs,
-    equivalents,
-    fit,
-    hypothesis,
-    identify,
-    nash_md,
-    nice,
-    rms,
-    show,
-    step_forms,
+from .diagnose import diagnose, family, on_float32_grid
+from .findings import AuditReport, Finding, Identification
+from .ident import Obs, equivalents, fit, nice, show, step_forms
+from .rules import EXTRA, TEMPERED
+from .steps import (
+    ETA_MAX,
+    ETA_MIN,
+    DeclaredMap,
+    ReferenceMap,
+    StepSpec,
+    canonical_fraction,
+    solver_for,
+    tolerance,
 )
 from .worker import Answer, Update, Worker
+
+__all__ = ["ETA_MAX", "ETA_MIN", "AuditReport", "DeclaredMap", "Finding", "Identification", "ReferenceMap",
+           "StepSpec", "canonical_fraction", "tolerance"]
 
 F64 = npt.NDArray[np.float64]
 U = 2.0**-52
 U32 = 2.0**-23
 
-DECLARABLE = ("nash-mp", "nash-md", "mmd", "omd", "extragradient", "proximal-point", "mwu")
+DECLARABLE = ("nash-mp", "nash-md", "mmd", "omd", "extragradient", "proximal-point", "mwu", *EXTRA)
 BATTERY = ("cyclic:n=5,skew=1/3", "transitive:n=4,skew=1/2", "random:n=6,seed=3,skew=1/2",
            "contextual:n=4,contexts=2,skew=1/2", "ties:n=4,skew=1/2", "bradley-terry:n=4,skew=1/3")
 DEFAULT_BETAS = (Fraction(1, 20), Fraction(1, 2))
-#: Accepted range of a declared step (beyond it the candidate's float arithmetic overflows or underflows).
-ETA_MIN, ETA_MAX = Fraction(1, 10**9), Fraction(10**6)
 
 
 # ------------------------------------------------------------------ loading (in-process, for API users)
@@ -82,207 +80,6 @@ def load_update(spec: str) -> Update:
     if not callable(fn):
         raise InputError(f"{target} has no callable {name!r}")
     return fn  # type: ignore[no-any-return]
-
-
-# ------------------------------------------------------------------ declared steps
-
-
-@dataclass(frozen=True)
-class StepSpec:
-    """A declared step: ``2`` (the rule's own η), ``gamma=G`` (γ = ηβ), ``eta_e=E`` (EGPO's step),
-    ``lr=L,temp=T`` (MMD's pair; temp is β), ``auto`` (fit it), or a schedule (Nash-MD's η_t)."""
-
-    kind: str  # eta | gamma | eta_e | lr | auto | schedule
-    value: Fraction = Fraction(0)
-    temp: Fraction | None = None
-
-    @staticmethod
-    def parse(text: str | None, declared: str) -> StepSpec:
-        if text is None:
-            return StepSpec("schedule") if declared == "nash-md" else StepSpec("eta", Fraction(0))
-        t = text.strip()
-        if t == "auto":
-            return StepSpec("auto")
-        if t == "schedule":
-            if declared != "nash-md":
-                raise InputError("--eta schedule is Nash-MD's η_t = 2/(β(t+2)); other rules take a fixed step")
-            return StepSpec("schedule")
-        if t == "max":
-            raise InputError("--eta max is not an audit step: give the step the candidate uses, or --eta auto")
-        parts = dict(p.partition("=")[::2] for p in t.split(",")) if "=" in t else {"eta": t}
-        keys = set(parts)
-        for key, value in parts.items():
-            what = "--eta" if key == "eta" else f"--eta {key}"
-            x = parse_positive(value, what)
-            if not ETA_MIN <= x <= ETA_MAX:
-                raise InputError(f"{what} must be in [1e-9, 1e6], got {value.strip()[:30]}")
-        if keys == {"eta"}:
-            return StepSpec("eta", parse_positive(parts["eta"], "--eta"))
-        if keys == {"gamma"}:
-            if declared not in ("nash-mp", "extragradient"):
-                raise InputError("--eta gamma=G is Nash-MP's γ = ηβ; give --declared nash-mp or extragradient")
-            return StepSpec("gamma", parse_positive(parts["gamma"], "--eta gamma"))
-        if keys == {"eta_e"}:
-            if declared not in ("nash-mp", "extragradient"):
-                raise InputError("--eta eta_e=E is extragradient's (EGPO's) step; declare nash-mp or extragradient")
-            return StepSpec("eta_e", parse_positive(parts["eta_e"], "--eta eta_e"))
-        if keys == {"lr", "temp"}:
-            if declared not in ("mmd", "omd"):
-                raise InputError("--eta lr=L,temp=T is MMD's step form; give --declared mmd or omd")
-            return StepSpec("lr", parse_positive(parts["lr"], "--eta lr"), parse_positive(parts["temp"], "--eta temp"))
-        raise InputError(f"--eta: cannot read {text!r}; use a number, auto, gamma=G, eta_e=E or lr=L,temp=T")
-
-    def solver_eta(self, declared: str, beta: Fraction) -> Fraction | None:
-        """The step in the declared solver's own parameter (extragradient: η_e), or None for a schedule."""
-        if self.kind == "schedule":
-            return None
-        if self.kind in ("auto",) or (self.kind == "eta" and self.value == 0):
-            return make_solver(declared, beta).eta if declared != "nash-md" else 1 / beta
-        if self.kind == "eta":
-            return self.value
-        if self.kind == "gamma":
-            eta = self.value / beta
-            return eta if declared == "nash-mp" else eta / (1 + eta * beta)
-        if self.kind == "eta_e":
-            if declared == "extragradient":
-                return self.value
-            if self.value * beta >= 1:
-                raise InputError(f"eta_e = {fraction_str(self.value)} needs η_eβ < 1 at β = {fraction_str(beta)}")
-            return self.value / (1 - self.value * beta)
-        assert self.kind == "lr"
-        return self.value if declared == "mmd" else self.value / (1 + self.value * beta)
-
-    def passed(self, declared: str, beta: Fraction, t: int) -> float:
-        """What the candidate receives as ``eta``: the step in the form declared (γ for gamma=, η_e for
-        eta_e=, lr for lr=,temp=), the declared rule's own η otherwise, η_t for the schedule."""
-        if self.kind == "schedule":
-            return float(Fraction(2) / (beta * (t + 2)))
-        if self.kind in ("gamma", "eta_e", "lr"):
-            return float(self.value)
-        eta = self.solver_eta(declared, beta)
-        assert eta is not None
-        return float(eta)
-
-    def describe(self) -> str:
-        if self.kind == "eta" and self.value == 0:
-            return "its default step"
-        return {"schedule": "η_t = 2/(β(t+2))", "auto": "fitted (--eta auto)", "eta": f"η = {fraction_str(self.value)}",
-                "gamma": f"γ = ηβ = {fraction_str(self.value)}", "eta_e": f"η_e = {fraction_str(self.value)}",
-                "lr": f"lr = {fraction_str(self.value)}, temp = {fraction_str(self.temp or Fraction(0))}"}[self.kind]
-
-
-def _solver(declared: str, beta: Fraction, eta: Fraction | None) -> Solver:
-    if declared == "nash-md" and eta is not None and eta * beta > 1:
-        raise InputError(f"nash-md needs ηβ ≤ 1; η = {fraction_str(eta)} at β = {fraction_str(beta)}")
-    return make_solver(declared, beta, eta)
-
-
-# ------------------------------------------------------------------ reference maps
-
-
-def _one_context(ctx: Context) -> Game:
-    return single(ctx.preference, ctx.reference)
-
-
-class ReferenceMap:
-    """One step of a solver, on one context, from a float64 π given exactly (40 digits by default)."""
-
-    def __init__(self, ctx: Context, solver: Solver, digits: int = 40) -> None:
-        self.solver = solver
-        self.game = _one_context(ctx)
-        self.mp = NumericGame(self.game, MpmathBackend(digits))
-
-    def exact(self, pi: F64, t: int = 0) -> F64:
-        b = self.mp.backend
-        logpi = b.log_normalize(b.log(b.vector([Fraction(float(x)) for x in pi])))
-        out = self.solver.step(self.mp, [logpi], t, Oracle(self.mp)).policy[0]
-        return np.array([float(x) for x in out], dtype=np.float64)  # log-probabilities
-
-
-def tolerance(pi: F64, ref: F64, beta: float, eta: float, n: int, u: float = U) -> float:
-    """64·n·u·S with S = 1 + ‖log π‖∞ + ηβ‖log π_ref‖∞ + η(1 + η) (see the module docstring)."""
-    scale = 1 + float(np.max(np.abs(np.log(pi)))) + eta * beta * float(np.max(np.abs(np.log(ref)))) + eta * (1 + eta)
-    return 64 * n * u * scale
-
-
-# ------------------------------------------------------------------ report
-
-
-@dataclass
-class Finding:
-    kind: str  # validation | conformance | identification | determinism
-    failed: bool
-    message: str
-    game: str = ""
-    context: str = ""
-    start: str = ""
-    beta: str = ""
-    error: float | None = None
-    tolerance: float | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
-
-
-@dataclass
-class Identification:
-    """What explains the steps: a class of rules (or a named diagnosis) per β, or nothing."""
-
-    rule: str
-    eta: str
-    residual: float
-    explains: bool
-    summary: str = ""
-    ranking: list[tuple[str, str, float]] = field(default_factory=list)
-
-
-@dataclass
-class AuditReport:
-    declared: str
-    eta: Fraction | None
-    betas: list[Fraction]
-    checked_steps: int = 0
-    worst_ratio: float = 0.0
-    findings: list[Finding] = field(default_factory=list)
-    identification: Identification | None = None
-    claims: list[Verdict] = field(default_factory=list)
-    source: str = ""
-    step: str = ""
-    fitted: str = ""
-    precision: str = "float64"
-    inconclusive: str = ""
-
-    @property
-    def consistent(self) -> bool:
-        return not any(f.failed for f in self.findings) and not self.inconclusive
-
-    @property
-    def exit_code(self) -> int:
-        if any(f.failed for f in self.findings):
-            return 1
-        return 3 if self.inconclusive or self.checked_steps == 0 else 0
-
-    @property
-    def verdict(self) -> str:
-        return {0: "CONSISTENT", 1: "FLAGGED", 3: "INCONCLUSIVE"}[self.exit_code]
-
-    def as_dict(self) -> dict[str, object]:
-        ident = self.identification
-        return {
-            "source": self.source, "declared": self.declared, "step": self.step,
-            "eta": None if self.eta is None else fraction_str(self.eta), "fitted_step": self.fitted or None,
-            "betas": [fraction_str(b) for b in self.betas], "precision": self.precision,
-            "verdict": self.verdict, "consistent": self.consistent, "inconclusive": self.inconclusive or None,
-            "checked_steps": self.checked_steps, "worst_error_over_tolerance": self.worst_ratio,
-            "first_departure": next((f.as_dict() for f in self.findings if f.failed), None),
-            "findings": [f.as_dict() for f in self.findings],
-            "identification": None if ident is None else {
-                "rule": ident.rule, "eta": ident.eta, "residual": ident.residual, "explains": ident.explains,
-                "summary": ident.summary,
-                "ranking": [{"rule": r, "eta": e, "worst_error_over_tolerance": x} for r, e, x in ident.ranking]},
-            "claims": [v.as_dict() for v in self.claims],
-            "exit_code": self.exit_code,
-        }
 
 
 # ------------------------------------------------------------------ the battery
@@ -303,6 +100,9 @@ class Observed:
     out: F64  # for the statistical mode: the mean of the centred logs, normalised back
     u: float
     stderr: F64 | None = None  # statistical mode: standard error of the mean centred log, per entry
+    prev: F64 | None = None  # π_(k−1) on its own trajectory (optimistic MWU's memory); None: a fresh start
+    expected: F64 | None = None  # the declared map's log π_(k+1) (set by the conformance check)
+    spread: float = 0.0  # statistical mode: the largest per-call variance of a centred log (Jensen allowance)
 
 
 @dataclass
@@ -318,6 +118,8 @@ class AuditOptions:
     precision: str = "auto"  # auto (from the output's dtype) | float32 | float64
     with_claims: bool = True
     budget: float = 45.0  # seconds for all calls of one audit (then: inconclusive unless already flagged)
+    temperature: Fraction = Fraction(1)  # the declared opponents' temperature (1: π itself)
+    progress: Callable[[str], None] | None = None  # told the cost estimate and each game's progress
 
 
 def _starts(n: int, ref: F64, rng: random.Random) -> list[tuple[str, F64]]:
@@ -342,6 +144,8 @@ class _Battery:
         self.opts = opts
         self.obs: list[Observed] = []
         self.fatal = False
+        self.started = time.monotonic()
+        self.verbose = False  # progress lines (a run long enough to have had a cost estimate)
 
     def _fail(self, problem: str, spec: str, ctx: str, label: str, beta: Fraction) -> None:
         self.report.findings.append(Finding("validation", True, problem, spec, ctx, label, fraction_str(beta)))
@@ -400,12 +204,14 @@ class _Battery:
         return outs, u
 
     def repeated(self, game: Game, spec: str, beta: Fraction, eta: float, t: int, pis: list[F64],
-                 label: str, canon: float | None = None) -> tuple[list[F64], float, list[F64] | None] | None:
-        """The statistical mode: R calls, the mean of the centred logs and its standard error."""
+                 label: str, canon: float | None = None
+                 ) -> tuple[list[F64], float, list[F64] | None, list[float]] | None:
+        """The statistical mode: R calls, the mean of the centred logs, its standard error and the largest
+        per-call variance of a centred log (for the Jensen allowance of maps non-linear in the noise)."""
         R = self.opts.samples
         if R <= 0:
             got = self.call(game, spec, beta, eta, t, pis, label, canon=canon)
-            return None if got is None else (got[0], got[1], None)
+            return None if got is None else (got[0], got[1], None, [0.0] * len(pis))
         draws: list[list[F64]] = []
         u = U
         for _ in range(R):
@@ -414,13 +220,14 @@ class _Battery:
                 return None
             draws.append([np.log(o) - float(np.mean(np.log(o))) for o in got[0]])
             u = max(u, got[1])
-        means, errs = [], []
+        means, errs, spreads = [], [], []
         for c in range(len(pis)):
             arr = np.array([d[c] for d in draws])
             m = arr.mean(axis=0)
             means.append(np.exp(m - np.log(np.sum(np.exp(m)))))
             errs.append(arr.std(axis=0, ddof=1) / math.sqrt(R))
-        return means, u, errs
+            spreads.append(float(np.max(arr.var(axis=0, ddof=1))))
+        return means, u, errs, spreads
 
 
 def _eta_passed(declared: str, step: StepSpec, beta: Fraction, t: int) -> float:
@@ -460,10 +267,12 @@ def audit_update(candidate: Update | str, declared: str, eta: Fraction | StepSpe
         betas = [step.temp]
     for beta in betas:
         check_beta(beta)
+    if opts.temperature != 1 and family(declared) not in TEMPERED:
+        raise InputError(f"--opponent-temperature applies to {', '.join(TEMPERED)}, not {declared}")
     for beta in betas:
         e = step.solver_eta(declared, beta)
-        if step.kind != "auto":
-            _solver(declared, beta, e)  # reject steps for which the declared update is undefined
+        if step.kind != "auto" and declared not in EXTRA:
+            solver_for(declared, beta, e)  # reject steps for which the declared update is undefined
     declared_eta = step.value if step.kind == "eta" and step.value > 0 else None
     report = AuditReport(declared, declared_eta, list(betas), source=source or str(candidate),
                          step=step.describe())
@@ -472,13 +281,22 @@ def audit_update(candidate: Update | str, declared: str, eta: Fraction | StepSpe
     with Worker(candidate, opts.timeout, opts.memory_mb, opts.seed, budget=opts.budget) as worker:
         bat = _Battery(worker, report, opts)
         try:
-            _collect(bat, declared, step, list(betas), games, opts)
+            if _affordable(bat, declared, step, list(betas), games):
+                _collect(bat, declared, step, list(betas), games, opts)
         except _Stop:
             pass
         fitted = _conformance(bat, declared, step)
-        float32 = all(o.u == U and o.stderr is None for o in bat.obs) and _float32_explains(report)
-        _diagnose(report, _observations(bat.obs), declared, step, float32)
-        if opts.with_claims and not bat.fatal:
+        float32 = (all(o.u == U and o.stderr is None for o in bat.obs) and _float32_explains(report)
+                   and on_float32_grid([o.out for o in bat.obs]))
+        diagnose(report, _observations(bat.obs, opts.confidence), declared, step.kind == "schedule",
+                 step.describe(), step.kind == "auto", float32)
+        if opts.samples > 0 and opts.with_claims:
+            report.findings.append(Finding("claims", False, "claims skipped in the statistical mode: they are "
+                                           "statements about one exact trajectory, and a stochastic candidate's "
+                                           "trajectory is one noisy draw (audit a deterministic variant for them)"))
+        elif declared in EXTRA or opts.temperature != 1:
+            pass  # the checker's claims are about its own solvers
+        elif opts.with_claims and not bat.fatal:
             specs = dict.fromkeys([games[0], *[g for g in games if g.startswith("contextual")][:1]])
             before = report.inconclusive
             try:
@@ -492,6 +310,47 @@ def audit_update(candidate: Update | str, declared: str, eta: Fraction | StepSpe
     if opts.precision == "float32" or any(o.u == U32 for o in bat.obs):
         report.precision = "float32"
     return report
+
+
+def planned_calls(n_contexts: list[int], betas: int, steps: int, samples: int, batched: bool) -> int:
+    """Calls of a battery: per game and β, its own trajectory, then 4 starts and 3 of its iterates (R
+    calls each in the statistical mode); two more for the determinism check in the exact mode."""
+    total = 0 if samples > 0 else 2
+    for k in n_contexts:
+        per = 1 if batched else k
+        total += betas * per * (steps + 7 * max(samples, 1))
+    return total
+
+
+def _affordable(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction], games: Sequence[str]) -> bool:
+    """The cost estimate before the run: two probe calls time one call; a battery whose estimate exceeds
+    the budget is not started (inconclusive, with the figures) unless it is a short exact-mode run."""
+    opts = bat.opts
+    loaded = [load_game(g) for g in games]
+    calls = planned_calls([len(g.contexts) for g in loaded], len(betas), opts.steps, opts.samples, opts.batched)
+    if calls < 2000 and opts.samples <= 0:
+        return True
+    bat.verbose = True
+    game, beta = loaded[0], betas[0]
+    pis = [np.full(game.n, 1.0 / game.n) for _ in game.contexts]
+    times = []
+    for _ in range(2):
+        t0 = time.monotonic()
+        if bat.call(game, games[0], beta, _eta_passed(declared, step, beta, 0), 0, pis, "cost probe",
+                    canon=_canon(declared, step, beta, 0)) is None:
+            return True  # the battery reports the problem
+        times.append((time.monotonic() - t0) / (1 if opts.batched else len(pis)))
+    per_call = min(times)
+    estimate = calls * per_call
+    note = (f"about {calls} calls ({opts.samples} per compared step)" if opts.samples > 0 else f"about {calls} calls"
+            ) + f", ≈ {estimate:.0f} s at {1000 * per_call:.2g} ms per call; budget {opts.budget:g} s"
+    if opts.progress is not None:
+        opts.progress(f"audit: cost estimate: {note}")
+    if estimate > opts.budget:
+        bat.report.inconclusive = (f"the estimated cost ({note}) exceeds the budget: nothing was run; raise "
+                                   "--budget, lower --samples or --steps, or pick fewer games with --games")
+        return False
+    return True
 
 
 def _check_target(spec: str) -> None:
@@ -540,10 +399,14 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
                         bat.fatal = True
                         raise _Stop
             # Its own trajectory from π_ref (state threaded): its later iterates are starts too.
+            if opts.progress is not None and bat.verbose:
+                opts.progress(f"audit: {spec} at β = {fraction_str(beta)} ({bat.w.calls} calls so far, "
+                              f"{time.monotonic() - bat.started:.0f} s)")
             pis = [r / r.sum() for r in refs]
             slot = f"{spec}|{fraction_str(beta)}"
             traj: list[tuple[str, int, list[F64]]] = []
             stateful = "state" in bat.w.accepts  # a fresh state is step 0 of its own run
+            prev: list[F64] | None = None
             for k in range(opts.steps):
                 got = bat.call(game, spec, beta, _eta_passed(declared, step, beta, k), k, pis,
                                f"step {k} of its own trajectory", slot, canon=_canon(declared, step, beta, k))
@@ -552,10 +415,11 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
                 if k in (1, 4, 12, opts.steps - 1) and opts.samples <= 0:  # its own steps, state and all
                     for c in range(len(game.contexts)):
                         bat.obs.append(Observed(spec, game, c, beta, f"step {k} of its own trajectory", k,
-                                                _canonical(declared, step, beta, k), pis[c], got[0][c], got[1]))
+                                                _canonical(declared, step, beta, k), pis[c], got[0][c], got[1],
+                                                prev=None if prev is None or not stateful else prev[c]))
                 if k in (2, 9, opts.steps - 1):
                     traj.append((f"its own iterate k={k + 1}", 0 if stateful else k + 1, got[0]))
-                pis = got[0]
+                prev, pis = pis, got[0]
             jobs = [(label, 0 if stateful else j, [s[j][1] for s in starts])
                     for j, (label, _) in enumerate(starts[0])] + traj
             for label, t, pis_j in jobs:
@@ -563,18 +427,38 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
                                     canon=_canon(declared, step, beta, t))
                 if got2 is None:
                     continue
-                outs, u, errs = got2
+                outs, u, errs, spreads = got2
                 for c in range(len(game.contexts)):
                     bat.obs.append(Observed(spec, game, c, beta, label, t, _canonical(declared, step, beta, t),
-                                            pis_j[c], outs[c], u, None if errs is None else errs[c]))
+                                            pis_j[c], outs[c], u, None if errs is None else errs[c],
+                                            spread=spreads[c]))
 
 
 def _to_obs(o: Observed, tol: float) -> Obs:
     ctx = o.game.contexts[o.c]
     P = np.array([[float(p) for p in row] for row in ctx.preference])
     ref = np.array([float(r) for r in ctx.reference])
+    prev = None if o.prev is None else np.log(o.prev) - math.log(float(o.prev.sum()))
     return Obs(np.log(o.pi) - math.log(float(o.pi.sum())), np.log(o.out), P, np.log(ref / ref.sum()),
-               float(o.beta), o.eta, tol)
+               float(o.beta), o.eta, tol, prev, o.expected)
+
+
+def _observations(observed: list[Observed], confidence: float) -> dict[float, list[Obs]]:
+    by_beta: dict[float, list[Obs]] = {}
+    for o in observed:
+        by_beta.setdefault(float(o.beta), []).append(_to_obs(o, _bound(o, _z(confidence, 1))))
+    return by_beta
+
+
+def _bound(o: Observed, z: float) -> float:
+    """The step's tolerance: rounding; in the statistical mode also z standard errors and the Jensen
+    allowance (1 + η)·(largest per-call variance), which bounds the bias of a mean of logs of a map that
+    is smooth but not linear in the noise (its second-order term; it does not shrink with R)."""
+    ref = np.array([float(r) for r in o.game.contexts[o.c].reference])
+    tol = tolerance(o.pi, ref, float(o.beta), o.eta, o.game.n, o.u)
+    if o.stderr is None:
+        return tol
+    return tol + z * float(np.max(o.stderr)) + (1 + o.eta) * o.spread
 
 
 def _z(confidence: float, tests: int) -> float:
@@ -600,8 +484,10 @@ def _conformance(bat: _Battery, declared: str, step: StepSpec) -> dict[Fraction,
         report.fitted = _in_own_terms(declared, fitted, rel) + ("; " if parts else "") + "; ".join(parts)
         if len(fitted) < len(by_beta):
             report.findings.append(Finding("identification", True, f"no step of {declared} fits the steps at some β"))
+    if not bat.obs:
+        return fitted
     z = _z(bat.opts.confidence, len(bat.obs) * max(o.pi.size for o in bat.obs)) if bat.opts.samples > 0 else 0.0
-    maps: dict[tuple[int, int, Fraction], ReferenceMap] = {}
+    maps: dict[tuple[int, int, Fraction], DeclaredMap] = {}
     for o in bat.obs:
         if step.kind == "auto":
             if o.beta not in fitted:
@@ -611,15 +497,17 @@ def _conformance(bat: _Battery, declared: str, step: StepSpec) -> dict[Fraction,
             solver_eta = step.solver_eta(declared, o.beta)
         key = (id(o.game), o.c, o.beta)
         if key not in maps:
-            maps[key] = ReferenceMap(o.game.contexts[o.c], _solver(declared, o.beta, solver_eta))
+            maps[key] = DeclaredMap(o.game.contexts[o.c], declared, o.beta, solver_eta, bat.opts.temperature)
         ctx = o.game.contexts[o.c]
         ref = np.array([float(r) for r in ctx.reference])
-        expected = maps[key].exact(o.pi, o.t)
+        expected = maps[key].exact(o.pi, o.t, o.prev, o.out)
+        o.expected = expected
         err_vec = np.abs(np.log(o.out) - expected)
+        err_vec[~np.isfinite(err_vec)] = np.inf  # the declared map leaves the simplex (an Euler step too long)
         tol = tolerance(o.pi, ref, float(o.beta), o.eta, o.game.n, o.u)
-        if o.stderr is not None:  # statistical: centred logs, z standard errors plus rounding
+        if o.stderr is not None:  # statistical: centred logs, z standard errors, rounding, Jensen allowance
             err_vec = np.abs((np.log(o.out) - np.mean(np.log(o.out))) - (expected - np.mean(expected)))
-            bound = z * o.stderr + tol
+            bound = z * o.stderr + tol + (1 + o.eta) * o.spread
             ratio = float(np.max(err_vec / bound))
             err, tol = float(np.max(err_vec)), float(np.max(bound))
         else:
@@ -634,6 +522,12 @@ def _conformance(bat: _Battery, declared: str, step: StepSpec) -> dict[Fraction,
             report.findings.append(Finding("conformance", True, f"{what} (max |log ratio| {err:.3g} > tolerance "
                                            f"{tol:.3g})", o.spec, ctx.name, o.label, fraction_str(o.beta), err, tol))
     return fitted
+
+
+def _float32_explains(report: AuditReport) -> bool:
+    fails = [f for f in report.findings if f.kind == "conformance" and f.failed]
+    return bool(fails) and all(f.error is not None and f.tolerance is not None
+                               and f.error <= f.tolerance * (U32 / U) for f in fails)
 
 
 def _fit_declared(declared: str, obs: list[Obs], beta: float) -> Fraction | None:
@@ -672,137 +566,6 @@ def _in_own_terms(declared: str, fitted: dict[Fraction, Fraction], rel: float = 
     return "the step depends on β"
 
 
-def _observations(observed: list[Observed]) -> dict[float, list[Obs]]:
-    by_beta: dict[float, list[Obs]] = {}
-    for o in observed:
-        ctx = o.game.contexts[o.c]
-        ref = np.array([float(r) for r in ctx.reference])
-        tol = tolerance(o.pi, ref, float(o.beta), o.eta, o.game.n, o.u)
-        if o.stderr is not None:
-            tol += _z(0.999, 1) * float(np.max(o.stderr))
-        by_beta.setdefault(float(o.beta), []).append(_to_obs(o, tol))
-    return by_beta
-
-
-def _diagnose(report: AuditReport, by_beta: dict[float, list[Obs]], declared: str, step: StepSpec,
-              float32: bool) -> None:
-    """Identification: a note when the declared rule conforms; otherwise the diagnosis (never both).
-
-    ``float32``: the failed steps are all within float32's tolerance (the float32-rounding diagnosis).
-    """
-    if not by_beta:
-        return
-    failed = any(f.failed and f.kind == "conformance" for f in report.findings)
-    fam = {"extragradient": "nash-mp", "omd": "mmd"}.get(declared, declared)
-    diagnoses: list[str] = []
-    if failed:
-        if fam in ("nash-mp", "mmd", "nash-md"):
-            diagnoses.append(f"{fam}/uniform-magnet")
-        if fam in ("nash-mp", "mmd"):
-            diagnoses.append(f"{fam}/decoupled")
-        if fam in ("nash-mp", "mmd", "nash-md"):
-            diagnoses.append(f"{fam}/transposed")
-        if fam == "nash-mp":
-            diagnoses += ["nash-mp/split-step", "nash-mp/centre-half"]
-        diagnoses.append("policy-gradient")
-    schedule = step.kind == "schedule"
-    ident: Identified = identify(by_beta, diagnoses=diagnoses) if not schedule else Identified()
-    ordered = sorted(ident.table, key=lambda h: h.ratio)
-    ranking = [(f"{h.name} (β = {show(h.beta)})", h.short or h.param, h.ratio) for h in ordered]
-    explaining: list[Hypothesis] = []
-    for beta in sorted(by_beta):
-        here = [h for h in ordered if h.beta == beta and h.explains]
-        here.sort(key=lambda h: (h.name != fam, h.ratio))  # the declared class first when it explains
-        explaining.extend(here[:1])
-    if schedule and failed:
-        explaining = _schedule_multiplier(by_beta, ranking)
-        ranking.sort(key=lambda r: r[2])
-    summary = ""
-    if explaining and len(explaining) == len(by_beta):
-        names = sorted({h.name for h in explaining})
-        summary = _summary(explaining)
-        rule = " / ".join(names)
-        best = min(explaining, key=lambda h: h.ratio)
-        report.identification = Identification(rule, show(best.eta), best.residual, True, summary, ranking)
-    else:
-        top = ordered[0] if ordered else None
-        report.identification = Identification(top.name if top else "none", show(top.eta) if top else "-",
-                                                top.residual if top else math.inf, False, "", ranking)
-    if not failed:
-        if report.identification.explains:
-            report.findings.append(Finding("identification", False, f"the steps are {summary}"))
-        return
-    if report.identification.explains:  # a rule within float64's tolerance: more precise than float32 rounding
-        report.findings.append(Finding("identification", True, f"diagnosis: the steps are {summary}, not the "
-                                       f"declared {declared} with {step.describe()}"))
-    elif float32:
-        report.findings.append(Finding(
-            "identification", True, "diagnosis: float32 rounding: the steps agree with the declared map within "
-            "float32's tolerance (64·n·2⁻²³·S) but not float64's, yet the data are float64: the candidate computes "
-            "in float32 somewhere; return float32 arrays or pass --precision float32 to audit it at that precision"))
-    else:
-        close = f"{ranking[0][0]} with {ranking[0][1]} (worst error/tolerance {ranking[0][2]:.3g})" if ranking else "-"
-        report.findings.append(Finding("identification", True, "diagnosis: no known rule or named diagnosis explains "
-                                       f"the steps; closest: {close}"))
-
-
-def _summary(explaining: list[Hypothesis]) -> str:
-    """"nash-mp with η = 2 at every β, the same map as extragradient with η_e = 20/11 at β = 1/20, ..." """
-    first = explaining[0]
-    if len(explaining) == 1:
-        return f"{first.name} with {first.param}"
-    if all(h.name == first.name and h.param == first.param for h in explaining):
-        return f"{first.name} with {first.param} at every β"
-    if all(h.name == first.name and h.short == first.short for h in explaining):
-        text = f"{first.name} with {first.short} at every β"
-        base = first.name.rpartition(", ")[2]
-        others = [(equivalents(base, h.eta, h.beta)[1:], h.beta) for h in explaining] if base in MAPS else []
-        if others and all(o for o, _ in others):
-            other = others[0][0][0][0]
-            step = "η_e" if other == "extragradient" else "η"
-            text += f", the same map as {other} with " + ", ".join(
-                f"{step} = {show(o[0][1])} at β = {show(b)}" for o, b in others)
-        return text
-    return "; ".join(f"at β = {show(h.beta)}: {h.name} with {h.param}" for h in explaining)
-
-
-def _schedule_multiplier(by_beta: dict[float, list[Obs]], ranking: list[tuple[str, str, float]]) -> list[Hypothesis]:
-    """Nash-MD with η = c·η_t: fit the factor c (a step-size slip in the schedule)."""
-    out = []
-    for beta, obs in sorted(by_beta.items()):
-        def spread(logc: float, obs: list[Obs] = obs) -> float:
-            return rms(partial(_scaled_md, c=math.exp(logc)), obs)
-
-        grid = [math.log(1e-3) + math.log(1e6) * i / 60 for i in range(61)]
-        vals = [spread(g) for g in grid]
-        i = min(range(len(grid)), key=lambda j: vals[j])
-        a, b = grid[max(i - 1, 0)], grid[min(i + 1, 60)]
-        phi = (math.sqrt(5) - 1) / 2
-        for _ in range(80):
-            x1, x2 = b - phi * (b - a), a + phi * (b - a)
-            if spread(x1) < spread(x2):
-                b = x2
-            else:
-                a = x1
-        c = float(nice(math.exp((a + b) / 2)))
-        h = hypothesis("nash-md", beta, f"η_t = {show(c)} × 2/(β(t+2)) (a factor {show(c)} on the schedule)",
-                       partial(_scaled_md, c=c), obs, c, f"η_t = {show(c)} × 2/(β(t+2))")
-        ranking.append((f"nash-md schedule (β = {show(beta)})", h.param, h.ratio))
-        if h.explains:
-            out.append(h)
-    return out
-
-
-def _scaled_md(o: Obs, c: float) -> F64:
-    return nash_md(o, min(c * o.eta, 1 / o.beta))
-
-
-def _float32_explains(report: AuditReport) -> bool:
-    fails = [f for f in report.findings if f.kind == "conformance" and f.failed]
-    return bool(fails) and all(f.error is not None and f.tolerance is not None
-                               and f.error <= f.tolerance * (U32 / U) for f in fails)
-
-
 # ------------------------------------------------------------------ claims on the trajectory
 
 
@@ -812,7 +575,7 @@ def _claims(bat: _Battery, declared: str, step: StepSpec, solver_eta: Fraction |
     if solver_eta is None and step.kind != "schedule":
         return []
     game = load_game(game_spec)
-    solver = _solver(declared, beta, solver_eta)
+    solver = solver_for(declared, beta, solver_eta)
     states = [np.array([float(r) for r in c.reference]) for c in game.contexts]
     policies: list[list[F64]] = [[np.log(s) for s in states]]
     n_findings = len(bat.report.findings)

@@ -1,8 +1,10 @@
 """Audit a recorded trajectory: every step π_k → π_{k+1} against the declared map, at the trace's precision.
 
-Each number carries its own precision: a decimal string with d significant digits is exact to half a
-unit in its last digit (``"0.2"`` to ±0.05, a 17-digit value to ±5·10⁻¹⁸ relative), an integer or
-``"p/q"`` is exact. Float32 traces (``"precision": "float32"``, ``--precision float32``, or every value
+A JSON number literal is a binary64 value: ``0.2`` is the float64 nearest 0.2 (what ``json.dump``
+writes for it), read exactly, with float64's rounding (half an ulp) as its precision. A decimal *string*
+keeps its digits: ``"0.2"`` is exact to half a unit in its last digit (±0.05), an integer or ``"p/q"`` is
+exact. A stated precision (``"precision": "float64"`` or ``"float32"`` in the header, or ``--precision``)
+makes every number a value of that type, strings included. Float32 traces (stated, or every value
 exactly a float32) add float32's rounding. A step's tolerance is, per entry y,
 
     1.5·(Σ_j |J_yj| δ_j + δ'_y) + 64·n·u·S,
@@ -34,16 +36,18 @@ from ..verify import check_claim, from_iterates
 from . import (
     U32,
     AuditReport,
+    DeclaredMap,
     Finding,
-    ReferenceMap,
     StepSpec,
     U,
-    _diagnose,
     _fit_declared,
-    _solver,
+    canonical_fraction,
     tolerance,
 )
+from .diagnose import diagnose, family, on_float32_grid
 from .ident import MAPS, Obs, lognorm, proximal_point
+from .rules import EXTRA, step
+from .steps import solver_for
 
 F64 = npt.NDArray[np.float64]
 _DEC = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
@@ -53,8 +57,24 @@ TINY = Fraction(1, 10**300)
 MAX_STEPS, MAX_CLAIM_ITERATES = 1500, 1000
 
 
-def _number(x: object, where: str) -> tuple[Fraction, float]:
-    """The value and its relative uncertainty (half a unit in the last printed digit; 0 if exact)."""
+class JsonFloat(str):
+    """The text of a JSON number literal with a fraction or an exponent (a binary64 value)."""
+
+
+def _number(x: object, where: str, stated: str = "auto") -> tuple[Fraction, float]:
+    """The value and its relative uncertainty: half an ulp for a binary64 literal or a stated precision,
+    half a unit in the last printed digit for a decimal string, 0 for an exact one."""
+    if isinstance(x, JsonFloat | float) or (stated != "auto" and isinstance(x, str)):
+        try:
+            v = float(x) if stated != "float32" else float(np.float32(float(x)))
+        except ValueError:
+            v = math.nan
+        if not math.isfinite(v):
+            kind = stated if stated != "auto" else "float64"
+            raise InputError(f"trace: {where}: {str(x)[:40]!r} is not a finite {kind}")
+        if 0 < abs(v) < 2.0**-1022:
+            raise InputError(f"trace: {where} = {str(x)[:30]} is below 1e-300, outside float64's range")
+        return Fraction(v), (U32 if stated == "float32" else U) / 2
     if isinstance(x, str):
         text = x.strip()
         m = _DEC.match(text)
@@ -82,15 +102,24 @@ def load_trace_file(path: str) -> object:
         raise InputError(f"{path}: {c} in a trace")
 
     try:
-        return json.loads(text, parse_float=str, parse_int=int, parse_constant=constant)
+        return json.loads(text, parse_float=JsonFloat, parse_int=int, parse_constant=constant)
     except (json.JSONDecodeError, ValueError) as exc:
         raise InputError(f"{path}: invalid JSON ({str(exc)[:120]})") from None
     except RecursionError:
         raise InputError(f"{path}: JSON nested too deeply") from None
 
 
-def _declared_map(declared: str, solver_eta: Fraction | None, beta: float, t: int) -> Callable[[Obs], F64]:
+def _declared_map(declared: str, solver_eta: Fraction | None, beta: float, t: int, tau: float = 1.0,
+                  logprev: F64 | None = None) -> Callable[[Obs], F64]:
     """The declared map in float64 (for the sensitivity and the deciding test)."""
+    if declared in EXTRA or tau != 1 or beta == 0:
+        fam = family(declared)
+        e = float(canonical_fraction(declared, solver_eta, Fraction(beta), t))
+
+        def generic(o: Obs) -> F64:
+            return step(fam, o.logpi, o.P, o.logref, o.beta, e, tau, logprev)
+
+        return generic
     if declared == "nash-md" and solver_eta is None:
         return partial(MAPS["nash-md"], eta=2 / (beta * (t + 2)))
     assert solver_eta is not None
@@ -108,7 +137,11 @@ def _omd_limit(o: Obs) -> F64:
     return lognorm(o.logref + o.P @ o.pi() / o.beta)
 
 
-def _scaled(declared: str, solver_eta: Fraction | None, beta: float, t: int, factor: float) -> Callable[[Obs], F64]:
+def _scaled(declared: str, solver_eta: Fraction | None, beta: float, t: int, factor: float, tau: float = 1.0,
+            logprev: F64 | None = None) -> Callable[[Obs], F64]:
+    if declared in EXTRA or tau != 1 or beta == 0:
+        base = solver_eta if solver_eta is not None else Fraction(2) / (Fraction(beta) * (t + 2))
+        return _declared_map(declared, Fraction(float(base) * factor), beta, t, tau, logprev)
     if solver_eta is None:
         return partial(MAPS["nash-md"], eta=min(factor * 2 / (beta * (t + 2)), 1 / beta))
     e = float(solver_eta) * factor
@@ -158,7 +191,7 @@ def _is_float32_text(raw: list[object]) -> bool:
 
 
 def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = None,
-                precision: str = "auto") -> AuditReport:
+                precision: str = "auto", temperature: Fraction | None = None) -> AuditReport:
     """Audit a JSON trace: {"game": spec or object, "beta": "...", "eta": "...", "iterates": [...]}."""
     if not isinstance(data, dict):
         raise InputError("a trace must be a JSON object")
@@ -172,7 +205,10 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
         game = game_from_dict(g, "trace")
     else:
         raise InputError("trace: 'game' must be a family spec string or a game object")
-    beta = check_beta(parse_positive(data["beta"], "trace beta"))
+    raw_beta = parse_rational(data["beta"], "trace beta")
+    if raw_beta == 0 and declared == "proximal-point":
+        raise InputError("trace: beta = 0 is not audited for proximal-point; declare mirror-prox, mwu or omwu")
+    beta = raw_beta if raw_beta == 0 else check_beta(parse_positive(data["beta"], "trace beta"))
     if eta is None and "eta" in data:
         if not isinstance(data["eta"], str | int):
             raise InputError("trace: 'eta' must be a number or a step form such as \"gamma=1/10\"")
@@ -187,6 +223,9 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
     prec = data.get("precision", "auto") if precision == "auto" else precision
     if prec not in ("auto", "float32", "float64"):
         raise InputError("trace: 'precision' must be float32 or float64")
+    stated = str(prec)
+    tau = parse_positive(data.get("opponent_temperature", 1), "trace opponent_temperature") if temperature is None \
+        else temperature
     raw = data["iterates"]
     if not isinstance(raw, list) or len(raw) < 2:
         raise InputError("trace: 'iterates' must list at least two policies")
@@ -203,7 +242,7 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
                 raise InputError(f"trace: iterate {k}, context {c}: expected a list of {game.n} probabilities")
             vs, rs = [], []
             for i, x in enumerate(vec):
-                v, r = _number(x, f"iterate {k}, entry {i}")
+                v, r = _number(x, f"iterate {k}, entry {i}", stated)
                 if v < 0 or v > 1:
                     raise InputError(f"trace: iterate {k}, entry {i} = {str(x)[:30]} is not a probability")
                 if 0 < v < TINY:
@@ -218,7 +257,8 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
         values.append(vrow)
         rels.append(rrow)
     later = [v for row in values[1:] for vec in row for v in vec]
-    texts = [x for it in raw[1:] for vec in (it if isinstance(it[0], list) else [it]) for x in vec]
+    texts = [x for it in raw[1:] for vec in (it if isinstance(it[0], list) else [it]) for x in vec
+             if not isinstance(x, JsonFloat)]
     if prec == "auto":
         exact32 = _is_float32(later) and any(_number_digits(v) > 9 for v in later)
         prec = "float32" if exact32 or _is_float32_text(texts) else "float64"
@@ -242,6 +282,10 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
                 ok = False
         valid.append(ok)
     solver_eta: Fraction | None
+    if beta == 0 and step.kind in ("schedule", "gamma", "auto"):
+        raise InputError(f"trace: at beta = 0 give the step itself (--eta E): {step.describe()} needs β > 0")
+    if step.kind == "auto" and declared in EXTRA:
+        raise InputError(f"trace: --eta auto is not available for {declared}; give its step")
     if step.kind == "auto":
         obs0 = [_obs(game, c, values, k, float(beta), 1.0) for k in range(len(values) - 1) for c in range(k_ctx)
                 if valid[k] and valid[k + 1]]
@@ -251,7 +295,8 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
         report.fitted = f"β = {fraction_str(beta)}: η = {fraction_str(solver_eta)}"
     else:
         solver_eta = step.solver_eta(declared, beta)
-    solver = _solver(declared, beta, solver_eta)
+    generic = declared in EXTRA or tau != 1 or beta == 0
+    solver = None if generic else solver_for(declared, beta, solver_eta)
     steps = len(values) - 1
     checked = list(range(steps))
     if steps > MAX_STEPS:  # bounded time: the first steps, then evenly spread ones
@@ -264,17 +309,19 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
     by_beta: dict[float, list[Obs]] = {}
     f32_ok = True
     for c, ctx in enumerate(game.contexts):
-        ref_map = ReferenceMap(ctx, solver)
+        ref_map = DeclaredMap(ctx, declared, beta, solver_eta, tau)
         ref = np.array([float(r) for r in ctx.reference])
         for k in checked:
             if not (valid[k] and valid[k + 1]):
                 continue
             pi = np.array([float(x) for x in values[k][c]])
             out = np.array([float(x) for x in values[k + 1][c]])
-            eta_k = float(solver.eta_at(k))
+            eta_k = float(canonical_fraction(declared, solver_eta, beta, k))
             o = _obs(game, c, values, k, float(beta), 1.0)
             o.eta = eta_k
-            fn = _declared_map(declared, solver_eta, float(beta), k)
+            prev = np.array([float(x) for x in values[k - 1][c]]) if k > 0 else None
+            o.logprev = None if prev is None else lognorm(np.log(prev))
+            fn = _declared_map(declared, solver_eta, float(beta), k, float(tau), o.logprev)
             J = np.abs(_jacobian(fn, o))
 
             def tol_at(unit: float, k: int = k, c: int = c, J: F64 = J, pi: F64 = pi, ref: F64 = ref,
@@ -285,12 +332,15 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
                 return out_tol
 
             tol = tol_at(u)
-            err = np.abs(np.log(out) - ref_map.exact(pi, k))
+            o.expected = ref_map.exact(pi, k, prev, out)
+            err = np.abs(np.log(out) - o.expected)
+            err[~np.isfinite(err)] = np.inf
             report.checked_steps += 1
             ratio = float(np.max(err / tol))
             report.worst_ratio = max(report.worst_ratio, ratio)
             f32_ok = f32_ok and bool(np.all(err <= tol_at(U32)))
-            gap = float(np.max(np.abs(fn(o) - _scaled(declared, solver_eta, float(beta), k, 1.1)(o))))
+            gap = float(np.max(np.abs(fn(o) - _scaled(declared, solver_eta, float(beta), k, 1.1, float(tau),
+                                                      o.logprev)(o))))
             if gap > 2 * float(np.max(tol)):
                 deciding += 1
             if gap > 2 * tolerance(pi, ref, float(beta), eta_k, n, U):
@@ -312,10 +362,13 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
     elif not failed and deciding == 0 and report.checked_steps > 0:
         report.inconclusive = ("the trace's precision cannot decide: at the digits it carries, no step tells "
                                f"{declared} at the declared step from the same rule at a 10 % larger step; "
-                               "write the iterates with more digits (repr, or %.17g)")
-    _diagnose(report, by_beta, declared, step, float32=prec == "float64" and failed and f32_ok and any(
-        f.kind == "conformance" for f in report.findings))
-    if all(valid) and len(values) <= MAX_CLAIM_ITERATES:
+                               "write the iterates with more digits: as JSON numbers (json.dump of Python "
+                               "floats) or as strings with 17 significant digits (%.17g)")
+    grid = on_float32_grid([np.array([float(v) for v in vec]) for row in values[1:] for vec in row])
+    diagnose(report, by_beta, declared, step.kind == "schedule", step.describe(), step.kind == "auto",
+             float32_evidence=prec == "float64" and failed and f32_ok and grid and any(
+                 f.kind == "conformance" for f in report.findings))
+    if solver is not None and all(valid) and len(values) <= MAX_CLAIM_ITERATES:
         logs = [[[Fraction(math.log(float(x))) for x in vec] for vec in it] for it in values]
         worst_rel = max(max(r for vec in row for r in vec) for row in rels)
         data_run = from_iterates(game, solver, logs, relative_error=max(u, min(worst_rel, 1e-3)))

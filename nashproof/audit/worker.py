@@ -1,7 +1,10 @@
 """Run an audited candidate in a separate worker process, so that it cannot control the audit.
 
 The worker is a forked child with a memory limit (``resource.setrlimit``), a fresh temporary working
-directory, its standard streams sent to /dev/null and its own process group. The parent sends
+directory, its own process group, its own standard streams (files in that directory: nothing it writes
+to fd 1 or 2 reaches the auditor's output, ``--json`` included) and no other descriptor of the parent
+but its pipe. On Linux it asks the kernel (``prctl(PR_SET_PDEATHSIG, SIGKILL)``) to be killed when the
+auditor dies, so a SIGKILL of ``nashproof audit`` leaves no worker behind. The parent sends
 requests (pickled: the parent trusts itself) and reads answers as a JSON header plus raw float64
 bytes, never a pickle: the child is untrusted, and what it sends is parsed, then validated again
 here. Each call has a hard time limit: on expiry the whole process group is killed with SIGKILL,
@@ -134,12 +137,37 @@ def _reply(conn: Connection, header: dict[str, object], payload: bytes = b"") ->
     conn.send_bytes(json.dumps(header).encode() + b"\n" + payload)
 
 
-def _child(conn: Connection, target: Update | str, cwd: str, work: str, memory_mb: int, seed: int) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Linux: SIGKILL this process when the parent dies (then check the parent did not die already)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _own_streams(conn: Connection, work: str) -> None:
+    """fd 0 from /dev/null, fd 1 and 2 to files of the worker's directory; every other inherited
+    descriptor but the pipe closed (the parent's stdout may hide behind a duplicate)."""
+    fd_in = os.open(os.devnull, os.O_RDONLY)
+    fd_out = os.open(os.path.join(work, "stdout"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd_err = os.open(os.path.join(work, "stderr"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    for src, dst in ((fd_in, 0), (fd_out, 1), (fd_err, 2)):
+        os.dup2(src, dst)
+    keep = conn.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, max(keep + 1, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 4096))
+
+
+def _child(conn: Connection, target: Update | str, cwd: str, work: str, memory_mb: int, seed: int,
+           parent: int) -> None:
     try:
         os.setpgid(0, 0)
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(devnull, fd)
+        _die_with_parent(parent)
+        _own_streams(conn, work)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         limit = memory_mb * 1024 * 1024
         with contextlib.suppress(ValueError, OSError):
@@ -238,7 +266,7 @@ class Worker:
         ctx = mp.get_context("fork")
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_child, args=(child, self.target, self.cwd, self.workdir, self.memory_mb,
-                                                self.seed + 7919 * self.restarts), daemon=True)
+                                                self.seed + 7919 * self.restarts, os.getpid()), daemon=True)
         proc.start()
         child.close()
         self._proc, self._conn = proc, parent

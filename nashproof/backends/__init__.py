@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from fractions import Fraction
 from typing import Any, TypeAlias
 
@@ -29,6 +30,19 @@ Vec: TypeAlias = npt.NDArray[Any]
 Scalar: TypeAlias = Any
 
 Number = Fraction | int | float
+
+
+@contextmanager
+def long_int_text() -> Iterator[None]:
+    """Lift Python's 4300-digit limit on int ↔ str conversion inside a block that prints or re-reads
+    the toolkit's own numbers (a 5000-digit π*, a radius below 1e-4300). User text is never parsed here:
+    the limit guards parsing, and input sizes are bounded where input is read."""
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(old)
 
 
 class Backend(ABC):
@@ -186,7 +200,8 @@ class MpmathBackend(Backend):
         return self.vector([sol[i] for i in range(len(b))])
 
     def to_str(self, x: Scalar, digits: int | None = None) -> str:
-        return str(self.ctx.nstr(self.ctx.mpf(x), digits or self.digits, min_fixed=-4, max_fixed=6))
+        with long_int_text():
+            return str(self.ctx.nstr(self.ctx.mpf(x), digits or self.digits, min_fixed=-4, max_fixed=6))
 
     def convert(self, v: Vec) -> Vec:
         out = np.empty(v.shape, dtype=object)

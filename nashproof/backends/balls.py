@@ -27,17 +27,17 @@ from typing import Any, cast
 import mpmath
 import numpy as np
 from flint import arb, arb_mat, ctx, fmpq
-from threadpoolctl import threadpool_limits
 
 from ..errors import InputError, SolverError
 from ..games import Game
-from . import Backend, Number, Scalar, Vec
+from . import MAX_DIGITS, MIN_DIGITS, Backend, Number, Scalar, Vec, blas_limit, long_int_text
 from . import float_matrix as backends_float_matrix
 
 #: Bits per decimal digit.
 LOG2_10 = math.log2(10)
-#: The largest working precision any certified computation may use, in bits.
-MAX_BITS = 1 << 16
+#: The largest working precision any certified computation may use, in bits: 100 000 digits (the
+#: top of ``--digits``) plus guard and radius growth.
+MAX_BITS = 1 << 19
 
 
 class CertificationError(SolverError):
@@ -128,33 +128,43 @@ def radius(x: Scalar) -> float:
 
 def printed_radius(x: Scalar, text: str) -> arb:
     """An exact upper bound on the distance from the decimal ``text`` (x's printed value) to every point of x."""
-    with precision(max(ctx.prec, 64) + 64):
-        return abs(to_arb(Fraction(text)) - to_arb(x)).upper()
+    with precision(max(ctx.prec, 64) + 64):  # arb(text) encloses the decimal (no 10^434294481 as a Fraction)
+        return abs(arb(text) - to_arb(x)).upper()
 
 
 def up_str(x: float | arb, digits: int = 3) -> str:
     """x ≥ 0 in scientific notation with ``digits`` digits, rounded up (a printed radius must not shrink).
 
-    Exact: the bound is converted to a rational and rounded up in integer arithmetic, at any size.
+    The decimal exponent comes from the binary one; the mantissa is the ceiling of an upper bound of
+    x / 10^(e−digits+1) in balls, so the printed value is ≥ x at any size (1e-434294481 included).
     """
-    if isinstance(x, arb):
-        man, exp = x.upper().mid().man_exp() if not x.is_exact() else x.mid().man_exp()
-        q = Fraction(int(man)) * Fraction(2) ** int(exp)
-    else:
-        q = Fraction(x)
-    if q <= 0:
+    a = (x.upper() if not x.is_exact() else x) if isinstance(x, arb) else arb(x)
+    if not a > 0:
         return "0"
-    e = len(str(q.numerator // q.denominator)) - 1 if q >= 1 else -len(str(q.denominator // q.numerator))
-    while Fraction(10) ** e > q:
-        e -= 1
-    while Fraction(10) ** (e + 1) <= q:
-        e += 1
-    unit = Fraction(10) ** (e - digits + 1)
-    m = -((-q) // unit)  # ceil
-    if m >= 10**digits:
-        m, e = -((-m) // 10), e + 1
+    man, exp = a.mid().man_exp()
+    e = math.floor((math.log2(int(man)) + int(exp)) * math.log10(2))
+    for _ in range(3):
+        k = e - digits + 1
+        if abs(k) <= 20_000:  # exact: ⌈man·2^exp / 10^k⌉ in integers
+            q = Fraction(int(man)) * Fraction(2) ** int(exp) / Fraction(10) ** k
+            m = -((-q.numerator) // q.denominator)
+        else:
+            with precision(96 + digits * 4):
+                m = _ceil(to_arb(a / arb(10) ** k).upper())
+        if m >= 10**digits:
+            m, e = -((-m) // 10), e + 1
+        if m >= 10 ** (digits - 1):
+            break
+        e -= 1  # the estimate was one too high
     text = str(m)
     return f"{text[0]}.{text[1:]}e{e:+03d}" if digits > 1 else f"{text}e{e:+03d}"
+
+
+def _ceil(x: arb) -> int:
+    """⌈x⌉ of an exact number (a ball of radius 0)."""
+    m, e = x.mid().man_exp()
+    man, exp = int(m), int(e)
+    return man << exp if exp >= 0 else -((-man) >> -exp)
 
 
 def vec(xs: Sequence[arb] | list[object]) -> Vec:
@@ -235,11 +245,26 @@ def cached_ball_matrix(rows: Sequence[Sequence[Number]], bits: int) -> BallMatri
     if hit is not None and hit[0] is rows:
         return hit[1]
     with precision(bits):
-        m = ball_matrix([[to_arb(x) for x in row] for row in rows])
+        m = ball_matrix(_distinct_balls(rows))
     if len(_MATRICES) >= _CACHE_SIZE:
         _MATRICES.pop(next(iter(_MATRICES)))
     _MATRICES[key] = (rows, m)
     return m
+
+
+def _distinct_balls(rows: Sequence[Sequence[Number]]) -> list[list[arb]]:
+    """The rows as balls, each distinct entry object converted once (family games share a few Fractions)."""
+    seen: dict[int, arb] = {}
+    out = []
+    for row in rows:
+        line = []
+        for x in row:
+            ball = seen.get(id(x))
+            if ball is None:
+                ball = seen[id(x)] = to_arb(x)
+            line.append(ball)
+        out.append(line)
+    return out
 
 
 def float_matrix(rows: Sequence[Sequence[Number]]) -> Vec:
@@ -280,8 +305,8 @@ class BallBackend(Backend):
     certified = True
 
     def __init__(self, digits: int = 50, bits: int | None = None) -> None:
-        if not 5 <= digits <= 10_000:
-            raise InputError(f"digits must lie in [5, 10000] for the ball backend, got {digits}")
+        if not MIN_DIGITS <= digits <= MAX_DIGITS:
+            raise InputError(f"digits must lie in [{MIN_DIGITS}, {MAX_DIGITS}] for the ball backend, got {digits}")
         self.digits = digits
         self.bits = bits if bits is not None else bits_for(digits)
         if not 32 <= self.bits <= MAX_BITS:
@@ -334,7 +359,7 @@ class BallBackend(Backend):
 
     def to_str(self, x: Scalar, digits: int | None = None) -> str:
         d = digits or self.digits
-        with mpmath.workdps(d + 5):
+        with mpmath.workdps(d + 5), long_int_text():
             return str(mpmath.nstr(to_mpf(to_arb(x)), d, min_fixed=-4, max_fixed=6))
 
     def convert(self, v: Vec) -> Vec:
@@ -433,24 +458,34 @@ def float_equilibrium(P: Vec, logref: Vec, inv_beta: float) -> Vec:
 
     BLAS runs on one thread: at these sizes threads only contend for shared cores (×100 slower measured).
     """
-    with threadpool_limits(1, user_api="blas"):
+    with blas_limit(1):
         return _continuation(P, logref, inv_beta)
 
 
 def _continuation(P: Vec, logref: Vec, inv_beta: float) -> Vec:
+    """The scale grows ×4–8 while Newton converges; a stage is accepted at 1e-10 or, at scales beyond
+    ~10⁵, at the rounding of scale·Pπ in float64 (about ε·scale: 1/β = 10⁹ cannot reach 1e-10)."""
     scale = min(1.0, inv_beta)
     x, res = float_fixed_point(P, logref, scale, logref.copy())
     growth = 4.0
     while scale < inv_beta:
         target = min(inv_beta, scale * growth)
-        y, res = float_fixed_point(P, logref, target, x, max_iter=30)
-        if res <= 1e-10:
+        aim, accept = float_tolerance(target)
+        y, res = float_fixed_point(P, logref, target, x, tol=aim, max_iter=30)
+        if res <= accept:
             x, scale, growth = y, target, min(8.0, growth * 1.5)
         else:
             growth = 1 + (growth - 1) / 2
             if growth < 1 + 1e-4:
                 raise SolverError(f"equilibrium continuation stalled at 1/β = {scale:.4g} (target {inv_beta:.4g})")
     return x
+
+
+def float_tolerance(scale: float) -> tuple[float, float]:
+    """(target, acceptance) of a float64 Newton solve at this scale: 1e-13 and 1e-10, or the rounding
+    of scale·Pπ (about ε·scale) when that is larger."""
+    eps = float(np.finfo(np.float64).eps)
+    return max(1e-13, 16 * eps * scale), max(1e-10, 1e3 * eps * scale)
 
 
 def _ball_residual(P: arb_mat, base: Vec, scale: arb, x: Vec) -> Vec:
@@ -470,7 +505,7 @@ def _inverse_jacobian(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x: Vec, bits: 
     basef = np.array([float(t.mid()) for t in base])
     _, pi, s = _float_residual(Pf, basef, float(scale.mid()), xf)
     if bits <= 53:
-        with np.errstate(all="ignore"), threadpool_limits(1, user_api="blas"):
+        with np.errstate(all="ignore"), blas_limit(1):
             C = np.linalg.inv(_float_jacobian(Pf, float(scale.mid()), pi, s))
         return arb_mat(C.tolist()), C
     with precision(bits):
@@ -479,6 +514,9 @@ def _inverse_jacobian(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x: Vec, bits: 
 
 
 _U = 2.0**-53  # unit roundoff of float64
+#: Above this scale 1/β float64 resolves neither the start (to about ε·scale) nor the Jacobian (its
+#: entries cancel at size ~scale): the start is refined and the approximate inverse built in balls.
+REFINE_SCALE = 1e5
 #: Above this precision the float64 Krawczyk bounds (an absolute underflow term ~2^-1000) are too wide.
 FLOAT_KRAWCZYK_BITS = 900
 _TINY = 2.0**-1021  # covers underflow of one operation, with margin
@@ -506,7 +544,7 @@ def _krawczyk_spread_float(Pf: Vec, C: Vec, scale: arb, X: Vec, s_balls: Sequenc
     sm, sr = _float_ball(s_balls)
     Pa = np.abs(Pf)
     Pr = _U * Pa  # float(P) is P rounded to nearest
-    with np.errstate(all="ignore"), threadpool_limits(1, user_api="blas"):
+    with np.errstate(all="ignore"), blas_limit(1):
         Am = Pf * wm[np.newaxis, :]
         Ar = (Pa * wr + Pr * (np.abs(wm) + wr) + _U * np.abs(Am)) * grow + _TINY
         Aa = np.abs(Am)
@@ -577,8 +615,9 @@ def enclose_fixed_point(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x0: Vec, bit
     """
     n = len(x0)
     with precision(bits):
-        x = vec([arb(float(t)) for t in x0])
-        C, C_np = _inverse_jacobian(P, Pf, base, scale, x, 53)
+        x = vec([t if isinstance(t, arb) else arb(float(t)) for t in x0])
+        # at large 1/β the Jacobian's float64 entries cancel (sᵀA ~ 1/β): C in balls at 192 bits
+        C, C_np = _inverse_jacobian(P, Pf, base, scale, x, 53 if float(scale) <= REFINE_SCALE else min(bits, 192))
         # magnitudes as exact balls (upper bounds): floats would underflow beyond ~1000 bits
         scale_x = 1 + _max_exact([t.abs_upper() for t in x])
         target = arb(2) ** (-bits + 8) * scale_x
@@ -595,6 +634,13 @@ def enclose_fixed_point(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x0: Vec, bit
                     break
                 C, C_np = _inverse_jacobian(P, Pf, base, scale, x, min(bits, 256))
                 upgraded = True
+            elif prev is not None and not dmax.is_zero():
+                # thousands of digits at ~45 bits a step: Newton steps instead, C re-inverted at x's current
+                # accuracy (each doubles it), until the rest takes fewer than 40 steps of the C at hand
+                gained, remaining = log2_abs(prev) - log2_abs(dmax), log2_abs(dmax) - log2_abs(target)
+                if gained > 0 and remaining > 40 * gained:
+                    known = int(-2 * log2_abs(dmax)) + 64
+                    C, C_np = _inverse_jacobian(P, Pf, base, scale, x, min(bits, max(256, known)))
             prev = dmax
         F = _ball_residual(P, base, scale, x)
         d = vec((C * _col(F)).entries())
@@ -622,6 +668,44 @@ def enclose_fixed_point(P: arb_mat, Pf: Vec, base: Vec, scale: arb, x0: Vec, bit
     raise CertificationError(f"Krawczyk test failed at {bits} bits (n = {n}): no certificate for the fixed point")
 
 
+def refine_start(P: arb_mat, base: Vec, scale: arb, x0: Vec, bits: int, max_iter: int = 80) -> Vec:
+    """Damped Newton on the midpoints at ``bits`` from a float64 start: exact points, not balls.
+
+    At β ≤ 1e-6 float64 resolves π*_β only to ε/β, coarser than the fixed point's own structure, so a
+    float64 Jacobian inverse at that start does not contract; a few full Newton steps at higher
+    precision bring the start into the region where the simplified Newton of the enclosure converges.
+    """
+    def resid(x: Vec) -> tuple[Vec, arb]:
+        F = vec([t.mid() for t in _ball_residual(P, base, scale, x)])
+        return F, _max_exact([t.abs_upper() for t in F])
+
+    with precision(bits):
+        x = vec([arb(float(t)) for t in x0])
+        F, fn = resid(x)
+        floor = arb(2) ** (-bits // 2) * scale
+        for _ in range(max_iter):
+            if fn <= floor:
+                break
+            J = _ball_jacobian(P, base, scale, x).mid()
+            try:
+                delta = J.solve(arb_mat(len(x), 1, [-t for t in F]), nonstop=True).mid().entries()
+            except ZeroDivisionError:
+                break
+            if not all(d.is_finite() for d in delta):
+                break
+            alpha = arb(1)
+            for _ in range(40):
+                y = vec([(a + alpha * d).mid() for a, d in zip(x, delta)])
+                G, gn = resid(y)
+                if gn.is_finite() and gn < (1 - alpha / 4) * fn:
+                    break
+                alpha = alpha / 2
+            else:
+                break
+            x, F, fn = y, G, gn
+    return x
+
+
 def _float_log_reference(reference: Sequence[Fraction]) -> Vec:
     """log π_ref in float64 from the exact entries: finite even where π_ref underflows (1e-330)."""
     return np.array([math.log(r.numerator) - math.log(r.denominator) for r in reference], dtype=np.float64)
@@ -636,11 +720,13 @@ def certified_policy(game: Game, beta: Fraction, digits: int) -> tuple[list[Vec]
     from ..numeric import NumericGame
 
     inv_beta = 1 / beta
-    bits = bits_for(digits) + int(math.log2(game.n + 1)) + 16
+    # 1/β multiplies every rounding of scale·Pπ: its bits (twice, for the Jacobian's cancellation) come on top
+    bits = bits_for(digits) + int(math.log2(game.n + 1)) + 16 + 2 * max(0, math.ceil(math.log2(float(inv_beta))))
     starts: list[Vec] = []
     for context in game.contexts:
         starts.append(float_equilibrium(float_matrix(context.preference),
                                         _float_log_reference(context.reference), float(inv_beta)))
+    refined = [False] * len(starts)
     previous = math.inf
     while True:
         b = BallBackend(digits, bits)
@@ -650,6 +736,9 @@ def certified_policy(game: Game, beta: Fraction, digits: int) -> tuple[list[Vec]
         for c in range(ng.k):
             Pm = cast(BallMatrix, ng.P[c])
             Pf = float_matrix(game.contexts[c].preference)
+            if inv_beta > REFINE_SCALE and not refined[c]:
+                starts[c] = refine_start(Pm.arb_mat(), ng.logref[c], scale, starts[c], max(bits, 128))
+                refined[c] = True
             out.append(enclose_fixed_point(Pm.arb_mat(), Pf, ng.logref[c], scale, starts[c], bits))
         # log-radius = relative radius of π; compared in log₂ (no underflow at any precision)
         worst = max(log2_radius(t) for K in out for t in K)

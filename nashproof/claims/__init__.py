@@ -256,6 +256,8 @@ def _validate(claim: Claim) -> None:
 
 _WORDS = (("Eq(schedule, 1)", "Nash-MD runs the schedule η_t = 2/(β(t+2))"),
           ("Eq(schedule, 0)", "Nash-MD runs a constant step (no schedule)"),
+          ("Eq(start_ref, 1)", "the run starts at the reference policy (π_0 = π_ref)"),
+          ("Eq(start_ref, 0)", "the run starts away from the reference policy"),
           (" <= ", " ≤ "), (" >= ", " ≥ "), (" != ", " ≠ "), ("**", "^"), ("*", "·"),
           ("beta", "β"), ("eta", "η"), ("epsilon", "ε"))
 

@@ -12,19 +12,18 @@ from typing import Any, NoReturn, TextIO
 
 from .. import __version__
 from ..backends import BACKENDS, Backend, blas_limit, blas_threads, make_backend
-from ..equilibrium import solve_equilibrium, von_neumann_winner
+from ..equilibrium import solve_equilibrium, winner_and_path
 from ..errors import EXIT_BAD_INPUT, EXIT_SOLVER, InputError, NashproofError
 from ..families import FAMILIES, load_game
 from ..games import Game
+from ..limits import require_fits
 from ..metrics import evaluate, rounding_floor, shown
 from ..numbers import (
     MAX_ACTIONS,
     MAX_DIGITS,
-    MAX_MPMATH_ACTIONS,
     MAX_STEPS,
     MIN_DIGITS,
     approx_str,
-    check_mpmath_size,
     fraction_str,
     parse_positive,
     parse_rational,
@@ -34,9 +33,7 @@ from ..numeric import numeric_game
 from ..report import Progress, table, wrap
 from ..solvers import SOLVERS, make_solver, run
 from ..suite import parse_step
-
-#: Largest game for the exact von Neumann winner (--beta 0): ~15 s at n = 120.
-MAX_WINNER_ACTIONS = 128
+from .args import DIGITS, count
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -50,10 +47,11 @@ def _fmt(b: Backend, x: object, digits: int) -> str:
     return b.to_str(x, digits)
 
 
-def _backend(args: argparse.Namespace, game: Game) -> Backend:
-    """The backend the options ask for, refusing a game too large for mpmath."""
-    if args.backend != "float":
-        check_mpmath_size(game.n, f"the {args.backend} backend")
+def _backend(args: argparse.Namespace, game: Game, steps: int = 0, digits: int | None = None) -> Backend:
+    """The backend the options ask for, refusing a game whose computation would not fit in memory
+    (``digits``: the working precision when a command raises it beyond ``--digits``)."""
+    require_fits(game.n, len(game.contexts), args.backend, digits or args.digits, steps,
+                 f"the {args.backend} backend")
     return make_backend(args.backend, args.digits)
 
 
@@ -97,18 +95,17 @@ def cmd_equilibrium(args: argparse.Namespace) -> int:
     if beta < 0:
         raise InputError(f"--beta must be ≥ 0, got {args.beta}")
     if beta == 0:
-        if game.n > MAX_WINNER_ACTIONS:
-            raise InputError(f"--beta 0 (the exact von Neumann winner) takes games of at most {MAX_WINNER_ACTIONS} "
-                             f"actions, this one has {game.n}: exact pivoting on n×n rationals grows like n³")
-        with Progress(None, "exact LP, pivots") as bar:
-            policy = [von_neumann_winner(c, bar.update) for c in game.contexts]
+        require_fits(game.n, len(game.contexts), "winner", what="--beta 0 (the exact von Neumann winner)")
+        with Progress(None, "exact simplex (fallback), pivots") as bar:
+            found = [winner_and_path(c, bar.update) for c in game.contexts]
         if args.json:
             _emit({"game": game.label, "beta": "0", "exact": True,
-                   "policy": [[fraction_str(p) for p in pi] for pi in policy],
-                   "certificate": {"verified": "exact: max_y P(y ≻ π) ≤ 1/2 in rational arithmetic"}})
+                   "policy": [[fraction_str(p) for p in pi] for pi, _ in found],
+                   "method": [path for _, path in found],
+                   "certificate": {"verified": "exact: max_y P(y ≻ π) ≤ 1/2 in integer arithmetic"}})
         else:
-            for ctx, pi in zip(game.contexts, policy):
-                print(f"von Neumann winner, context {ctx.name} (exact, verified):")
+            for ctx, (pi, path) in zip(game.contexts, found):
+                print(f"von Neumann winner, context {ctx.name} (exact, verified; {path}):")
                 print(table(["action", "π*"], [[a, fraction_str(p)] for a, p in zip(game.actions, pi)]))
         return 0
     b = _backend(args, game)
@@ -153,7 +150,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not 0 <= args.steps <= MAX_STEPS:
         raise InputError(f"--steps must lie in [0, {MAX_STEPS}], got {args.steps}")
     solver = make_solver(args.solver, beta, eta, gamma)
-    b = _backend(args, game)
+    if args.backend == "arb":
+        from ..backends.balls import LOG2_10
+        from ..verify import trajectory_bits
+
+        b = _backend(args, game, args.steps, int(trajectory_bits(args.digits, args.steps) / LOG2_10))
+    else:
+        b = _backend(args, game, args.steps)
     if b.certified:  # balls: the horizon's radius growth (~3 bits per iteration) is paid for up front,
         from ..backends.balls import LOG2_10, BallBackend  # and π* is enclosed to the working precision
         from ..verify import trajectory_bits
@@ -226,11 +229,12 @@ def _common(p: argparse.ArgumentParser, json_help: str = "print JSON instead of 
 
 
 def _numeric_opts(p: argparse.ArgumentParser, default: str = "mpmath") -> None:
-    p.add_argument("--digits", type=int, default=50,
+    p.add_argument("--digits", type=DIGITS, default=50,
                    help=f"working precision in decimal digits, {MIN_DIGITS} to {MAX_DIGITS} (default 50)")
     p.add_argument("--backend", choices=BACKENDS, default=default,
                    help=f"arb (certified balls), mpmath (reference) or float (float64 screening); default "
-                   f"{default}; arb and mpmath take at most {MAX_MPMATH_ACTIONS} actions, float {MAX_ACTIONS}")
+                   f"{default}; any game up to {MAX_ACTIONS} actions whose computation fits in memory (the "
+                   "estimate is printed when it does not)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -241,7 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("games", help="list the built-in game families")
+    p = sub.add_parser("games", help="list the built-in game families",
+                       epilog="examples:\n  nashproof games\n  nashproof games --json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(p)
     p.set_defaults(handler=cmd_games)
 
@@ -250,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("game", metavar="GAME", help=GAME_HELP)
     p.add_argument("--beta", required=True, help="regularisation β ≥ 0 (0: the exact von Neumann winner, "
-                   f"at most {MAX_WINNER_ACTIONS} actions)")
+                   "by HiGHS's float LP for the support and an exact solve and check on it)")
     _numeric_opts(p, "arb")
     _common(p)
     p.set_defaults(handler=cmd_equilibrium)
@@ -265,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eta", help="step size η in the canonical normalisation (extragradient: EGPO's η_e); "
                    "Nash-MP also takes 'max' (just below η̄(β)) or 'r*max'; default: the solver's own")
     p.add_argument("--gamma", help="Nash-MP only: step given as γ = ηβ (secondary-source normalisation)")
-    p.add_argument("--steps", type=int, default=20, help=f"iterations K, 0 to {MAX_STEPS} (default 20)")
+    p.add_argument("--steps", type=count(0, MAX_STEPS), default=20, help=f"iterations K, 0 to {MAX_STEPS} (default 20)")
     _numeric_opts(p)
     _common(p)
     p.set_defaults(handler=cmd_run)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
+from fractions import Fraction
 from typing import Any
 
-from ..audit import DECLARABLE, DEFAULT_BETAS, AuditOptions, AuditReport, StepSpec, audit_update
+from ..audit import BATTERY, DECLARABLE, DEFAULT_BETAS, AuditOptions, AuditReport, StepSpec, audit_update
 from ..audit.trace import audit_trace, load_trace_file
 from ..errors import InputError
 from ..numbers import fraction_str, parse_positive
@@ -38,8 +40,8 @@ def _print(report: AuditReport) -> None:
         if f.kind == "identification" and f is not first:
             print(f.message)
     ident = report.identification
-    if ident is not None and ident.ranking:
-        print("\nhypotheses tried (fitted step, worst error / tolerance at it; ≤ 4 explains the steps):")
+    if ident is not None and ident.ranking and (failed or ident.explains):
+        print("\nhypotheses tried (fitted parameter, worst error / tolerance at it; ≤ 1 fits within the tolerance):")
         rows = [[r, e, f"{x:.3g}"] for r, e, x in ident.ranking[:6]]
         print(table(["hypothesis", "fitted step", "error/tol"], rows))
     if report.claims:
@@ -50,6 +52,30 @@ def _print(report: AuditReport) -> None:
     for f in report.findings:
         if not f.failed:
             print(f"note: [{f.kind}] {f.message}")
+
+
+def _progress(line: str) -> None:
+    """Cost estimate and progress go to stderr (stdout carries the report, --json included)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def _games(text: str) -> list[str]:
+    """``--games 1,3`` (positions in the battery) or ``--games "cyclic:n=5,skew=1/3;ties:n=4,skew=1/2"``."""
+    from ..families import load_game
+
+    parts = [p.strip() for p in text.split(";" if ":" in text else ",") if p.strip()]
+    if not parts or len(parts) > 20:
+        raise InputError("--games: give 1 to 20 games (positions 1-6 in the battery, or family specs separated by ;)")
+    out = []
+    for p in parts:
+        if p.isdigit():
+            if not 1 <= int(p) <= len(BATTERY):
+                raise InputError(f"--games: position {p} is not in 1..{len(BATTERY)}")
+            out.append(BATTERY[int(p) - 1])
+        else:
+            load_game(p)  # a clear error for a bad spec
+            out.append(p)
+    return out
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -78,9 +104,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise InputError(f"--declared must be one of {', '.join(DECLARABLE)}")
     _check_options(args)
     step = StepSpec.parse(args.eta, args.declared) if args.eta is not None else None
+    tau = None if args.opponent_temperature is None else parse_positive(args.opponent_temperature,
+                                                                       "--opponent-temperature")
+    if tau is not None and not Fraction(1, 100) <= tau <= 100:
+        raise InputError("--opponent-temperature must be in [1/100, 100]")
     if args.trace is not None:
+        if args.games is not None:
+            raise InputError("--games picks the battery's games; a trace names its own game")
         data = load_trace_file(args.trace)
-        report = audit_trace(data, args.declared, step, args.precision)
+        report = audit_trace(data, args.declared, step, args.precision, tau)
         report.source = args.trace
     else:
         betas = [parse_positive(b, "--beta") for b in args.beta] if args.beta else list(DEFAULT_BETAS)
@@ -88,8 +120,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
             raise InputError("--eta lr=L,temp=T sets β = temp: drop --beta")
         opts = AuditOptions(steps=args.steps, timeout=args.timeout, memory_mb=args.memory, seed=args.seed,
                             samples=args.samples, confidence=args.confidence, sampled=args.oracle == "sampled",
-                            batched=args.batched, precision=args.precision, budget=args.budget)
-        report = audit_update(args.solver, args.declared, step, betas, source=args.solver, options=opts)
+                            batched=args.batched, precision=args.precision, budget=args.budget,
+                            temperature=tau if tau is not None else Fraction(1), progress=_progress)
+        games = BATTERY if args.games is None else _games(args.games)
+        report = audit_update(args.solver, args.declared, step, betas, games=games, source=args.solver,
+                              options=opts)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
@@ -102,6 +137,14 @@ digits cannot decide, or the time budget ran out), 4 numerical failure. The cand
 The candidate is update(pi, P, ref, beta, eta) -> pi_next on one context (numpy float64 in; float64 or
 float32 arrays, lists or torch tensors out); it may also take t= (step index) and state= (then it returns
 (pi_next, state)). It runs in a separate process with a time and memory limit.
+rules: nash-mp, extragradient (EGPO), mmd, omd, nash-md, proximal-point, mwu (the checker's solvers) and the
+  audit-only omwu (optimistic MWU), mirror-prox (extragradient/mirror prox at β = 0), replicator (the Euler
+  replicator step, --eta dt), sppo (SPPO's square-loss argmin with log Z ≈ η/2); --opponent-temperature T
+  declares opponents drawn from softmax(log π / T) (mmd, nash-mp, nash-md, mwu, omwu, mirror-prox).
+games (--games): positions in the battery (1 cyclic, 2 transitive, 3 random, 4 contextual, 5 ties,
+  6 bradley-terry), e.g. --games 1,4, or family specs separated by ';'.
+cost: before a long run (a statistical one, or more than 2000 calls) two probe calls time the candidate and
+  the estimate is printed to stderr; a run whose estimate exceeds --budget is not started (exit 3).
 step forms (--eta): 2 | gamma=1/10 (γ = ηβ) | eta_e=1/2 (EGPO) | lr=1/5,temp=1/20 (MMD) | auto (fit it)
   | schedule (nash-md's η_t = 2/(β(t+2)), the default for nash-md); the candidate's eta is the value given
   in the form given (γ, η_e or lr).
@@ -111,8 +154,12 @@ examples:
   nashproof audit --solver mypkg.trainer:nash_step --declared mmd --eta lr=1/5,temp=1/20
   nashproof audit --solver sampler.py:update --declared mmd --eta 1/5 --samples 200 --oracle sampled
   nashproof audit --trace run.json --declared nash-mp --json
+  nashproof audit --solver psro.py:omwu --declared omwu --eta 1/10 --games 1,3
+  nashproof audit --solver trainer.py:update --declared nash-md --eta 1/5 --opponent-temperature 9/10 --samples 64
 trace format: {"game": "cyclic:n=5,skew=1/3" or a game object, "beta": "1/10", "eta": "2",
-               "iterates": [[p0, p1, ...], ...], "precision": "float32" (optional)}
+               "iterates": [[p0, p1, ...], ...], "precision": "float32" (optional),
+               "opponent_temperature": "9/10" (optional)}
+               (JSON numbers are binary64 values, as json.dump writes them; strings keep their digits)
                (one list per iterate; one list per context for several contexts)
 """
 
@@ -142,5 +189,9 @@ def register(sub: Any) -> None:
                    "(contexts, n) and P of shape (contexts, n, n)")
     p.add_argument("--precision", choices=("auto", "float32", "float64"), default="auto",
                    help="tolerance's precision; auto: from the output's dtype (a trace: from its values)")
+    p.add_argument("--games", help="the battery's games to run: positions (1,4) or specs separated by ';' "
+                   "(default: all six)")
+    p.add_argument("--opponent-temperature", metavar="T", help="opponents drawn from softmax(log π / T) "
+                   "(default 1: from π itself)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=cmd_audit)

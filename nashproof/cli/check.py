@@ -17,8 +17,9 @@ from ..files import check_output_dir, check_output_file
 from ..numbers import MAX_DIGITS, MAX_STEPS, MIN_DIGITS, eta_str, parse_positive, plural
 from ..parallel import run_check_tasks
 from ..report import Progress, table, wrap
-from ..suite import DimensionTask, Task, check_power, load_suites, parse_eta, run_dimension
+from ..suite import MAX_RUNS, DimensionTask, Task, check_power, load_suites, parse_eta, run_dimension
 from ..verify import Verdict
+from .args import DIGITS, JOBS, count
 
 CERTIFIED_NOTE = ("Certified (default): every number is a ball (python-flint arb) that encloses the exact value; a "
                   "verdict is pass only if the claim holds for every point of the balls, violated only if it fails for "
@@ -94,7 +95,10 @@ def _note(verdicts: Sequence[Verdict]) -> str:
     methods = {v.method for v in verdicts if v.status != "not-applicable"}
     notes = [CERTIFIED_NOTE] if any(m.startswith("certified") for m in methods) else []
     if methods - {"certified"}:
-        notes.append(PRECISION_NOTE)
+        others = ", ".join(sorted(methods - {"certified"}))
+        notes.append(PRECISION_NOTE if not notes else
+                     f"The verdicts whose method is not certified ({others}; see the method column) are estimated "
+                     "instead: " + PRECISION_NOTE[0].lower() + PRECISION_NOTE[1:])
     return " ".join(notes) or CERTIFIED_NOTE
 
 
@@ -196,7 +200,11 @@ def _print_report(verdicts: Sequence[Verdict], cat: Catalogue, elapsed: float, c
         worst = max(rates, key=lambda v: float(v.fitted_rate or 0) / float(v.claimed_rate or 1))
         print("\n" + wrap(f"rate claims: {len(rates)} fitted; slowest relative to its claim: {worst.claim} on "
                           f"{worst.game} β = {_eta(worst.beta)}: fitted {worst.fitted_rate} vs claimed "
-                          f"{worst.claimed_rate}, smallest constant {worst.min_constant}"))
+                          f"{worst.claimed_rate}, smallest constant {worst.min_constant}. A rate claim says "
+                          "metric ≤ C·rate^k for some unknown C: the fitted rate (the log-slope of the last half of "
+                          "the run) may exceed the claimed one by a little and still pass; a tail decaying less "
+                          "than 90 % as fast as claimed is flagged inconclusive (evidence, not proof): without a "
+                          "proved C no finite run refutes a rate."))
         for s in summary:
             if "smallest_constant" in s:
                 print(wrap(f"{s['claim']}: smallest constant C valid on every run here: {s['smallest_constant']:.6g} "
@@ -221,18 +229,12 @@ def _check_outputs(args: argparse.Namespace) -> None:
         check_output_file(args.junit, "--junit")
     if args.report:
         check_output_dir(args.report, "--report")
-    if not MIN_DIGITS <= args.digits <= MAX_DIGITS:
-        raise InputError(f"--digits must lie in [{MIN_DIGITS}, {MAX_DIGITS}], got {args.digits}")
-    if not 1 <= args.steps <= MAX_STEPS:
-        raise InputError(f"--steps must lie in [1, {MAX_STEPS}], got {args.steps}")
 
 
 def _inexact_options(args: argparse.Namespace) -> dict[str, Any]:
     """--confidence and --runs of the single-shot form (probability claims of sampled solvers, issue 11)."""
     from ..solvers.inexact import check_confidence
 
-    if args.runs < 0:
-        raise InputError(f"--runs must be ≥ 0, got {args.runs}")
     return {"power": check_power(args.power, "--power") if args.power is not None else None,
             "confidence": check_confidence(args.confidence) if args.confidence is not None else None,
             "runs": args.runs}
@@ -300,9 +302,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _pick_for_plots(verdicts: Sequence[Verdict], origin: dict[int, Task], limit: int = 16) -> list[Verdict]:
-    """Per claim: every violated (game, claim) first, then the tightest run; at most ``limit`` plots."""
+    """Per claim: every violated (game, claim) first, then the tightest run; at most ``limit`` plots.
+
+    Only claims on a per-iterate series (kinds ``bound`` and ``rate``) have a curve to draw; a static
+    claim (one number per run, such as KL(π*‖π_ref)) or a step or dimension claim is in the tables only.
+    """
     chosen: list[Verdict] = []
     seen: set[tuple[str, str]] = set()
+    verdicts = [v for v in verdicts if v.kind in ("bound", "rate")]
     for v in verdicts:
         if v.status == "violated" and id(v) in origin and (v.game, v.claim) not in seen:
             seen.add((v.game, v.claim))
@@ -354,7 +361,9 @@ def write_report(directory: str, verdicts: Sequence[Verdict], origin: dict[int, 
         task = origin[id(v)]
         claim = cat.get(v.claim)
         solver = make_solver(task.solver, task.beta, task.eta)
-        fig = plot_run(load_game(task.game), [solver], task.steps, claim.metric, digits=min(task.digits, 40),
+        game = load_game(task.game)
+        game = game.with_start(task.start) if task.start is not None else game
+        fig = plot_run(game, [solver], task.steps, claim.metric, digits=min(task.digits, 40),
                        catalogue=cat, claim_ids=[claim.id], ignore_hypotheses=task.ignore_hypotheses,
                        title=f"{claim.id} [{claim.provenance}] on {task.game}, β = {v.beta}, η = {v.eta}")
         caption = (f"{claim.id} ({v.outcome}; max observed/bound {v.tightness or '-'}"
@@ -371,10 +380,10 @@ CHECK_EPILOG = """verdicts: pass, equality (the claim holds with equality, exit 
   not-applicable; a suite may declare the outcome it expects.
 examples:
   nashproof check                                   # checks/default.toml and the suites it includes
-  nashproof check checks/ --junit report.xml --report check-report
+  nashproof check checks/default.toml --junit report.xml --report check-report
   nashproof check --game cyclic:n=5,skew=1/3 --solver nash-mp --beta 1/20 --eta 2 --steps 60 --claim NMP-KL-STEP
   nashproof check --game rps:skew=1/2 --solver nash-mp --beta 1/20 --eta 8 --claim NMP-KL-STEP --ignore-hypotheses
-  nashproof check --claims-module my_claims.py --game ... --claim MY-CLAIM
+  nashproof check --claims-module my_claims.py --game rps --solver nash-mp --beta 1/10 --claim MY-CLAIM
 """
 
 
@@ -395,8 +404,10 @@ def register(sub: Any) -> None:
     p.add_argument("--solver", help="single shot: solver name")
     p.add_argument("--beta", help="single shot: β > 0")
     p.add_argument("--eta", help="single shot: step (a rational, 'max' = just below η̄(β), or 'r*max')")
-    p.add_argument("--steps", type=int, default=60, help="iterations (default 60)")
-    p.add_argument("--digits", type=int, default=50, help="working precision D (default 50)")
+    p.add_argument("--steps", type=count(1, MAX_STEPS), default=60,
+                   help=f"iterations, 1 to {MAX_STEPS} (default 60)")
+    p.add_argument("--digits", type=DIGITS, default=50,
+                   help=f"working precision D, {MIN_DIGITS} to {MAX_DIGITS} (default 50)")
     p.add_argument("--claim", action="append", help="claim id to check (repeatable; default: all)")
     p.add_argument("--ignore-hypotheses", action="store_true", help="evaluate claims whose hypotheses are false")
     p.add_argument("--method", choices=("certified", "estimated"), default="certified",
@@ -405,14 +416,15 @@ def register(sub: Any) -> None:
     p.add_argument("--power", help="probability claims: choose the number of runs so that a failure rate 2α is "
                    "found violated with this probability (e.g. 0.9); --runs overrides")
     p.add_argument("--confidence", help="probability claims (sampled solvers): the claim's 1 − α (default 0.95)")
-    p.add_argument("--runs", type=int, default=0,
-                   help="probability claims: seeded runs R (default: enough for 0 failures to show rate ≤ α)")
+    p.add_argument("--runs", type=count(0, MAX_RUNS), default=0,
+                   help=f"probability claims: seeded runs R, at most {MAX_RUNS} (default: enough for 0 failures to "
+                   "show rate ≤ α)")
     p.add_argument("--strict-floor", action="store_true",
                    help="also evaluate iterates below the rounding floor (they come out inconclusive)")
     p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")
     p.add_argument("--json", action="store_true", help="print JSON (every verdict) instead of tables")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report (its directory must exist)")
     p.add_argument("--report", metavar="DIR", help="also write DIR/report.html (self-contained, with plots)")
-    p.add_argument("--jobs", type=int, help="local worker processes (default: all cores); results do not depend on it")
+    p.add_argument("--jobs", type=JOBS, help="local worker processes (default: all cores); results do not depend on it")
     p.add_argument("--dask", metavar="ADDRESS", help="run the tasks on this Dask scheduler (optional extra 'dask')")
     p.set_defaults(handler=cmd_check)

@@ -9,54 +9,27 @@ from typing import Any
 
 import mpmath
 
-from ..equilibrium import solve_equilibrium
-from ..errors import InputError, ViolationError
+from ..complexity_measure import game_kl0, measure, measure_inexact
+from ..errors import InputError
 from ..families import load_game
 from ..files import check_output_file
 from ..games import Game
-from ..metrics import kl
-from ..numbers import BETA_MAX, BETA_MIN, MAX_STEPS, approx_str, eta_str, parse_positive, parse_rational
-from ..numeric import NumericGame
+from ..limits import require_fits
+from ..numbers import (
+    BETA_MAX,
+    BETA_MIN,
+    MAX_STEPS,
+    approx_str,
+    check_beta,
+    eta_str,
+    parse_positive,
+    parse_rational,
+)
 from ..query_complexity import METHODS, Complexity, complexity, log_grid
 from ..report import Progress, table, wrap
-from ..solvers import make_solver, run
+from ..solvers.inexact import MAX_M
 from ..suite import parse_eta
-
-
-def game_kl0(game: Game, beta: Fraction, digits: int = 50) -> str:
-    """KL(π*_β‖π_ref), ρ-averaged, as a decimal string at ``digits`` digits."""
-    from ..backends import MpmathBackend
-
-    b = MpmathBackend(digits)
-    eq = solve_equilibrium(game, beta, b)
-    ng = NumericGame(game, b)
-    value = ng.average([kl(ng, eq.logpi[c], ng.logref[c]) for c in range(ng.k)])
-    return b.to_str(value, digits - 5)
-
-
-def measure(game: Game, result: Complexity, max_steps: int, digits: int) -> None:
-    """Run each method on the game and record the first k with KL(π*‖π_k) ≤ ε."""
-    from ..backends import MpmathBackend
-
-    b = MpmathBackend(digits)
-    beta = result.chosen_beta or result.beta
-    eq = solve_equilibrium(game, beta, b)
-    ng = NumericGame(game, b)
-    target = b.scalar(result.eps)
-    for name, r in result.methods.items():
-        if r.iterations is None or name == "omd":
-            continue
-        solver = make_solver(name, beta, Fraction(r.step) if r.step is not None else None)
-        cap = min(max_steps, r.iterations)
-        traj = run(game, solver, cap, b)
-        hit = next((t for t, lp in enumerate(traj.policies)
-                    if ng.average([kl(ng, eq.logpi[c], lp[c]) for c in range(ng.k)]) <= target), None)
-        r.measured = hit
-        if hit is None:
-            r.note = "; ".join(x for x in (r.note, f"not reached within {cap} steps") if x)
-            if cap == r.iterations:
-                raise ViolationError(f"{name}: KL(π*‖π_k) > ε after the predicted {r.iterations} iterations: "
-                                     "the prediction is NOT an upper bound on this game")
+from .args import count
 
 
 def _count(x: int | None) -> str:
@@ -122,6 +95,8 @@ def _plot(path: str, results: list[Complexity], against: str) -> None:
 #: ε (and KL₀, C) must lie in float64's normal range: plots, grids and guesses use floats.
 EPS_MIN, EPS_MAX = Fraction(1, 10**300), Fraction(10**300)
 MAX_ACTIONS_UNREG = 10**12
+#: Most (β, ε) rows of one command: derived counts only, or measured on --game.
+MAX_PAIRS, MAX_MEASURED_PAIRS = 1000, 100
 
 
 def _in_range(x: Fraction, what: str, low: Fraction = EPS_MIN, high: Fraction = EPS_MAX) -> Fraction:
@@ -146,42 +121,51 @@ def _check_args(args: argparse.Namespace) -> None:
             raise InputError("--kl0 must be > 0 (KL₀ = 0 means π_0 = π*: no iteration is needed)")
         _in_range(parse_positive(args.kl0, "--kl0"), "--kl0")
     _in_range(parse_positive(args.constant, "--constant"), "--constant")
-    if args.actions is not None and not 2 <= args.actions <= MAX_ACTIONS_UNREG:
-        raise InputError(f"--actions must be an integer in [2, 10^12], got {args.actions}")
-    if args.actions is not None and args.metric != "unregularized":
-        raise InputError("--actions belongs to --metric unregularized")
-    if not 1 <= args.max_steps <= MAX_STEPS:
-        raise InputError(f"--max-steps must lie in [1, {MAX_STEPS}], got {args.max_steps}")
+    if args.actions is not None and args.metric != "unregularized" and args.samples_per_query is None \
+            and args.delta is None:
+        raise InputError("--actions belongs to --metric unregularized, --samples-per-query or --delta")
     if args.plot:
         check_output_file(args.plot, "--plot", (".png", ".svg", ".pdf"))
 
 
 def cmd_complexity(args: argparse.Namespace) -> int:
     _check_args(args)
+    for end in (args.beta.split(":")[:2] if args.beta else []):  # the range message every command gives
+        check_beta(parse_positive(end, "--beta"), "--beta")
     betas = _grid(args.beta, "--beta", BETA_MIN, BETA_MAX) if args.beta else []
     epss = _grid(args.eps, "--eps")
     if args.metric != "unregularized" and not betas:
         raise InputError("--beta is required (except for --metric unregularized)")
     if not betas:
         betas = [Fraction(1)]
-    etas = {b: parse_eta(args.eta, b) for b in betas}  # None: the default η = 2; 'max' depends on β
+    if args.eta is not None:  # checked now; 'max' is resolved at each row's β (NMP-UNREG's chosen β too)
+        parse_eta(args.eta, betas[0])
     game = load_game(args.game) if args.game else None
+    if game is not None:
+        require_fits(game.n, len(game.contexts), "float" if game.n >= 64 else "mpmath", 30, args.max_steps,
+                     "complexity --game")
     if args.kl0 is not None and game is not None:
         raise InputError("give --kl0 or --game, not both")
     results: list[Complexity] = []
+    limit = MAX_MEASURED_PAIRS if game is not None else MAX_PAIRS
+    if len(betas) * len(epss) > limit:
+        raise InputError(f"{len(betas)} β × {len(epss)} ε = {len(betas) * len(epss)} rows is more than {limit}"
+                         + (" with --game (each row runs every method on the game)" if game is not None else
+                            " (each row derives every method's count: about 50 ms)") + "; use a coarser grid")
     pairs = [(b, e) for b in betas for e in epss]
     with Progress(len(pairs), "complexity") as bar:
         for i, (b, e) in enumerate(pairs):
             kl0_value = game_kl0(game, b) if game is not None and args.metric == "kl" else None
-            res = complexity(b, e, metric=args.metric, eta=etas[b], kl0=args.kl0,
+            res = complexity(b, e, metric=args.metric, eta=args.eta, kl0=args.kl0,
                              min_ref=game.min_reference() if game is not None else None,
                              constant=args.constant, kl0_value=kl0_value,
+                             start_at_reference=game is None or game.starts_at_reference(),
                              **{"actions": args.actions, **_inexact_kwargs(args, game)})
             if game is not None and args.metric == "kl":
                 with mpmath.workdps(30):
                     measure(game, res, args.max_steps, max(30, int(-mpmath.log10(float(e))) + 25))
                 if res.inexact is not None:
-                    measure_inexact(game, res, args)
+                    measure_inexact(game, res, args.max_steps, args.seed)
             results.append(res)
             bar.update(i + 1)
     if args.plot:
@@ -240,51 +224,37 @@ def _inexact_kwargs(args: argparse.Namespace, game: Game | None) -> dict[str, An
     return out
 
 
-def measure_inexact(game: Game, res: Complexity, args: argparse.Namespace) -> None:
-    """Run the adversarial (δ) or sampled (m, seed) solver on the game: first k with KL ≤ ε, and its duels."""
-    from ..backends import make_backend
-
-    r = res.inexact
-    assert r is not None
-    spec = (f"nash-mp-inexact:delta={r.delta},perturb=adversarial" if r.model == "deterministic"
-            else f"nash-mp-sampled:m={r.m},seed={args.seed}")
-    solver = make_solver(spec, res.beta, r.eta)
-    b = make_backend("float" if game.n >= 64 or r.model == "sampled" else "mpmath", 30)
-    eq = solve_equilibrium(game, res.beta, b)
-    ng = NumericGame(game, b)
-    cap = min(args.max_steps, r.iterations if r.iterations is not None else args.max_steps)
-    traj = run(game, solver, cap, b)
-    target = b.scalar(res.eps)
-    hit = next((t for t, lp in enumerate(traj.policies)
-                if ng.average([kl(ng, eq.logpi[c], lp[c]) for c in range(ng.k)]) <= target), None)
-    r.measured_iterations = hit
-    r.measured_samples = traj.samples[hit] if hit is not None and r.model == "sampled" else None
-    if hit is None:
-        r.note = "; ".join(x for x in (r.note, f"measured: not reached within {cap} steps") if x)
-
-
 def print_inexact(res: Complexity) -> None:
     r = res.inexact
     assert r is not None
     what = (f"per-step error δ = {r.delta} (span of log-policies)" if r.model == "deterministic"
             else f"m = {r.m} duels per action and query, confidence {r.confidence}: per-step δ = {r.delta}")
-    print(f"\ninexact Nash-MP ({r.claim}), β = {eta_str(r.beta)}, η = {eta_str(r.eta)}, n = {r.actions}, "
+    print()
+    _say(f"inexact Nash-MP ({r.claim}), β = {eta_str(r.beta)}, η = {eta_str(r.eta)}, n = {r.actions}, "
           f"KL₀ = {r.kl0}: {what}")
-    print(f"  floor: {r.floor}" + ("" if r.reachable else f"  > ε = {eta_str(r.eps)}: ε is NOT reachable"))
+    _say(f"  floor: {r.floor}" + ("" if r.reachable else f"  > ε = {eta_str(r.eps)}: ε is NOT reachable"))
     if r.reachable:
-        print(f"  iterations: {r.iterations}; queries: {r.queries}"
+        _say(f"  iterations: {r.iterations}; queries: {r.queries}"
               + (f"; total samples (duels): {r.samples}" if r.samples is not None else ""))
     if r.measured_iterations is not None or (r.model == "deterministic" and r.note.startswith(" measured")):
-        print(f"  measured on the game: first k with KL ≤ ε = {r.measured_iterations}"
+        _say(f"  measured on the game: first k with KL ≤ ε = {r.measured_iterations}"
               + (f", duels {r.measured_samples}" if r.measured_samples is not None else ""))
     if r.best_m is not None:
-        print(f"  m minimising total samples for ε: m = {r.best_m} ({r.best_iterations} iterations, "
+        _say(f"  m minimising total samples for ε: m = {r.best_m} ({r.best_iterations} iterations, "
               f"{r.best_samples} duels); local exponent in n: "
               + (f"{r.n_exponent} (n log n: near-linear)" if r.n_exponent is not None
                  else "- (KL₀ ≤ ε: no samples needed)"))
     if r.note:
-        print(f"  note: {r.note.strip()}")
-    print(f"  {r.formula}")
+        _say(f"  note: {r.note.strip()}")
+    _say(f"  {r.formula}")
+
+
+def _say(text: str) -> None:
+    """One paragraph of the inexact block, wrapped to the table width (continuations indented)."""
+    indent = " " * (len(text) - len(text.lstrip(" ")))
+    print(wrap(text.strip(), indent=indent, hang=indent + "    "))
+
+
 # ---- end inexact
 
 
@@ -311,14 +281,17 @@ def register(sub: Any) -> None:
                    "baselines use their own largest step")
     p.add_argument("--kl0", help="KL(π*_β‖π_0) to use (default: the NMP-KL0 bound 1/(2β))")
     p.add_argument("--game", help="take KL₀ from this game and measure each method on it")
-    p.add_argument("--actions", type=int, help="n ≥ 2, for --metric unregularized with a uniform π_ref")
+    p.add_argument("--actions", type=count(2, MAX_ACTIONS_UNREG),
+                   help="n, 2 to 10^12: actions of a uniform π_ref (--metric unregularized, --samples-per-query)")
     p.add_argument("--constant", default="1", help="the unknown constant C of rate claims (default 1)")
-    p.add_argument("--max-steps", type=int, default=3000, help=f"cap on measured runs, at most {MAX_STEPS} "
+    p.add_argument("--max-steps", type=count(1, MAX_STEPS), default=3000,
+                   help=f"cap on measured runs, at most {MAX_STEPS} "
                    "(default 3000)")
     p.add_argument("--plot", metavar="FILE", help="write a log–log plot of queries (.png, .svg or .pdf; "
                    "its directory must exist)")
     p.add_argument("--delta", help="inexact Nash-MP: per-step error δ ≥ 0 (span of log-policies)")
-    p.add_argument("--samples-per-query", type=int, metavar="M", help="sampled Nash-MP: duels per action and query")
+    p.add_argument("--samples-per-query", type=count(1, MAX_M), metavar="M",
+                   help="sampled Nash-MP: duels per action and query")
     p.add_argument("--confidence", help="sampled: the claim's confidence 1 − α (default 0.95)")
     p.add_argument("--seed", default="0", help="sampled: seed of the measured run with --game (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON (exact integers) instead of tables")

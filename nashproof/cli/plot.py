@@ -10,9 +10,11 @@ from ..backends import BACKENDS
 from ..errors import InputError
 from ..families import load_game
 from ..files import check_output_file
-from ..numbers import MAX_DIGITS, MIN_DIGITS, check_mpmath_size, parse_positive
+from ..limits import require_fits
+from ..numbers import check_beta, parse_positive
 from ..solvers import SOLVERS, Solver, make_solver
 from ..suite import parse_step
+from .args import DIGITS, count
 
 #: A plot shows every iterate as a marker: beyond this it is a blur.
 MAX_PLOT_STEPS = 10_000
@@ -30,14 +32,10 @@ def parse_solver(text: str, beta: Fraction) -> Solver:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     check_output_file(args.out, "--out", (".png", ".svg"))
-    if not 1 <= args.steps <= MAX_PLOT_STEPS:
-        raise InputError(f"--steps must lie in [1, {MAX_PLOT_STEPS}], got {args.steps}")
-    if not MIN_DIGITS <= args.digits <= MAX_DIGITS:
-        raise InputError(f"--digits must lie in [{MIN_DIGITS}, {MAX_DIGITS}], got {args.digits}")
     game = load_game(args.game)
-    if args.backend == "mpmath":
-        check_mpmath_size(game.n)
-    beta = parse_positive(args.beta, "--beta")
+    require_fits(game.n, len(game.contexts), args.backend, args.digits, args.steps * len(args.solver),
+                 f"plot with the {args.backend} backend")
+    beta = check_beta(parse_positive(args.beta, "--beta"), "--beta")
     solvers = [parse_solver(s, beta) for s in args.solver]
     import matplotlib  # after every check: importing pyplot takes seconds
 
@@ -66,11 +64,12 @@ def register(sub: Any) -> None:
     p.add_argument("--beta", required=True, help="regularisation β > 0, e.g. 1/20")
     p.add_argument("--solver", action="append", required=True,
                    help="NAME or NAME@ETA, e.g. nash-mp@2, nash-mp@max, mmd@1/5 (repeatable)")
-    p.add_argument("--steps", type=int, default=60, help=f"iterations, 1 to {MAX_PLOT_STEPS} (default 60)")
+    p.add_argument("--steps", type=count(1, MAX_PLOT_STEPS), default=60,
+                   help=f"iterations, 1 to {MAX_PLOT_STEPS} (default 60)")
     p.add_argument("--metric", choices=METRICS, default="kl", help="the metric on the y axis (default kl)")
     p.add_argument("--x", choices=("iterations", "queries"), default="iterations",
                    help="x axis: iterations k or preference queries N (default iterations)")
-    p.add_argument("--digits", type=int, default=30, help="working precision in decimal digits (default 30)")
+    p.add_argument("--digits", type=DIGITS, default=30, help="working precision in decimal digits (default 30)")
     p.add_argument("--backend", choices=BACKENDS, default="mpmath", help="mpmath (default) or float")
     p.add_argument("--ignore-hypotheses", action="store_true", help="draw bounds whose hypotheses are false")
     p.add_argument("--out", required=True, help="output file (.png or .svg); its directory must exist")

@@ -11,9 +11,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import ClassVar
 
-from ..backends import Backend, Vec
+from ..backends import Backend, Scalar, Vec, make_backend
 from ..equilibrium import solve_fixed_point
 from ..errors import InputError
 from ..games import Game
@@ -63,10 +64,16 @@ class Solver(ABC):
 
 def _mix(b: Backend, centre: Vec, logref: Vec, field_: Vec, eta: Fraction, beta: Fraction) -> Vec:
     """normalize([centre + ηβ log π_ref + η·field] / (1 + ηβ)): one exact proximal step."""
+    eb, e, denom = _step_constants(b, eta, beta)
+    return b.log_normalize((centre + logref * eb + field_ * e) / denom)
+
+
+@lru_cache(maxsize=64)
+def _step_constants(b: Backend, eta: Fraction, beta: Fraction) -> tuple[Scalar, Scalar, Scalar]:
+    """ηβ, η and 1 + ηβ in the backend, converted once per (backend, η, β) rather than every step
+    (a ball backend's precision is fixed per instance, so its constants are too)."""
     eb = eta * beta
-    return b.log_normalize(
-        (centre + logref * b.scalar(eb) + field_ * b.scalar(eta)) / b.scalar(1 + eb)
-    )
+    return b.scalar(eb), b.scalar(eta), b.scalar(1 + eb)
 
 
 class NashMP(Solver):
@@ -310,13 +317,20 @@ def run(
     game: Game,
     solver: Solver,
     steps: int,
-    backend: Backend,
+    backend: Backend | str = "mpmath",
     init: LogPolicy | None = None,
     on_step: Callable[[int], None] | None = None,
+    digits: int = 50,
 ) -> Trajectory:
-    """Run ``steps`` iterations from π_0 = π_ref (or the game's start logits, or ``init``); keep every iterate."""
+    """Run ``steps`` iterations from π_0 = π_ref (or the game's start logits, or ``init``); keep every iterate.
+
+    ``backend`` is a backend object or, as for :func:`nashproof.verify.collect`, its name (``"mpmath"``,
+    ``"float"`` or ``"arb"``, built at ``digits`` decimal digits).
+    """
     if steps < 0:
         raise InputError(f"steps must be ≥ 0, got {steps}")
+    if isinstance(backend, str):
+        backend = make_backend(backend, digits)
     ng = numeric_game(game, backend)
     oracle = Oracle(ng)
     if init is None and not game.starts_at_reference():

@@ -33,7 +33,7 @@ from ..backends import Backend, Vec
 from ..equilibrium import solve_equilibrium
 from ..errors import InputError, SolverError
 from ..games import Game
-from ..numbers import fraction_str, parse_rational
+from ..numbers import fraction_str, parse_int, parse_rational
 from ..numeric import LogPolicy, NumericGame, Oracle
 from . import MMD, NashMD, NashMP, Solver, Step, _mix
 
@@ -48,13 +48,7 @@ METRICS = ("span", "sup")
 
 
 def _parse_int(text: str, what: str, low: int) -> int:
-    raw = text.strip()
-    if not raw.lstrip("+-").isdigit():
-        raise InputError(f"{what} must be an integer, got {text!r}")
-    value = int(raw)
-    if value < low:
-        raise InputError(f"{what} must be ≥ {low}, got {value}")
-    return value
+    return parse_int(text, what, low)
 
 
 def check_seed(seed: object) -> int:
@@ -70,7 +64,7 @@ MAX_M = 10**6
 def check_m(m: object) -> int:
     if isinstance(m, bool) or not isinstance(m, int | str):
         raise InputError(f"m (duels per action) must be an integer ≥ 1, got {m!r}")
-    value = m if isinstance(m, int) and m >= 1 else _parse_int(str(m)[:40], "m (duels per action)", 1)
+    value = m if isinstance(m, int) and m >= 1 else _parse_int(str(m), "m (duels per action)", 1)
     if value > MAX_M:
         raise InputError(f"m (duels per action) must be at most {MAX_M}, got {value}")
     return value
@@ -507,6 +501,9 @@ class PolicyGradientNashMP(InexactSolver, NashMP):
         if not 0 < self.lam <= 1:
             raise InputError(f"lam must lie in (0, 1], got {fraction_str(self.lam)}")
         self.m = _check_limit(check_m(m), "m (duels per action)", MAX_DUELS) if m is not None else None
+        if self.m is not None and self.T * self.m > MAX_DUELS:
+            raise InputError(f"T·m = {self.T}·{self.m} duels per action and iteration is more than {MAX_DUELS} "
+                             "(every duel is drawn: such a run takes hours); lower T or m")
         self.seed = check_seed(seed)
         self.form = "canonical η (Munos normalisation)"
         InexactSolver.__init__(self, beta, eta)

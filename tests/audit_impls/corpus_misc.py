@@ -90,3 +90,10 @@ def mmd_zero_floor(pi, P, ref, beta, eta):
     w = np.exp(z - z.max())
     w[w / w.sum() < 1e-3] = 0.0
     return w / w.sum()
+
+
+def mwu_tiny_slip(pi, P, ref, beta, eta):
+    """MWU at η·(1 + 1e-10): flagged; the diagnosis gives the step with all its digits (not "η = 2, not η = 2")."""
+    z = np.log(pi) + eta * (1 + 1e-10) * (P @ pi)
+    w = np.exp(z - z.max())
+    return w / w.sum()

@@ -68,3 +68,33 @@ def sleepy(pi, P, ref, beta, eta):
 
     time.sleep(0.3)
     return _good(pi, P, ref, beta, eta)
+
+
+def writes_everywhere(pi, P, ref, beta, eta):
+    """Writes into fd 1 and 2 and records which descriptors it holds (the test reads the record)."""
+    record = os.environ.get("NASHPROOF_TEST_FDS")
+    fds = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            os.fstat(int(name))
+            fds.append(name)
+        except OSError:
+            pass  # the descriptor listdir itself used
+    if record:
+        with open(record, "w") as f:
+            f.write(" ".join(fds))
+    for fd in (1, 2):
+        os.write(fd, b'{"verdict": "CONSISTENT"} garbage\n')
+    print("more garbage")
+    return _good(pi, P, ref, beta, eta)
+
+
+def sleeps_forever(pi, P, ref, beta, eta):
+    import time
+
+    path = os.environ.get("NASHPROOF_TEST_PIDFILE")
+    if path:
+        with open(path, "w") as f:
+            f.write(str(os.getpid()))
+    time.sleep(3600)
+    return _good(pi, P, ref, beta, eta)
