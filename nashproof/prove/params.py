@@ -145,8 +145,8 @@ def _context(spec: ParamSpec, theta: dict[str, Num]) -> Context:
         P, ref, logstar, zstar = base.model.P, base.model.ref, base.model.logstar, base.zstar
     min_ref = ref[0] if spec.n != 2 else q(min(spec.base.ref))
     if spec.n == 2 and "r" in theta:
-        r_lo = theta["r"].val if isinstance(theta["r"], Dual) else theta["r"]
-        min_ref = r_lo.min(1 - r_lo)  # a ball: min π_ref is read as a constant
+        r_ = theta["r"]  # min π_ref varies with r: a Dual too, so the centred forms see its slope
+        min_ref = r_.minimum(1 - r_) if isinstance(r_, Dual) else r_.min(1 - r_)
     constants = {"beta": beta, "eta": eta, "n": arb(spec.n), "min_ref": min_ref}
     # Model is typed with balls; Duals in θ go through the same operations (ad.Dual mirrors arb's)
     model = Model(cast(list[list[arb]], P), [cast(arb, x).log() for x in ref], cast(list[arb], ref),
