@@ -165,6 +165,7 @@ def test_certificate_round_trip_and_tampering(tmp_path: Path, capsys: pytest.Cap
     (["prove", "NMP-KL-STEP", "--game", "two-action:p=0:2", "--beta", "1"], "p range"),
     (["prove", "NMP-KL-STEP", "--game", "two-action:r=0:1/2", "--beta", "1"], "strictly"),
     (["prove", "NMP-KL-STEP", "--game", "rps:skew=1:2", "--beta", "1"], "skew"),
+    (["prove", "NMP-KL-STEP", "--game", "two-action", "--beta", "1/2:1", "--certificate", "c.json"], "certificate"),
     (["prove", "NMP-KL-STEP", "--game", "rps:nope=1", "--beta", "1/10"], "nope"),
     (["prove", "PROX-KL-STEP", "--game", "rps", "--beta", "1/10"], "proximal"),
     (["prove", "NMP-KL-STEP", "--game", "rps", "--beta", "1/10", "--eta", "10"], "hypothesis"),
