@@ -18,6 +18,8 @@ from nashproof.claims import beta as beta_sym
 from nashproof.families import load_game
 from nashproof.prove.boxes import Box
 from nashproof.prove.branch import Budget, branch_and_bound
+from nashproof.prove.params import make_param_spec
+from nashproof.prove.params import region as param_region
 from nashproof.prove.problem import make_spec
 
 
@@ -44,6 +46,18 @@ def run(claim: Claim, game: str, L: int, seconds: float, jobs: int, beta: F = F(
     return f"{out.status}, {out.boxes} boxes, {dt:.1f} s ({rate:.0f} boxes/s), worst ratio {ratio}{extra}"
 
 
+def run_params(claim: Claim, ranges: dict[str, tuple[F, F]], L: int, seconds: float, jobs: int,
+               eta_max: bool = True) -> str:
+    """Parameters as boxes on two-action:p=3/4,r=1/3 at β = 1, η = 1 (the ranged ones replace these)."""
+    base = make_spec(claim, load_game("two-action:p=3/4,r=1/3"), F(1), F(1), "nash-mp")
+    spec = make_param_spec(base, ranges, eta_max)
+    t = time.monotonic()
+    out = branch_and_bound(spec, param_region(spec, F(L)), Budget(seconds=seconds), jobs=jobs)
+    dt = time.monotonic() - t
+    extra = f"; {len(out.undecided)} boxes left ({out.reason})" if out.status == "undecided" else ""
+    return f"{out.status}, {out.boxes} boxes ({len(out.leaves)} proved), {dt:.1f} s{extra}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=2)
@@ -58,7 +72,13 @@ def main() -> None:
         ("tightened by 10 %, [−20, 20]²", lambda: run(tightened(F(9, 10), "T10"), "rps", 20, budget, a.jobs)),
         ("tightened by 1 %, [−20, 20]²", lambda: run(tightened(F(99, 100), "T1"), "rps", 20, budget, a.jobs)),
         ("tightened by 1 %, [−300, 300]²", lambda: run(tightened(F(99, 100), "T1"), "rps", 300, budget, a.jobs)),
-        ("NMP-KL-STEP, all 2-action games, β, η ranges", lambda: "not run: parameter boxes are not implemented"),
+        ("NMP-KL-STEP, all 2-action games, β ∈ [1/100, 10], η ∈ [η̄/100, η̄], [−30, 30]",
+         lambda: run_params(kl_step, {"p": (F(0), F(1)), "r": (F(1, 10), F(9, 10)), "beta": (F(1, 100), F(10)),
+                                      "eta": (F(1, 100), F(1))}, 30, budget, a.jobs)),
+        ("NMP-KL-STEP, two-action r=1/3, p ∈ [1/2, 3/4], β = η = 1, [−2, 2]",
+         lambda: run_params(kl_step, {"p": (F(1, 2), F(3, 4))}, 2, budget, a.jobs, eta_max=False)),
+        ("NMP-KL-STEP, two-action p=3/4, r=1/3, η ∈ [η̄/2, η̄], [−2, 2]",
+         lambda: run_params(kl_step, {"eta": (F(1, 2), F(1))}, 2, budget, a.jobs)),
         ("SPAN-STEP, cyclic:n=4, [−10, 10]³", lambda: run(cat.get("SPAN-STEP"), "cyclic:n=4", 10, budget / 2, a.jobs)),
         ("EXPL-SANDWICH, cyclic:n=4, [−10, 10]³",
          lambda: run(cat.get("EXPL-SANDWICH"), "cyclic:n=4", 10, budget / 2, a.jobs)),

@@ -70,6 +70,14 @@ def _transitive(n: int) -> Matrix:
     )
 
 
+def _two_action(params: Params) -> Matrix:
+    """[[1/2, p], [1 − p, 1/2]]: every 2-action preference game is one of these."""
+    p = parse_rational(params.get("p", "3/4"), "p")
+    if not 0 <= p <= 1:
+        raise InputError(f"family parameter p={short(params['p'])} must lie in [0, 1]")
+    return ((HALF, p), (1 - p, HALF))
+
+
 def _bradley_terry(scores: list[Fraction]) -> Matrix:
     return tuple(tuple(si / (si + sj) for sj in scores) for si in scores)
 
@@ -168,6 +176,8 @@ FAMILIES: dict[str, Family] = {
         Family("disjoint-cycles", "k disjoint m-cycles; dominant=1 makes the first cycle beat the rest",
                "m=3,k=2,dominant=0", "disjoint-cycles:m=3,k=3,dominant=1",
                lambda p: [_disjoint_cycles(*_cycles(p))]),
+        Family("two-action", "every 2-action game: P = [[1/2, p], [1−p, 1/2]]; r=a sets π_ref = (a, 1−a)",
+               "p=3/4,r=1/2", "two-action:p=9/10,r=1/3", lambda p: [_two_action(p)]),
         Family("contextual", "several contexts (cyclic, transitive, random, Bradley–Terry) with weights",
                "n=4,contexts=3,seed=0", "contextual:n=5,contexts=4,skew=1/2", _contextual),
     ]
@@ -177,7 +187,7 @@ _COMMON = {"skew", "ref", "weights"}
 _ALLOWED = {
     "rps": set(), "cyclic": {"n"}, "transitive": {"n"}, "bradley-terry": {"n", "scores"},
     "random": {"n", "seed", "denominator"}, "ties": {"n"}, "disjoint-cycles": {"m", "k", "dominant"},
-    "contextual": {"n", "contexts", "seed"},
+    "contextual": {"n", "contexts", "seed"}, "two-action": {"p", "r"},
 }
 
 
@@ -194,6 +204,13 @@ def parse_spec(spec: str) -> tuple[str, Params]:
 
 
 def _reference(params: Params, n: int, index: int) -> tuple[Fraction, ...]:
+    if "r" in params:
+        if "ref" in params or "skew" in params:
+            raise InputError("give the reference once: r=a, ref=... or skew=...")
+        r = parse_rational(params["r"], "r")
+        if not 0 < r < 1:
+            raise InputError(f"family parameter r={short(params['r'])} must lie strictly between 0 and 1")
+        return (r, 1 - r)
     if "ref" in params:
         ref = tuple(parse_rational(s, "ref") for s in params["ref"].split("+"))
         if len(ref) != n:

@@ -3,7 +3,9 @@ certificates round-tripped and tampered with, bad input."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from fractions import Fraction as F
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from nashproof.cli import main
 from nashproof.families import load_game
 from nashproof.prove.boxes import Box
 from nashproof.prove.branch import Budget, branch_and_bound
+from nashproof.prove.params import make_param_spec
+from nashproof.prove.params import region as param_region
 from nashproof.prove.problem import make_spec
 
 MUTANTS = '''
@@ -152,7 +156,16 @@ def test_certificate_round_trip_and_tampering(tmp_path: Path, capsys: pytest.Cap
     (["prove", "NMP-KL", "--game", "rps", "--beta", "1/10"], "NMP-KL-STEP"),
     (["prove", "NMP-KL-STEP", "--game", "rps", "--beta", "1/10", "--logits", "0"], "logits"),
     (["prove", "NMP-KL-STEP", "--game", "rps", "--beta", "1/10", "--logits", "-3"], "logits"),
-    (["prove", "NMP-KL-STEP", "--game", "rps", "--beta", "1/100:10"], "ranges"),
+    (["prove", "NMP-KL-STEP", "--game", "rps", "--beta", "1/100:10"], "2-action"),
+    (["prove", "NMP-KL-STEP", "--game", "two-action", "--beta", "1:1/2"], "reversed"),
+    (["prove", "NMP-KL-STEP", "--game", "two-action", "--beta", "1:1"], "reversed"),
+    (["prove", "NMP-KL-STEP", "--game", "two-action", "--beta", "1", "--eta", "2*max:max"], "reversed"),
+    (["prove", "NMP-KL-STEP", "--game", "two-action", "--beta", "1", "--eta", "1/2*max:2*max"], "η̄"),
+    (["prove", "NMP-KL-STEP", "--game", "two-action:q=0:1", "--beta", "1"], "q"),
+    (["prove", "NMP-KL-STEP", "--game", "two-action:p=0:2", "--beta", "1"], "p range"),
+    (["prove", "NMP-KL-STEP", "--game", "two-action:r=0:1/2", "--beta", "1"], "strictly"),
+    (["prove", "NMP-KL-STEP", "--game", "rps:skew=1:2", "--beta", "1"], "skew"),
+    (["prove", "NMP-KL-STEP", "--game", "two-action", "--beta", "1/2:1", "--certificate", "c.json"], "certificate"),
     (["prove", "NMP-KL-STEP", "--game", "rps:nope=1", "--beta", "1/10"], "nope"),
     (["prove", "PROX-KL-STEP", "--game", "rps", "--beta", "1/10"], "proximal"),
     (["prove", "NMP-KL-STEP", "--game", "rps", "--beta", "1/10", "--eta", "10"], "hypothesis"),
@@ -162,6 +175,43 @@ def test_bad_input_is_one_error_line(argv: list[str], needle: str, capsys: pytes
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err and needle in err
+
+
+def test_parameter_box_proof_agrees_with_dense_sampling() -> None:
+    base = make_spec(builtin_catalogue().get("NMP-KL-STEP"), load_game("two-action:p=5/8,r=1/3"), F(1), F(1),
+                     "nash-mp")
+    spec = make_param_spec(base, {"p": (F(1, 2), F(3, 4))}, eta_max=False)
+    region = param_region(spec, F(2))
+    out = branch_and_bound(spec, region, Budget(seconds=300))
+    assert out.status == "proved" and out.leaves
+    volume = sum(math.prod(h - lo for lo, h in zip(b.lo, b.hi)) for b, _ in out.leaves)
+    assert volume == math.prod(h - lo for lo, h in zip(region.lo, region.hi))  # the leaves tile the region
+    with mp.workdps(30):  # no sample of (p, r, β, η, z) may contradict the proof
+        for p, z in itertools.product([F(1, 2) + F(k, 32) for k in range(9)], [F(k, 4) for k in range(-8, 9)]):
+            P = [[F(1, 2), p], [1 - p, F(1, 2)]]
+            zz = mp.mpf(z.numerator) / z.denominator
+            assert _nash_mp_margin(P, [F(1, 3), F(2, 3)], F(1), F(1), [zz]) >= -mp.mpf("1e-20")
+
+
+def test_tightened_claim_disproved_over_parameter_box(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mod = tmp_path / "mutants.py"
+    mod.write_text(MUTANTS)
+    cx = tmp_path / "cx.json"
+    code = main(["prove", "KL-STEP-T10", "--claims-module", str(mod), "--game", "two-action:p=0:1,r=1/10:9/10",
+                 "--beta", "1/100:10", "--eta", "1/10*max:max", "--logits", "30", "--counterexample", str(cx),
+                 "--json"])
+    assert code == 1
+    cex = json.loads(capsys.readouterr().out)["counterexample"]
+    beta, eta = F(cex["beta"]), F(cex["eta"])
+    P = [[F(x) for x in row] for row in cex["P"]]
+    ref = [F(x) for x in cex["ref"]]
+    assert 0 < eta and (eta / 2) ** 2 <= 1 + eta * beta  # inside the region: η ≤ η̄(β)
+    with mp.workdps(30):  # an independent evaluation agrees
+        z = [mp.mpf(F(x).numerator) / F(x).denominator for x in cex["logits"][:-1]]
+        assert _nash_mp_ratio(P, ref, beta, eta, z) > mp.mpf(9) / 10
+    code = main(["check", "--game", str(cx), "--solver", "nash-mp", "--beta", cex["beta"], "--eta", cex["eta"],
+                 "--steps", "1", "--claim", "KL-STEP-T10", "--claims-module", str(mod), "--json"])
+    assert code == 1 and '"violated"' in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -11,13 +11,16 @@ from typing import Any
 from ..claims import Catalogue, builtin_catalogue
 from ..errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATION, InputError
 from ..families import load_game, parse_spec
-from ..games import game_to_dict
-from ..numbers import check_beta, fraction_str, parse_positive
+from ..games import Context as GameContext
+from ..games import game_to_dict, make_game
+from ..numbers import check_beta, fraction_str, parse_positive, parse_rational
 from ..prove.boxes import Box
 from ..prove.branch import Budget, Outcome, branch_and_bound
 from ..prove.certificate import certificate, verify_certificate, write_certificate
 from ..prove.decide import AT_STAR
 from ..prove.model import STEP_SOLVERS
+from ..prove.params import AT_STAR_HULL, ParamSpec, check_hypotheses_over, make_param_spec
+from ..prove.params import region as param_region
 from ..prove.problem import DEFAULT_BITS, Spec, check_claim, check_hypotheses, default_solver, make_spec
 from ..report import Progress
 from ..suite import parse_step
@@ -47,67 +50,144 @@ def _catalogue(modules: list[str]) -> Catalogue:
     return cat
 
 
-def _single(text: str | None, what: str) -> str | None:
-    if text is not None and ":" in text:
-        raise InputError(f"{what} {text}: parameter ranges (lo:hi) are not supported yet; give one value")
-    return text
+def _range(text: str, what: str) -> tuple[Fraction, Fraction]:
+    lo, _, hi = text.partition(":")
+    if ":" in hi:
+        raise InputError(f"{what} {text}: a range is lo:hi")
+    a, b = parse_rational(lo, what), parse_rational(hi, what)
+    if not a < b:
+        raise InputError(f"{what} {text}: empty or reversed range")
+    return a, b
 
 
-def _spec(args: argparse.Namespace, cat: Catalogue) -> tuple[Spec, Box]:
+def _eta_range(text: str) -> tuple[Fraction, Fraction, bool]:
+    """``a:b`` (absolute) or ``a*max:b*max`` / ``0:max`` (fractions of η̄(β))."""
+    lo, _, hi = text.partition(":")
+    if "max" not in text:
+        a, b = _range(text, "--eta")
+        return a, b, False
+    parts = []
+    for side in (lo.strip(), hi.strip()):
+        if side == "max":
+            parts.append(Fraction(1))
+        elif side.endswith("*max"):
+            parts.append(parse_rational(side[:-4], "--eta"))
+        elif parse_rational(side, "--eta") == 0:
+            parts.append(Fraction(0))
+        else:
+            raise InputError(f"--eta {text}: mix no absolute and relative ends (use a*max:b*max or 0:max)")
+    if not parts[0] < parts[1]:
+        raise InputError(f"--eta {text}: empty or reversed range")
+    return parts[0], parts[1], True
+
+
+def _spec(args: argparse.Namespace, cat: Catalogue) -> tuple[Spec | ParamSpec, Box]:
     claim = cat.get(args.claim)
     check_claim(claim, cat)
     if args.game is None or args.beta is None:
         raise InputError("prove needs --game and --beta")
+    ranges: dict[str, tuple[Fraction, Fraction]] = {}
+    game_spec = args.game
     if not Path(args.game).exists():
-        for key, value in parse_spec(args.game)[1].items():
-            _single(value, f"--game parameter {key}")
-    game = load_game(args.game)
-    beta = check_beta(parse_positive(_single(args.beta, "--beta"), "--beta"))
+        name, params = parse_spec(args.game)
+        for key, value in params.items():
+            if ":" in value:
+                if key not in ("p", "r"):
+                    raise InputError(f"--game parameter {key}={value}: ranges are supported for a two-action "
+                                     "game's p and r only")
+                ranges[key] = _range(value, f"--game parameter {key}")
+                params[key] = fraction_str(ranges[key][0])
+        game_spec = name + (":" + ",".join(f"{k}={v}" for k, v in params.items()) if params else "")
+    game = load_game(game_spec)
+    eta_max = False
+    if ":" in args.beta:
+        ranges["beta"] = _range(args.beta, "--beta")
+        beta = check_beta(ranges["beta"][0])
+        check_beta(ranges["beta"][1])
+    else:
+        beta = check_beta(parse_positive(args.beta, "--beta"))
     solver = args.solver or default_solver(claim)
     if solver not in STEP_SOLVERS:
         raise InputError(f"--solver {solver}: prove writes out the steps of {', '.join(STEP_SOLVERS)}")
-    eta = parse_step(_single(args.eta, "--eta"), solver, beta) if args.eta is not None else Fraction(2)
-    assert eta is not None
-    if not args.ignore_hypotheses:
+    if args.eta is not None and ":" in args.eta:
+        lo, hi, eta_max = _eta_range(args.eta)
+        if eta_max and solver != "nash-mp":
+            raise InputError(f"--eta {args.eta}: 'max' is Nash-MP's η̄(β); give {solver} numbers")
+        ranges["eta"] = (lo, hi)
+        eta = lo if not eta_max else Fraction(1)  # only the base; every box computes its own η
+    else:
+        eta_opt = parse_step(args.eta, solver, beta) if args.eta is not None else Fraction(2)
+        assert eta_opt is not None
+        eta = eta_opt
+    if not args.ignore_hypotheses and not ranges:
         check_hypotheses(claim, beta, eta)
     L = parse_positive(args.logits, "--logits")
     if L > 10**6:
         raise InputError(f"--logits {args.logits}: at most 10^6")
     if not 64 <= args.bits <= 4096:
         raise InputError(f"--bits must lie in [64, 4096], got {args.bits}")
-    spec = make_spec(claim, game, beta, eta, solver, args.bits)
+    spec = make_spec(claim, game, beta, max(eta, Fraction(1, 10**9)), solver, args.bits)
+    if ranges:
+        if args.certificate:
+            raise InputError("--certificate with parameter ranges is not built yet (certificates record one β, η "
+                             "and game)")
+        pspec = make_param_spec(spec, ranges, eta_max)
+        whole = param_region(pspec, L)
+        if not args.ignore_hypotheses:
+            check_hypotheses_over(pspec, whole)
+        return pspec, whole
     return spec, Box.region([-L] * (game.n - 1), [L] * (game.n - 1))
 
 
-def _describe(spec: Spec, game: str) -> str:
+def _describe(spec: Spec | ParamSpec, game: str) -> str:
+    if isinstance(spec, ParamSpec):
+        return f"{spec.base.claim.id} on {game}, {spec.base.solver} step, for every {spec.text()}"
     return (f"{spec.claim.id} on {game}, {spec.solver} step, β = {fraction_str(spec.beta)}, "
             f"η = {fraction_str(spec.eta)}")
+
+
+def _at_point(spec: ParamSpec, params: tuple[tuple[str, Fraction], ...]) -> Spec:
+    """The single problem at a counterexample's exact parameters."""
+    v = dict(params)
+    P, ref = spec.base.P, spec.base.ref
+    if spec.n == 2:
+        P = ((Fraction(1, 2), v["p"]), (1 - v["p"], Fraction(1, 2)))
+        ref = (v["r"], 1 - v["r"])
+    b = spec.base
+    return Spec(b.claim, P, ref, v["beta"], v["eta"], b.solver, b.bits)
 
 
 def _logits(point: tuple[Fraction, ...]) -> list[str]:
     return [fraction_str(x) for x in (*point, Fraction(0))]
 
 
-def _report(spec: Spec, region: Box, out: Outcome, args: argparse.Namespace) -> dict[str, Any]:
+def _report(full: Spec | ParamSpec, region: Box, out: Outcome, args: argparse.Namespace) -> dict[str, Any]:
+    spec = full.base if isinstance(full, ParamSpec) else full
+    if isinstance(full, ParamSpec) and out.counterexample is not None:
+        spec = _at_point(full, out.counterexample[1].params)
     rate = out.boxes / out.seconds if out.seconds > 0 else 0.0
     rep: dict[str, Any] = {
         "status": out.status, "claim": spec.claim.id, "game": args.game, "solver": spec.solver,
         "beta": fraction_str(spec.beta), "eta": fraction_str(spec.eta), "region": region.as_dict(),
         "boxes": out.boxes, "seconds": round(out.seconds, 2), "boxes_per_second": round(rate, 1),
         "worst_ratio_at_centres": out.worst_ratio,
+        "parameters": full.text() if isinstance(full, ParamSpec) else None,
         "method": f"ball arithmetic (python-flint arb, {spec.bits} bits); π*_β enclosed by a Krawczyk test",
     }
     if out.status == "proved":
         rep["proved_boxes"] = len(out.leaves)
-        rep["second_order_boxes"] = sum(AT_STAR in d.methods for _, d in out.leaves)
-        tight = min(((Fraction(x), b) for b, d in out.leaves for x, m in zip(d.lowers, d.methods) if m != AT_STAR),
+        at_star = {AT_STAR, AT_STAR_HULL}
+        rep["second_order_boxes"] = sum(bool(at_star & set(d.methods)) for _, d in out.leaves)
+        tight = min(((Fraction(x), b) for b, d in out.leaves for x, m in zip(d.lowers, d.methods) if m not in at_star),
                     key=lambda t: t[0], default=None)
         if tight is not None:
             rep["smallest_margin_lower_bound"] = fraction_str(tight[0])
             rep["tightest_box"] = tight[1].as_dict()
     if out.counterexample is not None:
         _, d = out.counterexample
-        rep["counterexample"] = {"logits": _logits(d.point), "statement": d.statement + 1,
+        rep["counterexample"] = {"logits": _logits(d.point), "beta": fraction_str(spec.beta),
+                                 "eta": fraction_str(spec.eta), "P": [[fraction_str(x) for x in r] for r in spec.P],
+                                 "ref": [fraction_str(x) for x in spec.ref], "statement": d.statement + 1,
                                  "statement_text": str(spec.claim.statements[d.statement]), "margin": d.margin}
     if out.status == "undecided":
         rep["reason"] = out.reason
@@ -117,9 +197,10 @@ def _report(spec: Spec, region: Box, out: Outcome, args: argparse.Namespace) -> 
     return rep
 
 
-def _print(rep: dict[str, Any], region: Box, spec: Spec, args: argparse.Namespace) -> None:
-    what = _describe(spec, args.game)
-    dims = region.dims
+def _print(rep: dict[str, Any], region: Box, full: Spec | ParamSpec, args: argparse.Namespace) -> None:
+    what = _describe(full, args.game)
+    spec = full.base if isinstance(full, ParamSpec) else full
+    dims = region.dims - (len(full.ranges) if isinstance(full, ParamSpec) else 0)
     where = f"every π with logits in [−{args.logits}, {args.logits}]^{dims} (last logit 0)"
     speed = f"{rep['boxes']} boxes in {rep['seconds']} s ({rep['boxes_per_second']} boxes/s)"
     if rep["status"] == "proved":
@@ -139,8 +220,10 @@ def _print(rep: dict[str, Any], region: Box, spec: Spec, args: argparse.Namespac
         print(f"  {speed}")
         target = args.counterexample or "CX.json"
         mods = "".join(f" --claims-module {m}" for m in args.claims_module or [])
+        if isinstance(full, ParamSpec):
+            print(f"  at the exact parameters β = {cx['beta']}, η = {cx['eta']}, P = {cx['P']}, π_ref = {cx['ref']}")
         print(f"  reproduce: nashproof check --game {target} --solver {spec.solver} --beta "
-              f"{fraction_str(spec.beta)} --eta {fraction_str(spec.eta)} --steps 1 --claim {spec.claim.id}{mods}"
+              f"{cx['beta']} --eta {cx['eta']} --steps 1 --claim {spec.claim.id}{mods}"
               + ("" if args.counterexample else "   (write CX.json with --counterexample CX.json)"))
     else:
         print(f"undecided: {what}, for {where}: {rep['reason']}")
@@ -149,8 +232,8 @@ def _print(rep: dict[str, Any], region: Box, spec: Spec, args: argparse.Namespac
             print(f"    [{', '.join(f'{a}..{c}' for a, c in zip(b['lo'], b['hi']))}] width {b['width']}")
 
 
-def _write_counterexample(path: str, spec: Spec, game_spec: str, logits: list[str]) -> None:
-    game = load_game(game_spec)
+def _write_counterexample(path: str, spec: Spec, logits: list[str]) -> None:
+    game = make_game([f"y{i}" for i in range(len(spec.ref))], [GameContext("x0", Fraction(1), spec.P, spec.ref)])
     data = game_to_dict(game)
     contexts = data["contexts"]
     assert isinstance(contexts, list)
@@ -184,8 +267,11 @@ def cmd_prove(args: argparse.Namespace) -> int:
                                on_progress=lambda done, proved, left: bar.update(done, f"{proved} proved, {left} open"))
     rep = _report(spec, region, out, args)
     if out.status == "disproved" and args.counterexample:
-        _write_counterexample(args.counterexample, spec, args.game, rep["counterexample"]["logits"])
-    if out.status == "proved" and args.certificate:
+        cx_spec = _at_point(spec, out.counterexample[1].params) if isinstance(spec, ParamSpec) and out.counterexample \
+            else spec
+        assert isinstance(cx_spec, Spec)
+        _write_counterexample(args.counterexample, cx_spec, rep["counterexample"]["logits"])
+    if out.status == "proved" and args.certificate and isinstance(spec, Spec):
         write_certificate(args.certificate, certificate(spec, region, out, args.claims_module or []))
         rep["certificate"] = args.certificate
     if args.json:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ..parallel import check_jobs, pmap
 from .boxes import Box
 from .decide import DISPROVED, PROVED, Decision, decide
+from .params import ParamSpec, decide_param
 from .problem import Spec, context
 from .star import prepare
 
@@ -40,16 +41,19 @@ class Outcome:
     reason: str = ""
 
 
-def _decide_chunk(item: tuple[Spec, list[Box]]) -> list[Decision]:
+def _decide_chunk(item: tuple[Spec | ParamSpec, list[Box]]) -> list[Decision]:
     spec, boxes = item
+    if isinstance(spec, ParamSpec):
+        return [decide_param(spec, b) for b in boxes]
     ctx = context(spec)
     return [decide(ctx, b) for b in boxes]
 
 
-def branch_and_bound(spec: Spec, region: Box, budget: Budget, jobs: int | None = 1, dask: str | None = None,
+def branch_and_bound(spec: Spec | ParamSpec, region: Box, budget: Budget, jobs: int | None = 1, dask: str | None = None,
                      on_progress: Callable[[int, int, int], None] | None = None) -> Outcome:
     """Decide the claim of ``spec`` on every box of ``region``. ``on_progress(done, proved, frontier)``."""
-    prepare(context(spec))  # certify π* and its neighbourhood once here: forked workers inherit them
+    # certify π* (and its neighbourhood) once here: forked workers inherit them
+    prepare(context(spec)) if isinstance(spec, Spec) else context(spec.base)
     workers = 1 if dask is None and jobs == 1 else check_jobs(jobs) if dask is None else 8
     start = time.monotonic()
     out = Outcome("proved")

@@ -38,9 +38,10 @@ class Decision:
     statement: int = -1  # disproved: which statement
     margin: str = ""  # disproved: the margin's enclosure at the centre
     point: tuple[Fraction, ...] = ()
+    params: tuple[tuple[str, Fraction], ...] = ()  # disproved over a parameter box: the exact parameters
 
 
-def _arb_text(x: arb, digits: int = 8) -> str:
+def arb_text(x: arb, digits: int = 8) -> str:
     return str(x.str(digits, radius=True))
 
 
@@ -106,18 +107,18 @@ def decide(ctx: Context, box: Box) -> Decision:
     ratio = None
     for i, (lhs, rhs, m) in enumerate(at_centre):
         if m < 0 or (ctx.statements[i].strict and m <= 0):
-            return Decision(DISPROVED, statement=i, margin=_arb_text(m), point=centre)
+            return Decision(DISPROVED, statement=i, margin=arb_text(m), point=centre)
         if rhs > 0 and lhs >= 0:
             r = float((lhs / rhs).mid())
             ratio = r if ratio is None else max(ratio, r)
     margins = [m for _, _, m in at_centre]
     lowers = mean_value_lower(ctx, box, margins, 1)
-    if not all(_holds(low, s.strict) for low, s in zip(lowers, ctx.statements)):
+    if not all(holds(low, s.strict) for low, s in zip(lowers, ctx.statements)):
         lowers = mean_value_lower(ctx, box, margins, 2)
     methods, texts = [], []
     for i, low in enumerate(lowers):
         s = ctx.statements[i]
-        if _holds(low, s.strict):
+        if holds(low, s.strict):
             methods.append(CENTRED)
             texts.append(fraction_str(lower_rational(low)))
         elif _near_star(ctx, box, i):
@@ -133,7 +134,7 @@ def _near_star(ctx: Context, box: Box, index: int) -> bool:
     return found is not None and found.holds(box)
 
 
-def _holds(low: arb, strict: bool) -> bool:
+def holds(low: arb, strict: bool) -> bool:
     return bool(low > 0 or (low >= 0 and not strict))
 
 
@@ -146,8 +147,8 @@ def recheck(ctx: Context, box: Box, methods: list[str]) -> str | None:
     for i, method in enumerate(methods):
         s = ctx.statements[i]
         if method == CENTRED:
-            if not _holds(lowers[i], s.strict):
-                return f"statement {i + 1}: the centred enclosure's lower end {_arb_text(lowers[i], 6)} is not ≥ 0"
+            if not holds(lowers[i], s.strict):
+                return f"statement {i + 1}: the centred enclosure's lower end {arb_text(lowers[i], 6)} is not ≥ 0"
         elif method == AT_STAR:
             if not _near_star(ctx, box, i):
                 return f"statement {i + 1}: the box is not inside the certified neighbourhood of π*"
