@@ -43,7 +43,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from nashproof import builtin_catalogue, load_game, make_backend, make_solver, run, solve_equilibrium
-from nashproof.inexact_check import check_inexact
+from nashproof.verify import check_inexact
 from nashproof.numeric import NumericGame
 from nashproof.query_complexity import approach_factor, inexact_complexity, inexact_floor, sampled_delta
 
