@@ -220,3 +220,19 @@ def test_rps_target_region_is_proved() -> None:
     out = branch_and_bound(spec, Box.region([F(-5)] * 2, [F(5)] * 2), Budget(seconds=1800), jobs=2)
     assert out.status == "proved"
     assert out.worst_ratio is not None and 0.9 < out.worst_ratio < 1
+
+
+def test_a_decimal_constant_is_enclosed_like_the_engine_encloses_it() -> None:
+    """A sympy Float is its binary value ± half an ulp (as in the verdict engine), so the decimal it was
+    written as lies inside: a margin of 10⁻³⁰ below the constant's precision is never decided."""
+    import sympy as sp
+    from flint import arb
+
+    from nashproof.claims import KL
+    from nashproof.prove.compile import compile_margin
+
+    margin = compile_margin(sp.Float("0.1", 20) - KL)
+    value = margin({"kl": arb(0)})
+    assert isinstance(value, arb) and value.contains(arb(1) / 10) and value.rad() > 0
+    tight = compile_margin(sp.Float("0.1", 20) - KL)({"kl": arb(1) / 10 - arb(10) ** -30})
+    assert isinstance(tight, arb) and not (tight > 0) and not (tight < 0)

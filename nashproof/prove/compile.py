@@ -16,6 +16,7 @@ from sympy.printing.lambdarepr import LambdaPrinter
 
 from ..claims import SYMBOLS
 from ..errors import InputError
+from ..verify.compiler import float_ball
 from .ad import Dual
 
 Num = Dual | arb
@@ -32,8 +33,8 @@ class _Printer(LambdaPrinter):  # type: ignore[misc]
     _print_Half = _print_One = _print_Zero = _print_NegativeOne = _print_Rational
 
     def _print_Float(self, e: sp.Float) -> str:
-        man, exp = e._mpf_[1] * (-1) ** e._mpf_[0], e._mpf_[2]  # exact binary value
-        return f"_f({man}, {exp})"
+        sign, man, exp, bc = e._mpf_ if e._mpf_[1] else (0, 0, 0, 0)  # enclosed as the engine encloses it
+        return f"_f({-1 if sign else 1}, {int(man)}, {int(exp)}, {int(bc)}, {int(e._prec)})"
 
     def _print_Pow(self, e: sp.Pow, rational: bool = False) -> str:
         return f"_pow({self._print(e.base)}, {self._print(e.exp)})"
@@ -93,7 +94,7 @@ def _pow(a: Num, e: Num) -> Num:
     return a**e
 
 
-_NS: dict[str, Any] = {"_q": lambda p, q: arb(fmpq(p, q)), "_f": lambda m, e: arb(m) * arb(2) ** e,
+_NS: dict[str, Any] = {"_q": lambda p, q: arb(fmpq(p, q)), "_f": float_ball,
                        "_fn": _fn, "_pow": _pow}
 
 

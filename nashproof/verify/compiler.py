@@ -145,7 +145,7 @@ def _ball_fn(name: str, *args: Any) -> Any:
     return method()
 
 
-def _ball_float(sign: int, man: int, exp: int, bc: int, prec: int) -> Any:
+def float_ball(sign: int, man: int, exp: int, bc: int, prec: int) -> Any:
     """A sympy Float: its binary value ± half an ulp of its precision (covering the decimal it was written as)."""
     from flint import arb, fmpz
 
@@ -166,7 +166,7 @@ def _ball_pow(a: Any, e: Any) -> Any:
 def _ball_lambdify(expr: sp.Basic) -> Callable[..., Any]:
     from flint import arb, fmpq
 
-    ns = {"_q": lambda p, q: arb(fmpq(p, q)), "_fn": _ball_fn, "_pow": _ball_pow, "_float": _ball_float}
+    ns = {"_q": lambda p, q: arb(fmpq(p, q)), "_fn": _ball_fn, "_pow": _ball_pow, "_float": float_ball}
     f: Callable[..., Any] = sp.lambdify(_ORDER, expr, modules=[ns], printer=_BallPrinter)
     return f
 
