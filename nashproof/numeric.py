@@ -132,11 +132,12 @@ def check_log_policy(ng: NumericGame, logpi: LogPolicy, who: str) -> None:
     b = ng.backend
     if len(logpi) != ng.k:
         raise SolverError(f"{who} returned {len(logpi)} contexts, expected {ng.k}")
+    n = ng.n
     for c, lp in enumerate(logpi):
-        if getattr(lp, "shape", None) != (ng.n,):
+        if getattr(lp, "shape", None) != (n,):
             raise SolverError(f"{who} returned a policy of shape {getattr(lp, 'shape', '?')} in context {c}")
         if not b.is_finite(lp):
             raise SolverError(f"{who} returned a non-finite or zero probability in context {c}")
         total = ng.field_of(c, lp)[0].sum()  # π and Pπ are kept for the next query and the metrics
-        if abs(total - 1) > 1000 * b.eps * ng.n:
+        if abs(total - 1) > 1000 * b.eps * n:
             raise SolverError(f"{who} returned probabilities summing to {b.to_str(total, 8)} in context {c}")

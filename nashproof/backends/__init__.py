@@ -234,7 +234,7 @@ class FloatBackend(Backend):
 
     def exp(self, v: Vec) -> Vec:
         with np.errstate(under="ignore"):
-            return np.exp(v.astype(np.float64))
+            return np.exp(v.astype(np.float64, copy=False))
 
     def log(self, v: Vec) -> Vec:
         with np.errstate(divide="ignore"):
@@ -268,7 +268,7 @@ class FloatBackend(Backend):
         return np.float64(np.finfo(np.float64).eps)
 
     def is_finite(self, v: Vec) -> bool:
-        return bool(np.all(np.isfinite(v.astype(np.float64))))
+        return bool(np.all(np.isfinite(v.astype(np.float64, copy=False))))
 
 
 class ExtendedBackend(FloatBackend):
