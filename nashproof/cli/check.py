@@ -30,9 +30,9 @@ CERTIFIED_NOTE = ("Certified (default): every number is a ball (python-flint arb
 PRECISION_NOTE = ("Error estimates come from precision doubling: every metric is computed at D and at D+G digits; "
                   "the error is twice their difference plus 100·n·10^(−D)·scale. A verdict is pass or violated only "
                   "when the margin exceeds the propagated error; otherwise it is inconclusive, or equality when the "
-                  "two sides are equal (proved, or numerically: the gap shrinks with precision). Not a certified "
-                  "enclosure. With until_floor (default), iterates whose metric has < 9 correct digits are not "
-                  "evaluated; the range evaluated is reported.")
+                  "two sides are proved equal for the game (an identity). Not a certified enclosure. With "
+                  "until_floor (default), iterates whose metric has < 9 correct digits are not evaluated; the range "
+                  "evaluated is reported.")
 
 DEFAULT_SUITE = Path(__file__).resolve().parents[2] / "checks" / "default.toml"  # the repository's suite
 
