@@ -157,21 +157,14 @@ def per_coordinate(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | No
     sub = list(obs[:: max(1, len(obs) // 6)])
     targets = {id(o): declared(fam, o) for o in obs}
     best: Hypothesis | None = None
-    coarse = np.exp(np.linspace(math.log(1e-4), math.log(2.0), 13))
     for adam in (True, False):
-        def model(lr: float, K: int, adam: bool = adam) -> Callable[[Obs], F64]:
-            return lambda o: _optimiser(targets[id(o)], o.logpi, lr, K, adam)
-
-        def chi2(lr: float, K: int) -> float:
-            with np.errstate(all="ignore"):
-                return float(np.sum(_residuals(model(lr, K), sub) ** 2))
-
-        # a coarse scan of every K first, then the full fit of the three most promising (20× fewer steps)
-        ranked = sorted(ADAM_STEPS, key=lambda K: min(chi2(float(x), K) for x in coarse))[:3]
         fits = []
-        for K in ranked:
-            lr = fit1(lambda x, K=K: model(x, K), sub, 1e-4, 2.0)  # type: ignore[misc]
-            fits.append((chi2(lr, K), K, lr))
+        for K in ADAM_STEPS:
+            def model(lr: float, K: int = K, adam: bool = adam) -> Callable[[Obs], F64]:
+                return lambda o: _optimiser(targets[id(o)], o.logpi, lr, K, adam)
+            lr = fit1(model, sub, 1e-4, 2.0)
+            with np.errstate(all="ignore"):
+                fits.append((float(np.sum(_residuals(model(lr), sub) ** 2)), K, lr))
         _, K, lr = min(fits)
         name = "Adam" if adam else "RMSProp"
 
