@@ -148,11 +148,11 @@ def test_spec_strings_are_strict(argv: list[str], fragment: str, capsys: pytest.
     (["complexity", "--beta", "1e-3:1:200", "--eps", "1e-8:1e-2:200"], "40000 rows"),
     (["complexity", "--beta", "1", "--eps", "1e-3", "--samples-per-query", "100000000"], "--samples-per-query"),
     (["complexity", "--beta", "1e-12", "--eps", "1e-3"], "1e-9 ≤ β ≤ 1e6"),
-    (["search", "--step-threshold", "random:n=300", "--beta", "1/10"], "at most 256"),
-    (["search", "NMP-KL-STEP", "--game", "random:n=300"], "at most 256"),
-    (["plot", "random:n=300", "--beta", "1", "--solver", "nash-mp", "--backend", "arb", "--out", "x.png"],
-     "at most 256"),
-    (["complexity", "--beta", "1", "--eps", "1e-3", "--game", "random:n=300"], "at most 256"),
+    (["search", "--step-threshold", "random:n=5000", "--beta", "1/10"], "at most 4096"),
+    (["search", "NMP-KL-STEP", "--game", "random:n=5000"], "at most 4096"),
+    (["plot", "random:n=5000", "--beta", "1", "--solver", "nash-mp", "--backend", "arb", "--out", "x.png"],
+     "at most 4096"),
+    (["complexity", "--beta", "1", "--eps", "1e-3", "--game", "random:n=5000"], "at most 4096"),
 ])
 def test_every_count_has_a_stated_limit(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str],
                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
