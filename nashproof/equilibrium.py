@@ -17,6 +17,7 @@ from fractions import Fraction
 import numpy as np
 
 from .backends import Backend, FloatBackend, MpmathBackend, Scalar, Vec, blas_limit, working_backend
+from .backends.float_newton import float_tolerance
 from .errors import SolverError
 from .games import Context, Game
 from .numbers import check_beta
@@ -38,13 +39,6 @@ def tolerance(b: Backend, n: int, scale: Scalar) -> Scalar:
     A backend scalar, not a float: at 100000 digits ε is far below float64's range.
     """
     return b.eps * (64 * n * max(1.0, abs(float(scale)) / 1000))
-
-
-def _float_tolerance(scale: float) -> tuple[float, float]:
-    """(target, acceptance) of a float64 continuation stage at this scale: 1e-13 and 1e-10, or the
-    rounding of scale·Pπ (about ε·scale) when that is larger."""
-    eps = float(np.finfo(np.float64).eps)
-    return max(1e-13, 16 * eps * scale), max(1e-10, 1e3 * eps * scale)
 
 
 def _residual(b: Backend, P: Vec, base: Vec, scale: Scalar, x: Vec) -> tuple[Vec, Vec, Vec]:
@@ -184,7 +178,8 @@ def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> 
     A certified backend (balls) encloses the solution by a Krawczyk test instead.
     """
     if b.certified:
-        from .backends.balls import BallBackend, enclose_proximal
+        from .backends.balls import BallBackend
+        from .backends.krawczyk import enclose_proximal
 
         assert isinstance(b, BallBackend)
         return enclose_proximal(b, P, base, scale, x0)
@@ -202,7 +197,7 @@ def solve_fixed_point(b: Backend, P: Vec, base: Vec, scale: Scalar, x0: Vec) -> 
     return x, res, step
 
 
-def _float_solve(P: Vec, logref: Vec, inv_beta: float) -> Vec:
+def float_solve(P: Vec, logref: Vec, inv_beta: float) -> Vec:
     """Continuation in the scale 1/β, from a scale where the map contracts.
 
     The scale grows by up to ×2 while Newton converges from the previous solution, and the growth
@@ -215,7 +210,7 @@ def _float_solve(P: Vec, logref: Vec, inv_beta: float) -> Vec:
     growth = 1.5
     while scale < inv_beta:
         target = min(inv_beta, scale * growth)
-        aim, accept = _float_tolerance(target)
+        aim, accept = float_tolerance(target)
         try:
             y, res, _ = softmax_fixed_point(fb, P, logref, np.float64(target), x, tol=aim, max_iter=60)
         except SolverError:
@@ -313,7 +308,7 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
     worst_res, worst_step = work.scalar(0), work.scalar(0)
     for c in range(ng.k):
         with blas_limit(BLAS_THREADS):
-            x = _float_solve(ngf.P[c], ngf.logref[c], float(inv_beta))
+            x = float_solve(ngf.P[c], ngf.logref[c], float(inv_beta))
             if work is fb:
                 x, res, step = softmax_fixed_point(work, ng.P[c], ng.logref[c], work.scalar(inv_beta), x)
             else:
@@ -333,7 +328,8 @@ def solve_equilibrium(game: Game, beta: Fraction, backend: Backend, guard: int =
 
 def certified_equilibrium(game: Game, beta: Fraction, backend: Backend) -> Equilibrium:
     """π*_β enclosed in balls with a Krawczyk certificate (``backend`` is the ball backend)."""
-    from .backends.balls import LOG2_10, BallBackend, certified_policy, log2_abs, widest_radius
+    from .backends.balls import LOG2_10, BallBackend, log2_abs, widest_radius
+    from .certified_policy import certified_policy
     from .metrics import exploitability
 
     logs, bits = certified_policy(game, beta, backend.digits)

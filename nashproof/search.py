@@ -44,7 +44,7 @@ from .claims import eta as ETA
 from .claims import n as N_SYM
 from .claims import sched as SCHED
 from .claims import start_ref as START_REF
-from .equilibrium import _float_solve
+from .equilibrium import float_solve
 from .errors import InputError, NashproofError
 from .games import Context, Game, game_to_dict, make_game
 from .numbers import fraction_str
@@ -305,7 +305,7 @@ def decode(space: Space, x: Sequence[float], hyp: _Hyp | None) -> Instance:
     if space.free_start:  # π_0 ∝ exp(log π*_β + d·s): near π* (s = 10⁻⁸) up to masses e^(−10^max_log10_logit)
         ng = NumericGame(game, FloatBackend())
         try:  # the float64 continuation alone: the centre need not be exact
-            centre = [list(map(float, _float_solve(ng.P[c], ng.logref[c], 1 / float(beta)))) for c in range(ng.k)]
+            centre = [list(map(float, float_solve(ng.P[c], ng.logref[c], 1 / float(beta)))) for c in range(ng.k)]
         except NashproofError:
             centre = [list(map(float, x)) for x in ng.logref]
         game = game.with_start([[_q(m + d * sc, 10**12) for m, d in zip(mid, dd)]

@@ -20,8 +20,9 @@ import sympy as sp
 from _reference import equilibrium_mp, exploitability_mp, kl_mp, mp_ctx, mpv, nash_mp_mp
 from flint import arb, ctx
 
-from nashproof.backends import balls, make_backend
+from nashproof.backends import balls, krawczyk, make_backend
 from nashproof.backends.balls import BallBackend, CertificationError, to_arb
+from nashproof.backends.float_newton import float_equilibrium
 from nashproof.claims import KL, Catalogue, Claim, Expl_0, builtin_catalogue
 from nashproof.cli import main
 from nashproof.equilibrium import solve_equilibrium
@@ -151,8 +152,8 @@ def test_failed_krawczyk_is_exit_4_one_line(monkeypatch: pytest.MonkeyPatch,
     from flint import arb_mat
 
     # Both Krawczyk paths get a wrong Jacobian: J = 0 (balls) and an operator I − C·J bounded by 1 (floats).
-    monkeypatch.setattr(balls, "_ball_jacobian", lambda P, base, scale, X: arb_mat(len(X), len(X)))
-    monkeypatch.setattr(balls, "_krawczyk_spread_float", lambda Pf, C, scale, X, s, r: np.full(len(X), float(r)))
+    monkeypatch.setattr(krawczyk, "_ball_jacobian", lambda P, base, scale, X: arb_mat(len(X), len(X)))
+    monkeypatch.setattr(krawczyk, "_krawczyk_spread_float", lambda Pf, C, scale, X, s, r: np.full(len(X), float(r)))
     with pytest.raises(CertificationError):
         solve_equilibrium(load_game("rps:skew=1/2"), F(1, 10), BallBackend(20))
     rc = main(["equilibrium", "rps:skew=1/2", "--beta", "1/10", "--digits", "20"])
@@ -268,18 +269,18 @@ def test_float_krawczyk_bound_covers_sampled_points() -> None:
     beta = F(1, 10)
     Pf = balls.float_matrix(ctx_.preference)
     logref = np.log(np.array([float(r) for r in ctx_.reference]))
-    xt = balls.float_equilibrium(Pf, logref, 10.0)
+    xt = float_equilibrium(Pf, logref, 10.0)
     with balls.precision(128):
         b = BallBackend(30, 128)
         P = b.matrix(ctx_.preference).arb_mat()
         base = b.log(b.vector(ctx_.reference))
         scale = to_arb(1 / beta)
         x = balls.vec([arb(float(t)) for t in xt])
-        _, C = balls._inverse_jacobian(P, Pf, base, scale, x, 53)
+        _, C = krawczyk._inverse_jacobian(P, Pf, base, scale, x, 53)
         assert C is not None
         r = 1e-6
         X = balls.vec([arb(float(t), r) for t in xt])
-        S = balls._krawczyk_spread_float(Pf, C, scale, X, balls._softmax_balls(P, base, scale, X), r)
+        S = krawczyk._krawczyk_spread_float(Pf, C, scale, X, krawczyk._softmax_balls(P, base, scale, X), r)
     assert np.all(S < r)  # a contraction: the test can succeed
     M = mp_ctx(50)
     rng = random.Random(1)

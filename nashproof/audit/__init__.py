@@ -40,7 +40,7 @@ from ..solvers import make_solver
 from ..verify import Verdict, check_claim, from_iterates
 from .diagnose import diagnose, family, on_float32_grid
 from .findings import AuditReport, Finding, Identification
-from .ident import Obs, equivalents, fit, nice, show, step_forms
+from .ident import Obs, fit_declared, show, step_forms
 from .rules import EXTRA, TEMPERED
 from .steps import (
     ETA_MAX,
@@ -474,7 +474,7 @@ def _conformance(bat: _Battery, declared: str, step: StepSpec) -> dict[Fraction,
         by_beta.setdefault(o.beta, []).append(o)
     if step.kind == "auto":
         for beta, group in by_beta.items():
-            eta_f = _fit_declared(declared, [_to_obs(o, 1.0) for o in group], float(beta))
+            eta_f = fit_declared(declared, [_to_obs(o, 1.0) for o in group], float(beta))
             if eta_f is not None:
                 fitted[beta] = eta_f
                 for o in group:  # the tolerance's size S follows the fitted step
@@ -528,17 +528,6 @@ def _float32_explains(report: AuditReport) -> bool:
     fails = [f for f in report.findings if f.kind == "conformance" and f.failed]
     return bool(fails) and all(f.error is not None and f.tolerance is not None
                                and f.error <= f.tolerance * (U32 / U) for f in fails)
-
-
-def _fit_declared(declared: str, obs: list[Obs], beta: float) -> Fraction | None:
-    rep = {"extragradient": "nash-mp", "omd": "mmd"}.get(declared, declared)
-    eta = fit(rep, obs)
-    if not math.isfinite(eta) or eta <= 0:
-        return None
-    members = dict(equivalents(rep, eta, beta))
-    value = members.get(declared, eta)
-    short = nice(value)
-    return short if short.denominator <= 1000 else Fraction(value)
 
 
 def _in_own_terms(declared: str, fitted: dict[Fraction, Fraction], rel: float = 1e-9) -> str:

@@ -312,6 +312,19 @@ def nice(x: float, rel: float = 1e-9) -> Fraction:
     return Fraction(x)
 
 
+def fit_declared(declared: str, obs: list[Obs], beta: float) -> Fraction | None:
+    """The declared rule's step fitted to ``obs`` (via its class representative), as a short fraction
+    when one is within 1e-9; None when no positive step fits."""
+    rep = {"extragradient": "nash-mp", "omd": "mmd"}.get(declared, declared)
+    eta = fit(rep, obs)
+    if not math.isfinite(eta) or eta <= 0:
+        return None
+    members = dict(equivalents(rep, eta, beta))
+    value = members.get(declared, eta)
+    short = nice(value)
+    return short if short.denominator <= 1000 else Fraction(value)
+
+
 def show(x: float, rel: float = 1e-9) -> str:
     if not math.isfinite(x) or x <= 0:
         return f"{x:.6g}"

@@ -40,12 +40,11 @@ from . import (
     Finding,
     StepSpec,
     U,
-    _fit_declared,
     canonical_fraction,
     tolerance,
 )
 from .diagnose import diagnose, family, on_float32_grid
-from .ident import MAPS, Obs, lognorm, proximal_point
+from .ident import MAPS, Obs, fit_declared, lognorm, proximal_point
 from .rules import EXTRA, step
 from .steps import solver_for
 
@@ -289,7 +288,7 @@ def audit_trace(data: object, declared: str, eta: Fraction | StepSpec | None = N
     if step.kind == "auto":
         obs0 = [_obs(game, c, values, k, float(beta), 1.0) for k in range(len(values) - 1) for c in range(k_ctx)
                 if valid[k] and valid[k + 1]]
-        solver_eta = _fit_declared(declared, obs0, float(beta)) if obs0 else None
+        solver_eta = fit_declared(declared, obs0, float(beta)) if obs0 else None
         if solver_eta is None:
             raise InputError(f"trace: no step of {declared} fits this trace (--eta auto)")
         report.fitted = f"β = {fraction_str(beta)}: η = {fraction_str(solver_eta)}"

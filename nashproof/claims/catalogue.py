@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from . import (
+from .model import (
     KL,
     KL0,
     C,
@@ -43,7 +43,7 @@ STEP_OK = (eta / 2) ** 2 <= 1 + eta * beta
 CONTRACT = 1 / (1 + eta * beta)
 
 # ---- inexact and stochastic Nash-MP (issue 11; proofs in docs/proofs.md §9)
-from . import RKL, RKL0, Q_tot, Step_err, T_in, X_ctx, alpha, delta, lam, m_duels, n  # noqa: E402
+from .model import RKL, RKL0, Q_tot, Step_err, T_in, X_ctx, alpha, delta, lam, m_duels, n  # noqa: E402
 
 EB = eta * beta
 RHO = (1 + EB) ** R(-1, 2)  # √KL contracts by this per step

@@ -131,7 +131,7 @@ _CACHE: dict[Spec, Context] = {}
 def context(spec: Spec) -> Context:
     """The balls of a problem (π* certified once per process)."""
     if spec not in _CACHE:
-        from ..backends.balls import certified_policy
+        from ..certified_policy import certified_policy
         from ..games import Context as GameContext
         from ..games import make_game
 

@@ -35,7 +35,7 @@ from ..errors import InputError, SolverError
 from ..games import Game
 from ..numbers import fraction_str, parse_int, parse_rational
 from ..numeric import LogPolicy, NumericGame, Oracle
-from . import MMD, NashMD, NashMP, Solver, Step, _mix
+from .exact import MMD, NashMD, NashMP, Solver, Step, mix
 
 #: A user perturbation: (backend, exact normalised log-policy, "half" or "full", t, context) → log-policy.
 Perturbation = Callable[[Backend, Vec, str, int, int], Vec]
@@ -391,18 +391,18 @@ class InexactNashMP(InexactSolver, NashMP):
         q = oracle.query(logpi)
         half: LogPolicy = []
         for c in range(ng.k):
-            h = _mix(b, logpi[c], ng.logref[c], q[c], self.eta, self.beta)
+            h = mix(b, logpi[c], ng.logref[c], q[c], self.eta, self.beta)
             grad = None
             if adversarial:
                 assert star is not None
                 # First order: KL(π*‖π̃) grows along −η Pᵀ(π* − π̃)·dĥ/(1+ηβ), π̃ the full step from h.
-                tilde = _mix(b, logpi[c], ng.logref[c], ng.P[c] @ b.exp(h), self.eta, self.beta)
+                tilde = mix(b, logpi[c], ng.logref[c], ng.P[c] @ b.exp(h), self.eta, self.beta)
                 grad = ng.P[c].T @ (b.exp(tilde) - b.exp(star[c]))
             half.append(self._perturb(ng, h, "half", t, c, grad, None))
         q2 = oracle.query(half)
         new = []
         for c in range(ng.k):
-            full = _mix(b, logpi[c], ng.logref[c], q2[c], self.eta, self.beta)
+            full = mix(b, logpi[c], ng.logref[c], q2[c], self.eta, self.beta)
             new.append(self._perturb(ng, full, "full", t, c, None, star[c] if star is not None else None))
         return Step(new, half)
 
@@ -544,7 +544,7 @@ class PolicyGradientNashMP(InexactSolver, NashMP):
             for c in range(ng.k):
                 target = (logpi[c] + ng.logref[c] * b.scalar(eb) + fields[c] * b.scalar(self.eta)) / b.scalar(1 + eb)
                 thetas[c] = b.log_normalize(keep * thetas[c] + lam * target)
-        err = max(_span(thetas[c] - _mix(b, logpi[c], ng.logref[c], exact_field[c], self.eta, self.beta))
+        err = max(_span(thetas[c] - mix(b, logpi[c], ng.logref[c], exact_field[c], self.eta, self.beta))
                   for c in range(ng.k))
         self._record(t, err)
         return thetas
