@@ -52,12 +52,12 @@ def test_targets_whole_statements_then_positive_terms() -> None:
 
 def test_decode_gives_exact_valid_admissible_instances() -> None:
     claim = CAT.get("NMP-KL-STEP")
-    from nashproof.search import _Hyp
+    from nashproof.search import FloatHypotheses
 
     space = Space(4, "nash-mp", 1, contexts=2, beta_range=(Fraction(1, 100), Fraction(1)))
     rng = np.random.default_rng(1)
     for _ in range(5):
-        inst = decode(space, list(rng.uniform(0, 1, space.dimension())), _Hyp(claim))
+        inst = decode(space, list(rng.uniform(0, 1, space.dimension())), FloatHypotheses(claim))
         for c in inst.game.contexts:
             P = c.preference
             assert all(P[i][j] + P[j][i] == 1 and 0 <= P[i][j] <= 1 for i in range(4) for j in range(4))
@@ -249,7 +249,8 @@ def _witness_files(claim_id: str | None = None) -> list[tuple[Path, dict[str, ob
 def test_witnesses_reproduce_their_ratios_and_kill_every_sharp_1pct_mutant(claim_id: str) -> None:
     import mutants
 
-    from nashproof.search import _exact_ratio, collect_instance
+    from nashproof.search import collect_instance
+    from nashproof.search.confirm import _exact_ratio
     from nashproof.solvers import make_solver
     from nashproof.verify import check_claim
 
