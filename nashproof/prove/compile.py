@@ -8,52 +8,17 @@ binary), π, e and functions of constants as arb balls. Nothing is parsed from t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import sympy as sp
 from flint import arb, fmpq
-from sympy.printing.lambdarepr import LambdaPrinter
 
 from ..claims import SYMBOLS
 from ..errors import InputError
-from ..verify.compiler import float_ball
+from ..verify.ball_printer import BallNamespace, ball_lambdify
 from .ad import Dual
 
 Num = Dual | arb
 Margin = Callable[[dict[str, Num]], Num]
-
-
-class _Printer(LambdaPrinter):  # type: ignore[misc]
-    def _print_Rational(self, e: sp.Rational) -> str:
-        return f"_q({e.p}, {e.q})"
-
-    def _print_Integer(self, e: sp.Integer) -> str:
-        return f"_q({e.p}, 1)"
-
-    _print_Half = _print_One = _print_Zero = _print_NegativeOne = _print_Rational
-
-    def _print_Float(self, e: sp.Float) -> str:
-        sign, man, exp, bc = e._mpf_ if e._mpf_[1] else (0, 0, 0, 0)  # enclosed as the engine encloses it
-        return f"_f({-1 if sign else 1}, {int(man)}, {int(exp)}, {int(bc)}, {int(e._prec)})"
-
-    def _print_Pow(self, e: sp.Pow, rational: bool = False) -> str:
-        return f"_pow({self._print(e.base)}, {self._print(e.exp)})"
-
-    def _print_Function(self, e: sp.Function) -> str:
-        return f"_fn({type(e).__name__!r}, {', '.join(self._print(a) for a in e.args)})"
-
-    _print_log = _print_exp = _print_Abs = _print_sqrt = _print_Function
-
-    def _print_Max(self, e: sp.Basic) -> str:
-        return f"_fn('Max', {', '.join(self._print(a) for a in e.args)})"
-
-    _print_Min = _print_Max
-
-    def _print_Pi(self, e: sp.Basic) -> str:
-        return "_fn('pi')"
-
-    def _print_Exp1(self, e: sp.Basic) -> str:
-        return "_fn('E')"
 
 
 def _fn(name: str, *xs: Num) -> Num:
@@ -94,8 +59,8 @@ def _pow(a: Num, e: Num) -> Num:
     return a**e
 
 
-_NS: dict[str, Any] = {"_q": lambda p, q: arb(fmpq(p, q)), "_f": float_ball,
-                       "_fn": _fn, "_pow": _pow}
+#: The verdict engine's printer's target here: balls carrying derivatives (no ceiling or floor).
+_NS = BallNamespace(lambda p, q: arb(fmpq(p, q)), _pow, _fn, frozenset({"log", "exp", "Abs", "sqrt"}))
 
 
 def margin_expr(rel: sp.Basic) -> tuple[sp.Expr, bool]:
@@ -115,7 +80,7 @@ def compile_margin(expr: sp.Expr) -> Margin:
         if s not in SYMBOLS:
             raise InputError(f"symbol {s} is not one nashproof binds: prove cannot evaluate it")
         names.append(SYMBOLS[s][0])
-    f = sp.lambdify(symbols, expr, modules=[_NS], printer=_Printer)
+    f = ball_lambdify(symbols, expr, _NS)
 
     def margin(values: dict[str, Num]) -> Num:
         out: Num = f(*[values[nm] for nm in names])

@@ -15,7 +15,6 @@ from typing import Any
 
 import mpmath
 import sympy as sp
-from sympy.printing.lambdarepr import LambdaPrinter
 
 from ..backends.balls import (
     to_arb,
@@ -23,6 +22,8 @@ from ..backends.balls import (
 from ..claims import SYMBOLS
 from ..claims.constants import unenclosable
 from ..errors import InputError
+from .ball_printer import BallNamespace, ball_lambdify
+from .ball_printer import float_ball as float_ball
 
 mp = mpmath.mp
 
@@ -87,41 +88,6 @@ def propagate_error(comp: ExactStatement, args: list[mpmath.mpf], errs: dict[str
     return sum((abs(grad[key]) * err_of[key] for key in grad), mp.zero)
 
 
-class _BallPrinter(LambdaPrinter):  # type: ignore[misc]
-    """Print a claim for ball evaluation: exact rationals, ball functions, no floats."""
-
-    def _print_Rational(self, e: sp.Rational) -> str:
-        return f"_q({e.p}, {e.q})"
-
-    def _print_Integer(self, e: sp.Integer) -> str:
-        return f"_q({e.p}, 1)"
-
-    def _print_Float(self, e: sp.Float) -> str:
-        sign, man, exp, bc = e._mpf_ if e._mpf_[1] else (0, 0, 0, 0)
-        return f"_float({-1 if sign else 1}, {int(man)}, {int(exp)}, {int(bc)}, {int(e._prec)})"
-
-    _print_Half = _print_One = _print_Zero = _print_NegativeOne = _print_Rational
-
-    def _print_Pow(self, e: sp.Pow, rational: bool = False) -> str:
-        return f"_pow({self._print(e.base)}, {self._print(e.exp)})"
-
-    def _print_Function(self, e: sp.Function) -> str:
-        return f"_fn({type(e).__name__!r}, {', '.join(self._print(a) for a in e.args)})"
-
-    _print_log = _print_exp = _print_ceiling = _print_floor = _print_Abs = _print_sqrt = _print_Function
-
-    def _print_Max(self, e: sp.Basic) -> str:
-        return f"_fn('Max', {', '.join(self._print(a) for a in e.args)})"
-
-    _print_Min = _print_Max
-
-    def _print_Pi(self, e: sp.Basic) -> str:
-        return "_fn('pi')"
-
-    def _print_Exp1(self, e: sp.Basic) -> str:
-        return "_fn('E')"
-
-
 def _ball_fn(name: str, *args: Any) -> Any:
     from flint import arb
 
@@ -145,16 +111,6 @@ def _ball_fn(name: str, *args: Any) -> Any:
     return method()
 
 
-def float_ball(sign: int, man: int, exp: int, bc: int, prec: int) -> Any:
-    """A sympy Float: its binary value ± half an ulp of its precision (covering the decimal it was written as)."""
-    from flint import arb, fmpz
-
-    if man == 0:
-        return arb(0)
-    mid = arb(fmpz(sign * man)) * arb(2) ** exp  # exact: a power of two times an integer
-    return arb(mid, arb(2) ** (exp + bc - prec - 1))
-
-
 def _ball_pow(a: Any, e: Any) -> Any:
     x, y = to_arb(a), to_arb(e)
     z = y.unique_fmpz() if y.is_exact() else None
@@ -163,12 +119,18 @@ def _ball_pow(a: Any, e: Any) -> Any:
     return x**y
 
 
-def _ball_lambdify(expr: sp.Basic) -> Callable[..., Any]:
+def _ball_rational(p: int, q: int) -> Any:
     from flint import arb, fmpq
 
-    ns = {"_q": lambda p, q: arb(fmpq(p, q)), "_fn": _ball_fn, "_pow": _ball_pow, "_float": float_ball}
-    f: Callable[..., Any] = sp.lambdify(_ORDER, expr, modules=[ns], printer=_BallPrinter)
-    return f
+    return arb(fmpq(p, q))
+
+
+#: The verdict engine's ball namespace: ``arb`` balls (whatever number type comes in, via ``to_arb``).
+BALLS = BallNamespace(_ball_rational, _ball_pow, _ball_fn, frozenset({"log", "exp", "ceiling", "floor", "Abs", "sqrt"}))
+
+
+def _ball_lambdify(expr: sp.Basic) -> Callable[..., Any]:
+    return ball_lambdify(_ORDER, expr, BALLS)
 
 
 @dataclass
