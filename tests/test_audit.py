@@ -3,17 +3,18 @@ every β and as a trace; the candidate never controls the audit (it runs in a ki
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import math
 import sys
 from fractions import Fraction
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
+from helpers import HAS_TORCH, IMPLS, audit_impl
+from helpers import float_context as _context
+from helpers import load_impl as _load
 
 from nashproof.audit import AuditOptions, AuditReport, StepSpec, audit_update, tolerance
 from nashproof.audit.trace import audit_trace
@@ -21,11 +22,9 @@ from nashproof.audit.worker import Worker, validate
 from nashproof.cli import main
 from nashproof.families import load_game
 
-IMPLS = Path(__file__).parent / "audit_impls"
 GOOD = sorted(IMPLS.glob("good_*.py"))
 BAD = sorted(IMPLS.glob("bad_*.py"))
 SMALL = ("cyclic:n=5,skew=1/3", "contextual:n=4,contexts=2,skew=1/2")
-HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
 def audit(capsys: pytest.CaptureFixture[str], path: Path, *extra: str, name: str = "update",
@@ -36,30 +35,12 @@ def audit(capsys: pytest.CaptureFixture[str], path: Path, *extra: str, name: str
 
 
 def small(target: str, declared: str, eta: str | None, games: tuple[str, ...] = SMALL, **opts: object) -> AuditReport:
-    """An audit on two games (cyclic and contextual), claims off: cheap enough for a unit test. The time limits
-    are generous (a loaded CI machine must not turn a slow call into a finding)."""
-    opts.setdefault("timeout", 120)
-    opts.setdefault("budget", 3600)
-    return audit_update(str(IMPLS / target), declared, StepSpec.parse(eta, declared), games=games,
-                        options=AuditOptions(with_claims=False, **opts))  # type: ignore[arg-type]
+    """An audit on two games (cyclic and contextual), claims off: cheap enough for a unit test."""
+    return audit_impl(target, declared, eta, games, **opts)
 
 
 def messages(report: AuditReport, kind: str = "identification") -> str:
     return " | ".join(f.message for f in report.findings if f.kind == kind)
-
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"audit_impl_{name}", IMPLS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _context(spec: str = "cyclic:n=5,skew=1/3") -> tuple[np.ndarray, np.ndarray]:
-    ctx = load_game(spec).contexts[0]
-    return (np.array([[float(p) for p in row] for row in ctx.preference]),
-            np.array([float(r) for r in ctx.reference]))
 
 
 # ------------------------------------------------------------------ the mutation battery (full CLI)

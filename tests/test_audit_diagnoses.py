@@ -4,7 +4,6 @@ that says what it costs, and a worker that cannot reach the auditor's output or 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -13,10 +12,12 @@ import sys
 import time
 from fractions import Fraction
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
+from helpers import HAS_TORCH, IMPLS, audit_impl
+from helpers import float_context as _context
+from helpers import load_impl as _module
 
 from nashproof.audit import BATTERY, AuditOptions, AuditReport, StepSpec, audit_update, planned_calls
 from nashproof.audit.ident import Hypothesis
@@ -27,35 +28,16 @@ from nashproof.cli.audit import _games
 from nashproof.errors import InputError
 from nashproof.families import load_game
 
-IMPLS = Path(__file__).parent / "audit_impls"
 CYCLIC = ("cyclic:n=5,skew=1/3",)
-HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
 def run(target: str, declared: str, eta: str, games: tuple[str, ...] = CYCLIC, **opts: object) -> AuditReport:
-    """One game, both default β, claims off; generous time limits (no test depends on machine speed)."""
-    opts.setdefault("timeout", 120)
-    opts.setdefault("budget", 3600)
-    return audit_update(str(IMPLS / target), declared, StepSpec.parse(eta, declared), games=games,
-                        options=AuditOptions(with_claims=False, **opts))  # type: ignore[arg-type]
+    """One game, both default β, claims off."""
+    return audit_impl(target, declared, eta, games, **opts)
 
 
 def said(report: AuditReport) -> str:
     return " | ".join(f.message for f in report.findings)
-
-
-def _module(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"audit_corpus_{name}", IMPLS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _context(spec: str = "cyclic:n=5,skew=1/3") -> tuple[np.ndarray, np.ndarray]:
-    ctx = load_game(spec).contexts[0]
-    return (np.array([[float(p) for p in row] for row in ctx.preference]),
-            np.array([float(r) for r in ctx.reference]))
 
 
 # ------------------------------------------------------------------ the corpus: expected verdict and diagnosis

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import mpmath
 import pytest
+from helpers import call
 
 from nashproof.claims import builtin_catalogue
 from nashproof.cli import build_parser, main
@@ -30,16 +31,6 @@ from nashproof.report import Progress, table
 from nashproof.suite import load_suite
 
 F = Fraction
-
-
-def call(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
-    """``main(argv)`` in-process (no test times the machine: a slow answer is a bench figure, not a failure)."""
-    try:
-        rc = main(argv)
-    except BaseException as exc:  # anything escaping main is a traceback for the user
-        pytest.fail(f"{type(exc).__name__} escaped main: {exc}")
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def one_error(rc: int, err: str, code: int = 2, fragment: str = "") -> None:

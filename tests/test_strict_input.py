@@ -16,9 +16,9 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
+from helpers import call
 
 from nashproof.claims import builtin_catalogue
-from nashproof.cli import main
 from nashproof.complexity_measure import game_kl0
 from nashproof.errors import InputError
 from nashproof.families import load_game
@@ -30,15 +30,6 @@ from nashproof.suite import load_suite, parse_eta, run_task
 F = Fraction
 ROOT = Path(__file__).resolve().parents[1]
 RPS = [["1/2", "1/3", "2/3"], ["2/3", "1/2", "1/3"], ["1/3", "2/3", "1/2"]]
-
-
-def call(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
-    try:
-        rc = main(argv)
-    except BaseException as exc:  # anything escaping main is a traceback for the user
-        pytest.fail(f"{type(exc).__name__} escaped main: {exc}")
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def one_error(rc: int, err: str, fragment: str = "") -> None:
