@@ -3,7 +3,8 @@
 Solvers, the equilibrium solver and the metrics are written once against :class:`Backend`.
 Vectors are 1-D numpy arrays (``float64`` for the float backend, ``object`` arrays of mpmath
 numbers for the mpmath backend); scalars are the backend's own number type. A new backend
-(certified balls, a faster multiprecision library) only implements the abstract methods.
+(certified balls, a faster multiprecision library) only implements the abstract methods of
+:class:`~nashproof.backends.base.Backend` (defined in :mod:`nashproof.backends.base`, re-exported here).
 """
 
 from __future__ import annotations

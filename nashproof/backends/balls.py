@@ -11,7 +11,6 @@ Where the interface needs an order (max, comparisons) the ball versions are expl
 by the midpoint of the largest midpoint (an exact number: any shift is exact-safe), and a
 comparison ``a < b`` of balls is ``True`` only when it holds for every point of both.
 
-
 The certified fixed point built on these balls is :mod:`nashproof.backends.krawczyk`.
 """
 

@@ -14,6 +14,7 @@ from .base import Vec, blas_limit
 
 
 def float_residual(P: Vec, base: Vec, scale: float, x: Vec) -> tuple[Vec, Vec, Vec]:
+    """F(x) = x − normalize(base + scale·P eˣ), π = eˣ and s = softmax(base + scale·Pπ), in float64."""
     pi = np.exp(x)
     z = base + scale * (P @ pi)
     z = z - z.max()
