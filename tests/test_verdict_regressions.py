@@ -152,8 +152,12 @@ def test_rate_claim_without_a_constant_is_never_violated_by_a_finite_run() -> No
         assert v.status in ("pass", "inconclusive"), (cid, v.status, v.note)
     slow = Claim("FAST", "FAST", "rate", "kl", (sp.Le(KL, sp.Symbol("C", positive=True) * sp.Rational(1, 10)**k),),
                  (), ("*",), "D", "test", rate=sp.Rational(1, 10))
-    v = check_claim(slow, data)
+    # For MMD no proof applies: the slower-looking tail is evidence only.
+    v = check_claim(slow, collect(game, make_solver("mmd", F(1, 100), F(2)), 40, 30))
     assert v.status == "inconclusive" and v.slower
+    # For Nash-MP an invariant cone near π* proves the decay slower than 10^(−k): violated, by that proof only.
+    v = check_claim(slow, data)
+    assert v.status == "violated" and v.method == "certified" and "invariant-cone" in v.note
 
 
 # ------------------------------------------------------------------ 6. labels
