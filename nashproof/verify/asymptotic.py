@@ -40,7 +40,8 @@ def rate_floor(claim: Claim, data: RunData) -> tuple[RateFloor, str] | None:
     """A proved floor above the claimed rate (and the claimed rate's enclosure, printed), or None."""
     from flint import arb
 
-    from ..backends.balls import certified_policy, precision
+    from ..backends.balls import precision
+    from ..certified_policy import certified_policy
 
     assert claim.rate is not None
     ctx = data.game.contexts[0]
