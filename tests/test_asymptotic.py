@@ -17,7 +17,8 @@ import pytest
 from flint import arb
 
 from nashproof.backends import MpmathBackend
-from nashproof.backends.balls import certified_policy, precision
+from nashproof.backends.balls import precision
+from nashproof.certified_policy import certified_policy
 from nashproof.cli import main
 from nashproof.equilibrium import solve_equilibrium
 from nashproof.families import load_game
