@@ -141,7 +141,7 @@ def test_estimated_never_calls_an_unproved_near_identity_equality(m: int, sign: 
 # ------------------------------------------------------------------ 5. rate claims without a constant
 
 
-def test_rate_claim_without_a_constant_is_never_violated_by_a_finite_run() -> None:
+def test_rate_claim_without_a_constant_is_violated_only_by_proof() -> None:
     """A transient longer than the run: KL_k (1+2β)^{2k} still rising at the end. ∃C: KL_k ≤ C r^k can only be
     refuted with a proved constant; the fitted tail is evidence, inconclusive at most."""
     cat = builtin_catalogue()

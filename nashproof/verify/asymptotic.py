@@ -14,6 +14,7 @@ import sympy as sp
 from ..claims import SYMBOLS, Claim, rho_loc
 from ..prove.asymptotic import RateFloor, local_certificate
 from ..solvers import NashMP
+from .collect import GIVEN_ITERATES
 from .compiler import compile_claim
 from .record import RunData
 
@@ -31,6 +32,8 @@ def applies(claim: Claim, data: RunData) -> bool:
     if claim.rate is None or claim.metric not in POWERS or type(data.solver) is not NashMP:
         return False
     if len(data.game.contexts) != 1 or data.game.n < 2 or data.exact_equilibrium:
+        return False
+    if data.backend_name == GIVEN_ITERATES:  # someone else's trace: the proof would be about Nash-MP, not it
         return False
     names = {SYMBOLS[s][0] for s in claim.rate.free_symbols if s in SYMBOLS}
     return len(names) == len(claim.rate.free_symbols) and names <= {"beta", "eta", "n", "min_ref", "rho_loc"}
