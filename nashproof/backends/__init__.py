@@ -13,7 +13,8 @@ import os
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from fractions import Fraction
 from typing import Any, TypeAlias
 
@@ -129,8 +130,18 @@ class Backend(ABC):
         shifted: Vec = logits - self.logsumexp(logits)
         return shifted
 
+    def prox(self, anchor: Vec, field_: Vec, eta: Scalar, denom: Scalar) -> Vec:
+        """``log_normalize((anchor + field_·eta) / denom)``: the proximal step of the mirror methods, with
+        ``anchor`` = centre + ηβ log π_ref (a backend may fuse it; the operations and their order are these)."""
+        return self.log_normalize((anchor + field_ * eta) / denom)
+
     def is_finite(self, v: Vec) -> bool:
         return all(math.isfinite(float(x)) for x in v)
+
+    def batch(self) -> AbstractContextManager[object]:
+        """A block of many operations on this backend, such as a solver's run (the float backend sets
+        numpy's error state once for the block rather than on every call)."""
+        return nullcontext()
 
 
 #: The range of working precisions a user may ask for (decimal digits).
@@ -233,6 +244,8 @@ class FloatBackend(Backend):
         return float_matrix(rows)
 
     def exp(self, v: Vec) -> Vec:
+        if _UNDERFLOW_IGNORED.get():
+            return np.exp(v.astype(np.float64, copy=False))
         with np.errstate(under="ignore"):
             return np.exp(v.astype(np.float64, copy=False))
 
@@ -250,9 +263,23 @@ class FloatBackend(Backend):
         return np.float64(np.log1p(float(x)))
 
     def logsumexp(self, v: Vec) -> Scalar:
-        m = np.max(v)
+        m = v.max()  # the methods, not np.max / np.sum: the same reductions without a Python dispatch layer
+        if _UNDERFLOW_IGNORED.get():
+            return m + np.log(np.exp(v - m).sum())
         with np.errstate(under="ignore"):
-            return m + np.log(np.sum(np.exp(v - m)))
+            return m + np.log(np.exp(v - m).sum())
+
+    def prox(self, anchor: Vec, field_: Vec, eta: Scalar, denom: Scalar) -> Vec:
+        # One buffer, updated in place: anchor + field_·eta (IEEE addition commutes, so the bits are
+        # those of the generic expression), then / denom, then minus its log-sum-exp.
+        z: Vec = field_ * eta
+        z += anchor
+        z /= denom
+        z -= self.logsumexp(z)
+        return z
+
+    def batch(self) -> AbstractContextManager[object]:
+        return _underflow_ignored()
 
     def solve(self, M: Vec, b: Vec) -> Vec:
         return np.linalg.solve(M.astype(np.float64), b.astype(np.float64))
@@ -265,10 +292,26 @@ class FloatBackend(Backend):
 
     @property
     def eps(self) -> Scalar:
-        return np.float64(np.finfo(np.float64).eps)
+        return _F64_EPS
 
     def is_finite(self, v: Vec) -> bool:
-        return bool(np.all(np.isfinite(v.astype(np.float64, copy=False))))
+        return bool(np.isfinite(v.astype(np.float64, copy=False)).all())
+
+
+_F64_EPS = np.float64(np.finfo(np.float64).eps)
+#: Set inside :meth:`FloatBackend.batch`, where numpy already ignores underflow: exp and
+#: log-sum-exp then skip entering ``np.errstate`` (0.6 µs a call, four calls a Nash-MP step).
+_UNDERFLOW_IGNORED: ContextVar[bool] = ContextVar("nashproof_float_underflow_ignored", default=False)
+
+
+@contextmanager
+def _underflow_ignored() -> Iterator[None]:
+    with np.errstate(under="ignore"):
+        token = _UNDERFLOW_IGNORED.set(True)
+        try:
+            yield
+        finally:
+            _UNDERFLOW_IGNORED.reset(token)
 
 
 class ExtendedBackend(FloatBackend):

@@ -65,7 +65,7 @@ class Solver(ABC):
 def _mix(b: Backend, centre: Vec, logref: Vec, field_: Vec, eta: Fraction, beta: Fraction) -> Vec:
     """normalize([centre + ηβ log π_ref + η·field] / (1 + ηβ)): one exact proximal step."""
     eb, e, denom = _step_constants(b, eta.numerator, eta.denominator, beta.numerator, beta.denominator)
-    return b.log_normalize((centre + logref * eb + field_ * e) / denom)
+    return b.prox(centre + logref * eb, field_, e, denom)
 
 
 @lru_cache(maxsize=64)
@@ -105,10 +105,12 @@ class NashMP(Solver):
 
     def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step:
         b = ng.backend
-        q = oracle.query(logpi)
-        half = [_mix(b, logpi[c], ng.logref[c], q[c], self.eta, self.beta) for c in range(ng.k)]
-        q2 = oracle.query(half)
-        new = [_mix(b, logpi[c], ng.logref[c], q2[c], self.eta, self.beta) for c in range(ng.k)]
+        eb, e, denom = _step_constants(b, self.eta.numerator, self.eta.denominator,
+                                       self.beta.numerator, self.beta.denominator)
+        # Both proximal steps are centred at π_k: π_k + ηβ log π_ref is formed once (the same operations as _mix)
+        anchor = [lp + lr * eb for lp, lr in zip(logpi, ng.logref, strict=True)]
+        half = [b.prox(a, f, e, denom) for a, f in zip(anchor, oracle.query(logpi))]
+        new = [b.prox(a, f, e, denom) for a, f in zip(anchor, oracle.query(half))]
         return Step(new, half)
 
 
@@ -340,16 +342,17 @@ def run(
                 for c, lr in zip(game.contexts, ng.logref)]
     logpi = [lr.copy() for lr in ng.logref] if init is None else init
     traj = Trajectory(game, solver, backend, [logpi], [0], [0], [])
-    for t in range(steps):
-        result = solver.step(ng, logpi, t, oracle)
-        check_log_policy(ng, result.policy, solver.name)
-        logpi = result.policy
-        traj.policies.append(logpi)
-        traj.queries.append(oracle.count)
-        traj.samples.append(oracle.samples)
-        traj.halves.append(result.half)
-        if on_step is not None:
-            on_step(t + 1)
+    with ng.backend.batch():
+        for t in range(steps):
+            result = solver.step(ng, logpi, t, oracle)
+            check_log_policy(ng, result.policy, solver.name)
+            logpi = result.policy
+            traj.policies.append(logpi)
+            traj.queries.append(oracle.count)
+            traj.samples.append(oracle.samples)
+            traj.halves.append(result.half)
+            if on_step is not None:
+                on_step(t + 1)
     return traj
 
 
