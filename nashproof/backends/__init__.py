@@ -101,6 +101,8 @@ class Backend(ABC):
 
     # The order-dependent operations, explicit so that a ball backend can enclose them.
     certified = False
+    #: exp of a vector costs less than keeping its result: caches keep log π and recompute π = exp(log π).
+    cheap_exp = False
 
     def mid(self, x: Scalar) -> Scalar:
         """A point of x (the ball backend: its midpoint, exact)."""
@@ -233,6 +235,7 @@ class FloatBackend(Backend):
 
     name = "float"
     digits = 15
+    cheap_exp = True
 
     def scalar(self, x: Number | str) -> Scalar:
         return np.float64(float(x))
@@ -263,11 +266,11 @@ class FloatBackend(Backend):
         return np.float64(np.log1p(float(x)))
 
     def logsumexp(self, v: Vec) -> Scalar:
-        m = v.max()  # the methods, not np.max / np.sum: the same reductions without a Python dispatch layer
+        m = _MAX(v, axis=None)  # the ufunc reductions behind np.max / np.sum, without their Python layers
         if _UNDERFLOW_IGNORED.get():
-            return m + np.log(np.exp(v - m).sum())
+            return m + np.log(_SUM(np.exp(v - m), axis=None))
         with np.errstate(under="ignore"):
-            return m + np.log(np.exp(v - m).sum())
+            return m + np.log(_SUM(np.exp(v - m), axis=None))
 
     def prox(self, anchor: Vec, field_: Vec, eta: Scalar, denom: Scalar) -> Vec:
         # One buffer, updated in place: anchor + field_·eta (IEEE addition commutes, so the bits are
@@ -295,10 +298,11 @@ class FloatBackend(Backend):
         return _F64_EPS
 
     def is_finite(self, v: Vec) -> bool:
-        return bool(np.isfinite(v.astype(np.float64, copy=False)).all())
+        return bool(_ALL(np.isfinite(v.astype(np.float64, copy=False)), axis=None))
 
 
 _F64_EPS = np.float64(np.finfo(np.float64).eps)
+_MAX, _SUM, _ALL = np.maximum.reduce, np.add.reduce, np.logical_and.reduce
 #: Set inside :meth:`FloatBackend.batch`, where numpy already ignores underflow: exp and
 #: log-sum-exp then skip entering ``np.errstate`` (0.6 µs a call, four calls a Nash-MP step).
 _UNDERFLOW_IGNORED: ContextVar[bool] = ContextVar("nashproof_float_underflow_ignored", default=False)
