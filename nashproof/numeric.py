@@ -75,6 +75,13 @@ class NumericGame:
             return hit[2]
         return self.field_of(c, logpi)[1]
 
+    def forget(self, logpi: LogPolicy) -> None:
+        """Drop what :meth:`field_of` remembers of ``logpi`` (a half step: nothing reads its Pπ again)."""
+        for lp in logpi:
+            hit = self.products.get(id(lp))
+            if hit is not None and hit[0] is lp:
+                del self.products[id(lp)]
+
     def probs(self, logpi: LogPolicy) -> list[Vec]:
         return [self.backend.exp(lp) for lp in logpi]
 

@@ -515,3 +515,24 @@ def test_float_batch_ignores_underflow_inside_and_restores_the_callers_error_sta
         # a whole run whose probabilities underflow float64 (π_ref ∝ 10⁻³ⁱ), under the caller's "raise"
         traj = run(build_family("random:n=150,seed=2,skew=1/1000"), NashMP(F(1, 10)), 3, b)
     assert np.exp(traj.policies[3][0])[-1] == 0.0 and abs(np.exp(traj.policies[3][0]).sum() - 1) < 1e-12
+
+
+def test_a_run_remembers_the_products_of_its_iterates_not_of_its_half_steps() -> None:
+    """Metrics after a run reuse Pπ of every iterate (no second product); half steps' products are dropped,
+    and a float run keeps Pπ but not π (recomputed from log π, the same bits)."""
+    from nashproof.numeric import numeric_game
+
+    game = build_family("random:n=12,seed=3,skew=1/2")
+    for b in (FloatBackend(), MpmathBackend(20)):
+        traj = run(game, NashMP(F(1, 10)), 6, b)
+        ng = numeric_game(game, b)
+        for k, lp in enumerate(traj.policies[1:], start=1):
+            kept = ng.products[id(lp[0])]
+            assert kept[0] is lp[0] and (kept[1] is None) is (b.name == "float")
+            pi, field_ = ng.field_of(0, lp[0])
+            assert field_ is kept[2]
+            assert np.array_equal(pi, b.exp(lp[0])) and abs(sum(pi) - 1) < 1e-12, k
+            direct = ng.P[0] @ b.exp(lp[0])
+            assert max(abs(float(x - y)) for x, y in zip(field_, direct)) == 0
+        for half in traj.halves:
+            assert half is not None and id(half[0]) not in ng.products

@@ -351,6 +351,8 @@ def run(
             traj.queries.append(oracle.count)
             traj.samples.append(oracle.samples)
             traj.halves.append(result.half)
+            if result.half is not None:  # its Pπ served the step; the products kept are the iterates' (metrics)
+                ng.forget(result.half)
             if on_step is not None:
                 on_step(t + 1)
     return traj
