@@ -272,6 +272,20 @@ class FloatBackend(Backend):
         with np.errstate(under="ignore"):
             return m + np.log(_SUM(np.exp(v - m), axis=None))
 
+    def vmax(self, v: Vec | Sequence[Scalar]) -> Scalar:
+        if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.size:
+            m = _MAX(v, axis=None)
+            if m != 0 and m == m:  # ±0 and NaN: Python's max, whose first-wins choice the outputs keep
+                return m
+        return max(v)
+
+    def vmin(self, v: Vec | Sequence[Scalar]) -> Scalar:
+        if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.size:
+            m = _MIN(v, axis=None)
+            if m != 0 and m == m:
+                return m
+        return min(v)
+
     def prox(self, anchor: Vec, field_: Vec, eta: Scalar, denom: Scalar) -> Vec:
         # One buffer, updated in place: anchor + field_·eta (IEEE addition commutes, so the bits are
         # those of the generic expression), then / denom, then minus its log-sum-exp.
@@ -302,7 +316,7 @@ class FloatBackend(Backend):
 
 
 _F64_EPS = np.float64(np.finfo(np.float64).eps)
-_MAX, _SUM, _ALL = np.maximum.reduce, np.add.reduce, np.logical_and.reduce
+_MAX, _MIN, _SUM, _ALL = np.maximum.reduce, np.minimum.reduce, np.add.reduce, np.logical_and.reduce
 #: Set inside :meth:`FloatBackend.batch`, where numpy already ignores underflow: exp and
 #: log-sum-exp then skip entering ``np.errstate`` (0.6 µs a call, four calls a Nash-MP step).
 _UNDERFLOW_IGNORED: ContextVar[bool] = ContextVar("nashproof_float_underflow_ignored", default=False)
