@@ -30,7 +30,7 @@ class NumericGame:
     weights: list[Scalar] = field(init=False)
     #: π = exp(log π) and Pπ of recently queried vectors (keyed by the vector's id; the vector is kept),
     #: so the metrics of an iterate reuse what the iteration computed. π is not kept (None) where the
-    #: backend's exp is cheap: a float64 run then keeps four vectors a step, not six.
+    #: backend's exp is cheap (float64: recomputing it costs less than keeping one more vector a step).
     products: OrderedDict[int, tuple[Vec, Vec | None, Vec]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
