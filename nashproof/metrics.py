@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .backends import Backend, Scalar, Vec
 from .numeric import LogPolicy, NumericGame
 
@@ -17,12 +19,29 @@ from .numeric import LogPolicy, NumericGame
 def kl(ng: NumericGame, logp: Vec, logq: Vec, p: Vec | None = None) -> Scalar:
     """KL(p‖q) = Σ p (log p − log q); ``p`` = exp(logp) when the caller already has it."""
     probs = ng.backend.exp(logp) if p is None else p
-    return sum(probs * (logp - logq))
+    return ordered_sum(probs * (logp - logq))
 
 
 def l1(ng: NumericGame, logp: Vec, logq: Vec) -> Scalar:
     b = ng.backend
-    return sum(abs(t) for t in b.exp(logp) - b.exp(logq))
+    return ordered_sum(abs(b.exp(logp) - b.exp(logq)))
+
+
+def ordered_sum(v: Vec) -> Scalar:
+    """Python's ``sum(v)``: left to right from 0, in the backend's arithmetic. A float64 array takes numpy's
+    running sum (the same additions in the same order; ``+ 0.0`` turns an all-(−0) sum into sum's +0)."""
+    if v.dtype == np.float64 and v.size:
+        return np.add.accumulate(v)[-1] + 0.0
+    return sum(v)
+
+
+def max_abs(v: Vec) -> float:
+    """max |x| over a vector, as a float (a float64 array: one numpy reduction, the same value)."""
+    if v.dtype == np.float64 and v.size:
+        m = float(np.max(np.abs(v)))
+        if m == m:
+            return m
+    return max(abs(float(x)) for x in v)
 
 
 def span(v: Vec, b: Backend | None = None) -> Scalar:
@@ -36,7 +55,7 @@ def _exploitability(ng: NumericGame, c: int, logpi: Vec, pi: Vec, field_: Vec, b
     # which keeps the small differences when β is large.
     centre = ng.ref[c] @ field_
     y = (field_ - centre) / beta
-    if max(abs(t) for t in y) < 1:  # log Σ π_ref e^y = log1p(Σ π_ref (e^y − 1)), no cancellation
+    if max_abs(y) < 1:  # log Σ π_ref e^y = log1p(Σ π_ref (e^y − 1)), no cancellation
         lse = b.log1p_scalar(ng.ref[c] @ b.expm1(y))
     else:
         lse = b.logsumexp(ng.logref[c] + y)
@@ -98,7 +117,7 @@ def rounding_floor(ng: NumericGame, logpi: LogPolicy, star: LogPolicy, beta: Sca
     """An estimate of the rounding in a metric of ``logpi`` at the backend's precision (not a bound):
     100·n·ε·(1 + max|log π| + max|log π*|)·(1 + β), the checker's floor with β's weight added. A
     backend scalar (ε may be below float64's range)."""
-    scale = 1 + max(abs(float(x)) for lp in (*logpi, *star) for x in lp)
+    scale = 1 + max(max_abs(lp) for lp in (*logpi, *star))
     return ng.backend.eps * (100 * ng.n * scale * (1 + abs(float(beta))))
 
 
@@ -119,7 +138,7 @@ def _context_metrics(ng: NumericGame, c: int, logpi: Vec, ref: Reference, beta: 
     pi, field_ = ng.field_of(c, logpi)
     logstar, star = ref.logpi[c], ref.probs[c]
     expl = _exploitability(ng, c, logpi, pi, field_, beta)
-    dist = sum(abs(t) for t in pi - star)
+    dist = ordered_sum(abs(pi - star))
     return {
         "kl": kl(ng, logstar, logpi, star),
         "kl_reverse": kl(ng, logpi, logstar, pi),

@@ -29,8 +29,9 @@ class NumericGame:
     logref: list[Vec] = field(init=False)
     weights: list[Scalar] = field(init=False)
     #: π = exp(log π) and Pπ of recently queried vectors (keyed by the vector's id; the vector is kept),
-    #: so the metrics of an iterate reuse what the iteration computed.
-    products: OrderedDict[int, tuple[Vec, Vec, Vec]] = field(init=False, repr=False)
+    #: so the metrics of an iterate reuse what the iteration computed. π is not kept (None) where the
+    #: backend's exp is cheap (float64: recomputing it costs less than keeping one more vector a step).
+    products: OrderedDict[int, tuple[Vec, Vec | None, Vec]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         b = self.backend
@@ -59,13 +60,27 @@ class NumericGame:
         """π = exp(log π) and Pπ in context c, computed once per vector and remembered."""
         hit = self.products.get(id(logpi))
         if hit is not None and hit[0] is logpi:
-            return hit[1], hit[2]
+            return (hit[1] if hit[1] is not None else self.backend.exp(logpi)), hit[2]
         pi = self.backend.exp(logpi)
         out = self.P[c] @ pi
-        self.products[id(logpi)] = (logpi, pi, out)
+        self.products[id(logpi)] = (logpi, None if self.backend.cheap_exp else pi, out)
         while len(self.products) > PRODUCTS_KEPT:
             self.products.popitem(last=False)
         return pi, out
+
+    def product(self, c: int, logpi: Vec) -> Vec:
+        """Pπ in context c (:meth:`field_of` without π)."""
+        hit = self.products.get(id(logpi))
+        if hit is not None and hit[0] is logpi:
+            return hit[2]
+        return self.field_of(c, logpi)[1]
+
+    def forget(self, logpi: LogPolicy) -> None:
+        """Drop what :meth:`field_of` remembers of ``logpi`` (a half step: nothing reads its Pπ again)."""
+        for lp in logpi:
+            hit = self.products.get(id(lp))
+            if hit is not None and hit[0] is lp:
+                del self.products[id(lp)]
 
     def probs(self, logpi: LogPolicy) -> list[Vec]:
         return [self.backend.exp(lp) for lp in logpi]
@@ -124,7 +139,7 @@ class Oracle:
 
     def query(self, logsigma: LogPolicy) -> list[Vec]:
         self.count += 1
-        return [self.ng.field_of(c, ls)[1] for c, ls in enumerate(logsigma)]
+        return [self.ng.product(c, ls) for c, ls in enumerate(logsigma)]
 
 
 def check_log_policy(ng: NumericGame, logpi: LogPolicy, who: str) -> None:

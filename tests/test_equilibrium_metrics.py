@@ -515,3 +515,20 @@ def test_numeric_game_is_built_once_per_game_and_backend() -> None:
     mp1, mp2 = MpmathBackend(20), MpmathBackend(20)
     assert numeric_game(game, mp1) is numeric_game(game, mp1) is not numeric_game(game, mp2)
     assert np.array_equal(a.P[0], float_matrix_reference(game.contexts[0].preference))
+
+
+# ------------------------------------------------- float64 reductions: the same values as Python's builtins
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0.0, -0.0, 1e-320, -2.5, 3.0, 1e300, -1e300, 7e-3]) | st.floats(-1e6, 1e6),
+                min_size=1, max_size=40))
+def test_float_reductions_equal_pythons_sum_max_min_bit_for_bit(xs: list[float]) -> None:
+    """The metrics' float64 fast paths (numpy running sum, ufunc max/min) against ``sum``/``max``/``min``
+    over the same elements, signed zeros included (the outputs print them)."""
+    from nashproof.metrics import max_abs, ordered_sum
+
+    v, b = np.array(xs, dtype=np.float64), FloatBackend()
+    for got, want in ((ordered_sum(v), sum(v)), (b.vmax(v), max(v)), (b.vmin(v), min(v)),
+                      (max_abs(v), max(abs(float(x)) for x in v))):
+        assert np.float64(got).tobytes() == np.float64(want).tobytes(), (xs, got, want)

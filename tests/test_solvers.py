@@ -469,3 +469,70 @@ def test_run_starts_at_reference_and_keeps_every_iterate() -> None:
     M = mp_ctx(40)
     ref = mpv(M, game.contexts[0].reference)
     assert max(abs(M.mpf(b.exp(traj.policies[0][0])[i]) - ref[i]) for i in range(3)) < 1e-18
+
+
+# ------------------------------------------------------------------------------ the float64 hot path
+
+
+def test_float_run_is_the_benchmarks_numpy_loop_bit_for_bit() -> None:
+    """`nashproof bench` times the float run against a hand-written numpy loop: both must compute the same
+    iterates (bit for bit), so the ratio compares equal work."""
+    from nashproof.bench import numpy_step
+
+    game = build_family("random:n=48,seed=4,skew=3/4")
+    traj = run(game, NashMP(F(1, 10)), 40, FloatBackend())
+    step = numpy_step(game, 0.1, 2.0)
+    for k in range(1, 41):
+        assert np.array_equal(step(), traj.policies[k][0]), k
+    assert np.max(np.abs(traj.policies[40][0] - traj.policies[0][0])) > 1e-3  # the iterates moved
+
+
+def test_float_prox_is_the_generic_expression_bit_for_bit() -> None:
+    """The float backend's fused, in-place proximal step against the Backend default (the same expression)."""
+    from nashproof.backends import Backend
+
+    b, rng = FloatBackend(), np.random.default_rng(7)
+    for scale in (1.0, 50.0, 800.0):  # 800: exp underflows for most entries
+        a, f = rng.normal(size=33) * scale, rng.random(33)
+        e, d = b.scalar(F(3, 7)), b.scalar(F(11, 10))
+        fused = b.prox(a, f, e, d)
+        assert np.array_equal(fused, Backend.prox(b, a, f, e, d))
+        assert np.array_equal(fused, (a + f * e) / d - b.logsumexp((a + f * e) / d))
+        assert fused is not a and fused is not f and abs(np.exp(fused).sum() - 1) < 1e-13
+
+
+def test_float_batch_ignores_underflow_inside_and_restores_the_callers_error_state() -> None:
+    b = FloatBackend()
+    tiny = np.array([-800.0, 0.0])
+    with np.errstate(under="raise"):
+        assert b.exp(tiny)[0] == 0.0 and np.isfinite(b.logsumexp(tiny))  # outside a batch: each call
+        with b.batch():
+            assert np.geterr()["under"] == "ignore"
+            assert b.exp(tiny)[0] == 0.0 and np.isfinite(b.logsumexp(tiny))
+        assert np.geterr()["under"] == "raise"
+        with pytest.raises(FloatingPointError):
+            np.exp(tiny)
+        # a whole run whose probabilities underflow float64 (π_ref ∝ 10⁻³ⁱ), under the caller's "raise"
+        traj = run(build_family("random:n=150,seed=2,skew=1/1000"), NashMP(F(1, 10)), 3, b)
+    assert np.exp(traj.policies[3][0])[-1] == 0.0 and abs(np.exp(traj.policies[3][0]).sum() - 1) < 1e-12
+
+
+def test_a_run_remembers_the_products_of_its_iterates_not_of_its_half_steps() -> None:
+    """Metrics after a run reuse Pπ of every iterate (no second product); half steps' products are dropped,
+    and a float run keeps Pπ but not π (recomputed from log π, the same bits)."""
+    from nashproof.numeric import numeric_game
+
+    game = build_family("random:n=12,seed=3,skew=1/2")
+    for b in (FloatBackend(), MpmathBackend(20)):
+        traj = run(game, NashMP(F(1, 10)), 6, b)
+        ng = numeric_game(game, b)
+        for k, lp in enumerate(traj.policies[1:], start=1):
+            kept = ng.products[id(lp[0])]
+            assert kept[0] is lp[0] and (kept[1] is None) is (b.name == "float")
+            pi, field_ = ng.field_of(0, lp[0])
+            assert field_ is kept[2]
+            assert np.array_equal(pi, b.exp(lp[0])) and abs(sum(pi) - 1) < 1e-12, k
+            direct = ng.P[0] @ b.exp(lp[0])
+            assert max(abs(float(x - y)) for x, y in zip(field_, direct)) == 0
+        for half in traj.halves:
+            assert half is not None and id(half[0]) not in ng.products

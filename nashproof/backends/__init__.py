@@ -9,7 +9,9 @@ numbers for the mpmath backend); scalars are the backend's own number type. A ne
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
 
 import mpmath
@@ -113,6 +115,7 @@ class FloatBackend(Backend):
 
     name = "float"
     digits = 15
+    cheap_exp = True
 
     def scalar(self, x: Number | str) -> Scalar:
         return np.float64(float(x))
@@ -124,6 +127,8 @@ class FloatBackend(Backend):
         return float_matrix(rows)
 
     def exp(self, v: Vec) -> Vec:
+        if _UNDERFLOW_IGNORED.get():
+            return np.exp(v.astype(np.float64, copy=False))
         with np.errstate(under="ignore"):
             return np.exp(v.astype(np.float64, copy=False))
 
@@ -141,9 +146,37 @@ class FloatBackend(Backend):
         return np.float64(np.log1p(float(x)))
 
     def logsumexp(self, v: Vec) -> Scalar:
-        m = np.max(v)
+        m = _MAX(v, axis=None)  # the ufunc reductions behind np.max / np.sum, without their Python layers
+        if _UNDERFLOW_IGNORED.get():
+            return m + np.log(_SUM(np.exp(v - m), axis=None))
         with np.errstate(under="ignore"):
-            return m + np.log(np.sum(np.exp(v - m)))
+            return m + np.log(_SUM(np.exp(v - m), axis=None))
+
+    def vmax(self, v: Vec | Sequence[Scalar]) -> Scalar:
+        if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.size:
+            m = _MAX(v, axis=None)
+            if m != 0 and m == m:  # ±0 and NaN: Python's max, whose first-wins choice the outputs keep
+                return m
+        return max(v)
+
+    def vmin(self, v: Vec | Sequence[Scalar]) -> Scalar:
+        if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.size:
+            m = _MIN(v, axis=None)
+            if m != 0 and m == m:
+                return m
+        return min(v)
+
+    def prox(self, anchor: Vec, field_: Vec, eta: Scalar, denom: Scalar) -> Vec:
+        # One buffer, updated in place: anchor + field_·eta (IEEE addition commutes, so the bits are
+        # those of the generic expression), then / denom, then minus its log-sum-exp.
+        z: Vec = field_ * eta
+        z += anchor
+        z /= denom
+        z -= self.logsumexp(z)
+        return z
+
+    def batch(self) -> AbstractContextManager[object]:
+        return _underflow_ignored()
 
     def solve(self, M: Vec, b: Vec) -> Vec:
         return np.linalg.solve(M.astype(np.float64), b.astype(np.float64))
@@ -156,10 +189,27 @@ class FloatBackend(Backend):
 
     @property
     def eps(self) -> Scalar:
-        return np.float64(np.finfo(np.float64).eps)
+        return _F64_EPS
 
     def is_finite(self, v: Vec) -> bool:
-        return bool(np.all(np.isfinite(v.astype(np.float64, copy=False))))
+        return bool(_ALL(np.isfinite(v.astype(np.float64, copy=False)), axis=None))
+
+
+_F64_EPS = np.float64(np.finfo(np.float64).eps)
+_MAX, _MIN, _SUM, _ALL = np.maximum.reduce, np.minimum.reduce, np.add.reduce, np.logical_and.reduce
+#: Set inside :meth:`FloatBackend.batch`, where numpy already ignores underflow: exp and
+#: log-sum-exp then skip entering ``np.errstate`` (0.6 µs a call, four calls a Nash-MP step).
+_UNDERFLOW_IGNORED: ContextVar[bool] = ContextVar("nashproof_float_underflow_ignored", default=False)
+
+
+@contextmanager
+def _underflow_ignored() -> Iterator[None]:
+    with np.errstate(under="ignore"):
+        token = _UNDERFLOW_IGNORED.set(True)
+        try:
+            yield
+        finally:
+            _UNDERFLOW_IGNORED.reset(token)
 
 
 class ExtendedBackend(FloatBackend):

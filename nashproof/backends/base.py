@@ -12,7 +12,7 @@ import os
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from fractions import Fraction
 from typing import Any, TypeAlias
 
@@ -96,6 +96,8 @@ class Backend(ABC):
 
     # The order-dependent operations, explicit so that a ball backend can enclose them.
     certified = False
+    #: exp of a vector costs less than keeping its result: caches keep log π and recompute π = exp(log π).
+    cheap_exp = False
 
     def mid(self, x: Scalar) -> Scalar:
         """A point of x (the ball backend: its midpoint, exact)."""
@@ -125,8 +127,18 @@ class Backend(ABC):
         shifted: Vec = logits - self.logsumexp(logits)
         return shifted
 
+    def prox(self, anchor: Vec, field_: Vec, eta: Scalar, denom: Scalar) -> Vec:
+        """``log_normalize((anchor + field_·eta) / denom)``: the proximal step of the mirror methods, with
+        ``anchor`` = centre + ηβ log π_ref (a backend may fuse it; the operations and their order are these)."""
+        return self.log_normalize((anchor + field_ * eta) / denom)
+
     def is_finite(self, v: Vec) -> bool:
         return all(math.isfinite(float(x)) for x in v)
+
+    def batch(self) -> AbstractContextManager[object]:
+        """A block of many operations on this backend, such as a solver's run (the float backend sets
+        numpy's error state once for the block rather than on every call)."""
+        return nullcontext()
 
 
 #: The range of working precisions a user may ask for (decimal digits).

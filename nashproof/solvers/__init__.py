@@ -85,14 +85,17 @@ def run(
                 for c, lr in zip(game.contexts, ng.logref)]
     logpi = [lr.copy() for lr in ng.logref] if init is None else init
     traj = Trajectory(game, solver, backend, [logpi], [0], [0], [])
-    for t in range(steps):
-        result = solver.step(ng, logpi, t, oracle)
-        check_log_policy(ng, result.policy, solver.name)
-        logpi = result.policy
-        traj.policies.append(logpi)
-        traj.queries.append(oracle.count)
-        traj.samples.append(oracle.samples)
-        traj.halves.append(result.half)
-        if on_step is not None:
-            on_step(t + 1)
+    with ng.backend.batch():
+        for t in range(steps):
+            result = solver.step(ng, logpi, t, oracle)
+            check_log_policy(ng, result.policy, solver.name)
+            logpi = result.policy
+            traj.policies.append(logpi)
+            traj.queries.append(oracle.count)
+            traj.samples.append(oracle.samples)
+            traj.halves.append(result.half)
+            if result.half is not None:  # its Pπ served the step; the products kept are the iterates' (metrics)
+                ng.forget(result.half)
+            if on_step is not None:
+                on_step(t + 1)
     return traj

@@ -63,7 +63,7 @@ class Solver(ABC):
 def mix(b: Backend, centre: Vec, logref: Vec, field_: Vec, eta: Fraction, beta: Fraction) -> Vec:
     """normalize([centre + ηβ log π_ref + η·field] / (1 + ηβ)): one exact proximal step."""
     eb, e, denom = _step_constants(b, eta.numerator, eta.denominator, beta.numerator, beta.denominator)
-    return b.log_normalize((centre + logref * eb + field_ * e) / denom)
+    return b.prox(centre + logref * eb, field_, e, denom)
 
 
 @lru_cache(maxsize=64)
@@ -103,10 +103,12 @@ class NashMP(Solver):
 
     def step(self, ng: NumericGame, logpi: LogPolicy, t: int, oracle: Oracle) -> Step:
         b = ng.backend
-        q = oracle.query(logpi)
-        half = [mix(b, logpi[c], ng.logref[c], q[c], self.eta, self.beta) for c in range(ng.k)]
-        q2 = oracle.query(half)
-        new = [mix(b, logpi[c], ng.logref[c], q2[c], self.eta, self.beta) for c in range(ng.k)]
+        eb, e, denom = _step_constants(b, self.eta.numerator, self.eta.denominator,
+                                       self.beta.numerator, self.beta.denominator)
+        # Both proximal steps are centred at π_k: π_k + ηβ log π_ref is formed once (the same operations as mix)
+        anchor = [lp + lr * eb for lp, lr in zip(logpi, ng.logref, strict=True)]
+        half = [b.prox(a, f, e, denom) for a, f in zip(anchor, oracle.query(logpi))]
+        new = [b.prox(a, f, e, denom) for a, f in zip(anchor, oracle.query(half))]
         return Step(new, half)
 
 
