@@ -53,6 +53,15 @@ def _lognorm_rows(z: F64) -> F64:
     return out
 
 
+#: Rows of at most this many entries are padded to a common length: numpy sums a row of up to 7 entries in order
+#: (its pairwise summation only splits longer rows), so trailing zeros leave every sum bit for bit the same.
+PAD = 7
+
+
+def _pad(x: F64, n: int) -> F64:
+    return x if len(x) == n else np.concatenate([x, np.full(n - len(x), -np.inf)])
+
+
 def lanes(targets: Sequence[F64], lps: Sequence[F64], lrs: Sequence[float], stops: Sequence[Sequence[int]],
           adam: bool) -> list[dict[int, list[F64]]]:
     """``out[i][K][j] == optimiser(targets[j], lps[j], lrs[i], K, adam)`` for every lane i, every K in
@@ -63,13 +72,14 @@ def lanes(targets: Sequence[F64], lps: Sequence[F64], lrs: Sequence[float], stop
     wanted = [set(stops[i]) for i in order]
     lr_col = np.array([lrs[i] for i in order], dtype=np.float64)[:, None, None]
     by_size: dict[int, list[int]] = {}
-    for j, lp in enumerate(lps):
-        by_size.setdefault(len(lp), []).append(j)
+    for j, lp in enumerate(lps):  # sizes up to 7 share one group, padded with −∞ (exp: an exact 0)
+        by_size.setdefault(len(lp) if len(lp) > PAD else 0, []).append(j)
     for idx in by_size.values():
-        z = np.repeat(np.stack([lps[j] for j in idx])[None], len(order), axis=0)
+        n = max(len(lps[j]) for j in idx)
+        z = np.repeat(np.stack([_pad(lps[j], n) for j in idx])[None], len(order), axis=0)
         m = np.zeros_like(z)
         v = np.zeros_like(z)
-        pt = np.exp(np.stack([targets[j] for j in idx]))
+        pt = np.exp(np.stack([_pad(targets[j], n) for j in idx]))
         active = len(order)
         for k in range(last[0] + 1 if last else 0):
             if k > 0:
@@ -89,5 +99,5 @@ def lanes(targets: Sequence[F64], lps: Sequence[F64], lrs: Sequence[float], stop
                 if k in wanted[pos]:
                     rows = _lognorm_rows(z[pos])
                     for r, j in enumerate(idx):
-                        out[order[pos]][k][j] = rows[r]
+                        out[order[pos]][k][j] = rows[r, :len(lps[j])]
     return out
