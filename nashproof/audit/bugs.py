@@ -150,8 +150,9 @@ def clipping(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
     return min(h1, h2, key=lambda h: h.chi2)
 
 
-def _fit_every_k(sub: Sequence[Obs], targets: list[F64], adam: bool) -> list[tuple[float, int, float]]:
-    """(χ², K, lr) for every K of ``ADAM_STEPS``: :func:`fit1` of the learning rate at each K, every fit run
+def fit_every_k(sub: Sequence[Obs], targets: list[F64], adam: bool, ks: Sequence[int] = ADAM_STEPS
+                ) -> list[tuple[float, int, float]]:
+    """(χ², K, lr) for every K of ``ks``: :func:`fit1` of the learning rate at each K, every fit run
     in lock step, so that each round of requests is one batch of optimiser runs (one run per learning rate,
     serving every K that asked for it: the grid of the first round is the same for every K)."""
     def residuals(wanted: list[tuple[int, float]]) -> list[F64]:
@@ -168,7 +169,7 @@ def _fit_every_k(sub: Sequence[Obs], targets: list[F64], adam: bool) -> list[tup
                 out.append(r if np.all(np.isfinite(r)) else np.full(r.shape, 1e150))
         return out
 
-    searches = {K: fit_search(1e-4, 2.0) for K in ADAM_STEPS}
+    searches = {K: fit_search(1e-4, 2.0) for K in ks}
     asked = {K: next(s) for K, s in searches.items()}
     fitted: dict[int, float] = {}
     while asked:
@@ -181,9 +182,9 @@ def _fit_every_k(sub: Sequence[Obs], targets: list[F64], adam: bool) -> list[tup
             except StopIteration as done:
                 fitted[K] = float(done.value)
                 del asked[K]
-    rs = residuals([(K, fitted[K]) for K in ADAM_STEPS])
+    rs = residuals([(K, fitted[K]) for K in ks])
     with np.errstate(all="ignore"):
-        return [(float(np.sum(r**2)), K, fitted[K]) for r, K in zip(rs, ADAM_STEPS)]
+        return [(float(np.sum(r**2)), K, fitted[K]) for r, K in zip(rs, ks)]
 
 
 def per_coordinate(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
@@ -191,7 +192,7 @@ def per_coordinate(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | No
     targets = {id(o): declared(fam, o) for o in obs}
     best: Hypothesis | None = None
     for adam in (True, False):
-        _, K, lr = min(_fit_every_k(sub, [targets[id(o)] for o in sub], adam))
+        _, K, lr = min(fit_every_k(sub, [targets[id(o)] for o in sub], adam))
         name = "Adam" if adam else "RMSProp"
         memo: dict[int, F64] = {}
 
