@@ -44,7 +44,11 @@ def _residuals(pred: Callable[[Obs], F64], obs: Sequence[Obs]) -> F64:
         with np.errstate(all="ignore"):
             p = pred(o)
         parts.append((o.logout - p) / o.tol)
-    r = np.concatenate(parts)
+    return _finite(np.concatenate(parts))
+
+
+def _finite(r: F64) -> F64:
+    """The residual vector, or a huge one when a prediction was not finite (the fit then avoids it)."""
     return r if np.all(np.isfinite(r)) else np.full(r.shape, 1e150)
 
 
@@ -165,8 +169,7 @@ def fit_every_k(sub: Sequence[Obs], targets: list[F64], adam: bool, ks: Sequence
         out = []
         with np.errstate(all="ignore"):
             for K, x in wanted:
-                r = np.concatenate([(o.logout - p) / o.tol for o, p in zip(sub, runs[at[x]][K])])
-                out.append(r if np.all(np.isfinite(r)) else np.full(r.shape, 1e150))
+                out.append(_finite(np.concatenate([(o.logout - p) / o.tol for o, p in zip(sub, runs[at[x]][K])])))
         return out
 
     searches = {K: fit_search(1e-4, 2.0) for K in ks}

@@ -15,12 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from .ident import lognorm
+
 F64 = npt.NDArray[np.float64]
-
-
-def _lognorm(z: F64) -> F64:
-    m = float(np.max(z))
-    return z - (m + math.log(float(np.sum(np.exp(z - m)))))
 
 
 def optimiser(target: F64, lp: F64, lr: float, steps: int, adam: bool) -> F64:
@@ -31,7 +28,7 @@ def optimiser(target: F64, lp: F64, lr: float, steps: int, adam: bool) -> F64:
     v = np.zeros_like(z)
     pt = np.exp(target)
     for k in range(1, steps + 1):
-        p = np.exp(_lognorm(z))
+        p = np.exp(lognorm(z))
         g = p - pt
         if adam:
             m = 0.9 * m + 0.1 * g
@@ -40,12 +37,12 @@ def optimiser(target: F64, lp: F64, lr: float, steps: int, adam: bool) -> F64:
         else:
             v = 0.99 * v + 0.01 * g * g
             z = z - lr * g / (np.sqrt(v) + 1e-8)
-    return _lognorm(z)
+    return lognorm(z)
 
 
 def _lognorm_rows(z: F64) -> F64:
-    """:func:`_lognorm` of every row (last axis), with the same operations: the row sums are the same
-    sequential sums, and the logarithm is Python's, as in the one-row form."""
+    """``lognorm`` of every row (last axis), with the same operations: the row sums are the same sequential
+    sums, and the logarithm is Python's, as in the one-row form."""
     m = np.max(z, axis=-1, keepdims=True)
     sums = np.sum(np.exp(z - m), axis=-1)
     logs = np.array(list(map(math.log, sums.ravel().tolist()))).reshape(sums.shape)
