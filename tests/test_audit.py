@@ -3,6 +3,7 @@ every β and as a trace; the candidate never controls the audit (it runs in a ki
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -59,8 +60,10 @@ def test_a_correct_implementation_passes_with_claims(capsys: pytest.CaptureFixtu
     assert isinstance(claims, list) and claims and all(c["status"] == "pass" for c in claims)
 
 
+@functools.cache
 def full(path: Path, timeout: float = 120) -> AuditReport:
-    """The whole battery (six games, two β), claims off."""
+    """The whole battery (six games, two β), claims off. Cached: tests of one candidate share its audit (they
+    only read the report) when they run in one process, which their common ``xdist_group`` ensures."""
     return audit_update(f"{path}:update", "nash-mp", StepSpec.parse("2", "nash-mp"),
                         options=AuditOptions(with_claims=False, timeout=timeout, budget=3600))
 
@@ -73,7 +76,8 @@ def test_correct_implementations_pass(path: Path) -> None:
     assert report.identification is not None and report.identification.rule == "nash-mp"
 
 
-@pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xdist_group(p.stem)) for p in BAD],
+                         ids=lambda p: p.stem)
 def test_wrong_implementations_are_flagged(path: Path) -> None:
     # a hang is endless, so its limit is what the test exercises (the other calls take microseconds)
     report = full(path, timeout=3) if path.stem == "bad_hangs" else full(path)
@@ -83,7 +87,9 @@ def test_wrong_implementations_are_flagged(path: Path) -> None:
     assert "diagnosis" in messages(report) or first.kind == "validation"  # a departure comes with a diagnosis
 
 
-@pytest.mark.parametrize("name, rule, eta", [("bad_step_size", "nash-mp", "1"), ("bad_is_mmd", "mmd", "2")])
+@pytest.mark.parametrize("name, rule, eta", [
+    pytest.param("bad_step_size", "nash-mp", "1", marks=pytest.mark.xdist_group("bad_step_size")),
+    pytest.param("bad_is_mmd", "mmd", "2", marks=pytest.mark.xdist_group("bad_is_mmd"))])
 def test_identification_names_what_it_is(name: str, rule: str, eta: str) -> None:
     report = full(IMPLS / f"{name}.py")
     ident = report.identification
@@ -131,6 +137,7 @@ def test_a_rule_within_float64_beats_the_float32_diagnosis() -> None:
     assert "float32" not in found and "the steps are mmd with η = 1/200" in found, found
 
 
+@pytest.mark.xdist_group("bad_anchor_ref")
 def test_anchor_bug_is_invisible_from_pi_ref_but_caught_elsewhere() -> None:
     report = full(IMPLS / "bad_anchor_ref.py")
     findings = [f for f in report.findings if f.kind == "conformance"]
@@ -344,7 +351,7 @@ def test_hostile_candidates_are_findings(capsys: pytest.CaptureFixture[str], nam
 
 
 def test_candidate_cannot_patch_the_report_or_print_into_it(capsys: pytest.CaptureFixture[str]) -> None:
-    rep = small("hostile.py:patch_report", "nash-mp", "2")
+    rep = small("hostile.py:patch_report", "nash-mp", "2", games=SMALL[:1])
     assert rep.exit_code == 1 and not rep.consistent  # patched in the worker only
     assert AuditReport.__dict__["exit_code"].fget is not None and AuditReport(  # unchanged here
         "nash-mp", Fraction(2), [], findings=[]).exit_code == 3

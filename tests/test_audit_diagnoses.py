@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from helpers import float_context as _context
 from helpers import load_impl as _module
 
 from nashproof.audit import BATTERY, AuditOptions, AuditReport, StepSpec, audit_update, planned_calls
-from nashproof.audit.ident import Hypothesis
+from nashproof.audit.bugs import fit1, fit_every_k
+from nashproof.audit.ident import Hypothesis, Obs
+from nashproof.audit.optim import lanes, optimiser
 from nashproof.audit.rules import exact_step
 from nashproof.audit.trace import audit_trace, load_trace_file
 from nashproof.cli import main
@@ -82,6 +85,35 @@ def test_an_adam_inner_loop_is_named_with_its_learning_rate() -> None:
     """Was "closest proximal-point η = 2.13": now the optimiser, its learning rate and its number of steps."""
     rep = run("corpus_bugs.py:adam", "mmd", "1/5")
     assert rep.exit_code == 1 and "20 Adam steps at learning rate 1/20" in said(rep), said(rep)[:500]
+
+
+def test_the_batched_optimiser_is_the_one_lane_loop_bit_for_bit() -> None:
+    """The optimiser hypothesis runs every learning rate, K and observation as rows of one array (sizes up to
+    7 padded with −∞): each result must equal the plain one-run loop exactly, and the lock-step fit of every K
+    must pick the learning rates :func:`fit1` picks one K at a time, so that diagnoses do not change."""
+    rng = np.random.default_rng(5)
+    lps, targets = [], []
+    for n in (2, 4, 5, 7, 9, 4):  # 9: its own group, unpadded
+        lp = rng.normal(size=n) * 3
+        lps.append(lp - np.log(np.sum(np.exp(lp))))
+        t = lps[-1] + rng.normal(size=n) * 0.3
+        targets.append(t - np.log(np.sum(np.exp(t))))
+    lrs, stops = [1e-4, 0.05, 0.7, 2.0], [[1, 20], [3], [200, 2, 7], [0, 50]]
+    for adam in (True, False):
+        runs = lanes(targets, lps, lrs, stops, adam)
+        for i, lr in enumerate(lrs):
+            for K in stops[i]:
+                for j in range(len(lps)):
+                    assert np.array_equal(runs[i][K][j], optimiser(targets[j], lps[j], lr, K, adam)), (i, K, j)
+    sub = [Obs(lp, optimiser(t, lp, 0.05, 3, True) + rng.normal(size=len(lp)) * 1e-3, np.eye(len(lp)), lp, 0.1,
+               1.0, 1e-3) for lp, t in zip(lps[:3], targets[:3])]
+    target_of = {id(o): t for o, t in zip(sub, targets)}
+    for adam in (True, False):
+        for chi2, K, lr in fit_every_k(sub, targets[:3], adam, ks=(1, 3, 8)):
+            def model(x: float, K: int = K, adam: bool = adam) -> Callable[[Obs], np.ndarray]:
+                return lambda o: optimiser(target_of[id(o)], o.logpi, x, K, adam)
+            assert lr == fit1(model, sub, 1e-4, 2.0), (adam, K)
+            assert chi2 == float(np.sum(((np.concatenate([s.logout - model(lr)(s) for s in sub])) / 1e-3) ** 2))
 
 
 def test_opponent_temperature_is_not_a_decoupled_mixture() -> None:

@@ -163,14 +163,28 @@ def test_rate_claim_without_a_constant_is_violated_only_by_proof() -> None:
 # ------------------------------------------------------------------ 6. labels
 
 
-def test_dimension_screened_sizes_are_not_labelled_certified() -> None:
-    from nashproof.verify import CERTIFIED_DIM_MAX, check_dimension_certified
+def _screened_above_the_cap(cap: int) -> None:
+    from nashproof.verify import check_dimension_certified
 
     claim = builtin_catalogue().get("NMP-DIM")
-    size = CERTIFIED_DIM_MAX + 1
-    v = check_dimension_certified(claim, "transitive:n={n}", [size], F(1, 10), F(1), 3, 20)
+    v = check_dimension_certified(claim, "transitive:n={n}", [cap + 1], F(1, 10), F(1), 3, 20)
     assert v.method == "screened" and "certified" not in v.method
     assert all(row["backend"] == "float" for row in v.extra["sizes"])  # type: ignore[union-attr]
+
+
+def test_dimension_screened_sizes_are_not_labelled_certified(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The labelling above the certified cap, with the cap lowered to 8 (the slow test below uses the real one)."""
+    import nashproof.verify.dimension as dimension
+
+    monkeypatch.setattr(dimension, "CERTIFIED_DIM_MAX", 8)
+    _screened_above_the_cap(8)
+
+
+@pytest.mark.slow
+def test_dimension_screened_sizes_are_not_labelled_certified_at_the_real_cap() -> None:
+    from nashproof.verify import CERTIFIED_DIM_MAX
+
+    _screened_above_the_cap(CERTIFIED_DIM_MAX)
 
 
 # ------------------------------------------------------------------ 7. metric too uncertain at k = 0

@@ -19,12 +19,13 @@ when that fits as well: a user's hyperparameter (0.9, 1e-3) is then shown as wri
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from .ident import Hypothesis, Obs, hypothesis, lognorm, nice, show
+from .optim import lanes, optimiser
 from .rules import TEMPERED, step
 
 F64 = npt.NDArray[np.float64]
@@ -43,37 +44,55 @@ def _residuals(pred: Callable[[Obs], F64], obs: Sequence[Obs]) -> F64:
         with np.errstate(all="ignore"):
             p = pred(o)
         parts.append((o.logout - p) / o.tol)
-    r = np.concatenate(parts)
+    return _finite(np.concatenate(parts))
+
+
+def _finite(r: F64) -> F64:
+    """The residual vector, or a huge one when a prediction was not finite (the fit then avoids it)."""
     return r if np.all(np.isfinite(r)) else np.full(r.shape, 1e150)
 
 
 def fit1(model: Callable[[float], Callable[[Obs], F64]], obs: Sequence[Obs], lo: float, hi: float) -> float:
     """The parameter x in [lo, hi] (x > 0) minimising the tolerance-weighted residuals of model(x)."""
-    def cost(lx: float) -> float:
+    search = fit_search(lo, hi)
+    xs = next(search)
+    while True:
         with np.errstate(all="ignore"):
-            return float(np.sum(_residuals(model(math.exp(lx)), obs) ** 2))
+            rs = [_residuals(model(x), obs) for x in xs]
+        try:
+            xs = search.send(rs)
+        except StopIteration as done:
+            return float(done.value)
+
+
+def fit_search(lo: float, hi: float) -> Generator[list[float], list[F64], float]:
+    """:func:`fit1`'s search, written as a coroutine so that many fits can run in lock step: it yields the
+    parameters whose residual vectors it needs next and is sent those vectors (in the same order)."""
+    def cost(r: F64) -> float:
+        with np.errstate(all="ignore"):
+            return float(np.sum(r**2))
 
     grid = np.linspace(math.log(lo), math.log(hi), 41)
-    vals = [cost(g) for g in grid]
+    vals = [cost(r) for r in (yield [math.exp(g) for g in grid])]
     i = int(np.argmin(vals))
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
     g = (math.sqrt(5) - 1) / 2
     c, d = b - g * (b - a), a + g * (b - a)
-    fc, fd = cost(c), cost(d)
+    fc, fd = (cost(r) for r in (yield [math.exp(c), math.exp(d)]))
     for _ in range(50):  # one new evaluation per iteration: the other point is reused
         if fc <= fd:
             b, d, fd = d, c, fc
             c = b - g * (b - a)
-            fc = cost(c)
+            fc = cost((yield [math.exp(c)])[0])
         else:
             a, c, fc = c, d, fd
             d = a + g * (b - a)
-            fd = cost(d)
+            fd = cost((yield [math.exp(d)])[0])
     x = math.exp((a + b) / 2)
     for _ in range(4):  # Gauss–Newton: the golden section only finds the minimum to √ε
         h = 1e-6 * x
-        r = _residuals(model(x), obs)
-        J = (_residuals(model(x + h), obs) - _residuals(model(x - h), obs)) / (2 * h)
+        r, up, down = yield [x, x + h, x - h]
+        J = (up - down) / (2 * h)
         den = float(J @ J)
         if den <= 0 or not math.isfinite(den):
             break
@@ -82,8 +101,10 @@ def fit1(model: Callable[[float], Callable[[Obs], F64]], obs: Sequence[Obs], lo:
             break
         x = nxt
     snapped = float(nice(x, 1e-6))
-    if snapped != x and cost(math.log(snapped)) <= cost(math.log(x)) + 1:
-        return snapped
+    if snapped != x:
+        at_snapped, at_x = (cost(r) for r in (yield [math.exp(math.log(snapped)), math.exp(math.log(x))]))
+        if at_snapped <= at_x + 1:
+            return snapped
     return x
 
 
@@ -133,24 +154,40 @@ def clipping(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
     return min(h1, h2, key=lambda h: h.chi2)
 
 
-def _optimiser(target: F64, lp: F64, lr: float, steps: int, adam: bool) -> F64:
-    """``steps`` steps of Adam (β = (0.9, 0.999)) or RMSProp (α = 0.99), eps 1e-8, on logits z = log π_k,
-    minimising the cross-entropy to the declared step's distribution (gradient softmax(z) − π*)."""
-    z = lp.copy()
-    m = np.zeros_like(z)
-    v = np.zeros_like(z)
-    pt = np.exp(target)
-    for k in range(1, steps + 1):
-        p = np.exp(lognorm(z))
-        g = p - pt
-        if adam:
-            m = 0.9 * m + 0.1 * g
-            v = 0.999 * v + 0.001 * g * g
-            z = z - (lr / (1 - 0.9**k)) * m / (np.sqrt(v) / math.sqrt(1 - 0.999**k) + 1e-8)
-        else:
-            v = 0.99 * v + 0.01 * g * g
-            z = z - lr * g / (np.sqrt(v) + 1e-8)
-    return lognorm(z)
+def fit_every_k(sub: Sequence[Obs], targets: list[F64], adam: bool, ks: Sequence[int] = ADAM_STEPS
+                ) -> list[tuple[float, int, float]]:
+    """(χ², K, lr) for every K of ``ks``: :func:`fit1` of the learning rate at each K, every fit run
+    in lock step, so that each round of requests is one batch of optimiser runs (one run per learning rate,
+    serving every K that asked for it: the grid of the first round is the same for every K)."""
+    def residuals(wanted: list[tuple[int, float]]) -> list[F64]:
+        by_lr: dict[float, list[int]] = {}
+        for K, x in wanted:
+            by_lr.setdefault(x, []).append(K)
+        lrs = list(by_lr)
+        runs = lanes(targets, [o.logpi for o in sub], lrs, [by_lr[x] for x in lrs], adam)
+        at = {x: i for i, x in enumerate(lrs)}
+        out = []
+        with np.errstate(all="ignore"):
+            for K, x in wanted:
+                out.append(_finite(np.concatenate([(o.logout - p) / o.tol for o, p in zip(sub, runs[at[x]][K])])))
+        return out
+
+    searches = {K: fit_search(1e-4, 2.0) for K in ks}
+    asked = {K: next(s) for K, s in searches.items()}
+    fitted: dict[int, float] = {}
+    while asked:
+        rs = residuals([(K, x) for K, xs in asked.items() for x in xs])
+        at = 0
+        for K, xs in list(asked.items()):
+            got, at = rs[at:at + len(xs)], at + len(xs)
+            try:
+                asked[K] = searches[K].send(got)
+            except StopIteration as done:
+                fitted[K] = float(done.value)
+                del asked[K]
+    rs = residuals([(K, fitted[K]) for K in ks])
+    with np.errstate(all="ignore"):
+        return [(float(np.sum(r**2)), K, fitted[K]) for r, K in zip(rs, ks)]
 
 
 def per_coordinate(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | None:
@@ -158,18 +195,14 @@ def per_coordinate(fam: str, obs: Sequence[Obs], beta: float) -> Hypothesis | No
     targets = {id(o): declared(fam, o) for o in obs}
     best: Hypothesis | None = None
     for adam in (True, False):
-        fits = []
-        for K in ADAM_STEPS:
-            def model(lr: float, K: int = K, adam: bool = adam) -> Callable[[Obs], F64]:
-                return lambda o: _optimiser(targets[id(o)], o.logpi, lr, K, adam)
-            lr = fit1(model, sub, 1e-4, 2.0)
-            with np.errstate(all="ignore"):
-                fits.append((float(np.sum(_residuals(model(lr), sub) ** 2)), K, lr))
-        _, K, lr = min(fits)
+        _, K, lr = min(fit_every_k(sub, [targets[id(o)] for o in sub], adam))
         name = "Adam" if adam else "RMSProp"
+        memo: dict[int, F64] = {}
 
-        def pred(o: Obs, lr: float = lr, K: int = K, adam: bool = adam) -> F64:
-            return _optimiser(targets[id(o)], o.logpi, lr, K, adam)
+        def pred(o: Obs, lr: float = lr, K: int = K, adam: bool = adam, memo: dict[int, F64] = memo) -> F64:
+            if id(o) not in memo:
+                memo[id(o)] = optimiser(targets[id(o)], o.logpi, lr, K, adam)
+            return memo[id(o)]
 
         h = hypothesis(f"per-coordinate step scaling: {K} {name} step{'s' if K > 1 else ''} at learning rate "
                        f"{show(lr, 1e-6)} on the logits towards the declared step (it stops short of the step)",

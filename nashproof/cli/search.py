@@ -54,11 +54,11 @@ with that error estimate. Exit codes: 0 no violation, 1 a violation confirmed, 3
 2 bad input.
 examples:
   nashproof search NMP-KL-STEP --n 3
-  nashproof search EXPL-SANDWICH --n 4 --evals 4000 --save sandwich.json
+  nashproof search EXPL-SANDWICH --n 3 --evals 400 --save sandwich.json
       # then: nashproof check --game sandwich.json with the solver, β, η and steps it printed
   nashproof search NMP-KL-STEP --n 3 --beta 1/100 --eta 3*max --ignore-hypotheses     # beyond η̄: exit 1
   nashproof search NMP-APPROX-STEP --n 2 --beta 1000:1e6 --solver nash-mp-inexact:delta=1/100,perturb=adversarial
-  nashproof search --corpus checks/witnesses NMP-KL0 --jobs 2  # regenerate one claim's witnesses
+  nashproof search --corpus checks/witnesses NMP-KL0 --n 2:3 --evals 300 --jobs 2  # one claim's witnesses
   nashproof search --corpus checks/witnesses --refresh         # re-confirm the corpus, no search
   nashproof search --step-threshold rps --beta 1/100           # local threshold of the Nash-MP step
 """
