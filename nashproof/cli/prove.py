@@ -128,9 +128,6 @@ def _spec(args: argparse.Namespace, cat: Catalogue) -> tuple[Spec | ParamSpec, B
         raise InputError(f"--bits must lie in [64, 4096], got {args.bits}")
     spec = make_spec(claim, game, beta, max(eta, Fraction(1, 10**9)), solver, args.bits)
     if ranges:
-        if args.certificate:
-            raise InputError("--certificate with parameter ranges is not built yet (certificates record one β, η "
-                             "and game)")
         pspec = make_param_spec(spec, ranges, eta_max)
         whole = param_region(pspec, L)
         if not args.ignore_hypotheses:
@@ -271,7 +268,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
             else spec
         assert isinstance(cx_spec, Spec)
         _write_counterexample(args.counterexample, cx_spec, rep["counterexample"]["logits"])
-    if out.status == "proved" and args.certificate and isinstance(spec, Spec):
+    if out.status == "proved" and args.certificate:
         write_certificate(args.certificate, certificate(spec, region, out, args.claims_module or []))
         rep["certificate"] = args.certificate
     if args.json:

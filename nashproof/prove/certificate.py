@@ -26,6 +26,7 @@ from ..parallel import pmap
 from .boxes import Box, box_from_dict
 from .branch import Outcome
 from .decide import recheck
+from .params import ORDER, ParamSpec, make_param_spec, recheck_param
 from .problem import Spec, context, make_spec
 from .star import prepare
 
@@ -37,13 +38,19 @@ def _checksum(body: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def certificate(spec: Spec, region: Box, outcome: Outcome, claims_modules: Sequence[str]) -> dict[str, object]:
+def certificate(full: Spec | ParamSpec, region: Box, outcome: Outcome,
+                claims_modules: Sequence[str]) -> dict[str, object]:
+    """The proof's body and checksum. Over a parameter box the region's dimensions after the logits
+    are the ranged parameters (``parameters`` names them; β, η and the game are their fixed values
+    or the region's lower corner); every box records all its coordinates."""
+    spec = full.base if isinstance(full, ParamSpec) else full
     game = make_game([f"y{i}" for i in range(len(spec.ref))], [GameContext("x0", Fraction(1), spec.P, spec.ref)])
     body: dict[str, object] = {
         "format": FORMAT, "claim": spec.claim.id, "statements": [str(s) for s in spec.claim.statements],
         "claims_modules": list(claims_modules), "game": game_to_dict(game), "solver": spec.solver,
         "beta": fraction_str(spec.beta), "eta": fraction_str(spec.eta), "bits": spec.bits,
         "region": region.as_dict(), "split_rule": SPLIT_RULE,
+        "parameters": full.names if isinstance(full, ParamSpec) else [],
         "boxes": [{**b.as_dict(), "methods": d.methods, "lower": d.lowers} for b, d in outcome.leaves],
     }
     return {**body, "checksum": _checksum(body)}
@@ -94,8 +101,10 @@ def _leaf_chain(region: Box, lo: tuple[Fraction, ...], hi: tuple[Fraction, ...])
     return chain
 
 
-def _recheck_chunk(item: tuple[Spec, list[tuple[int, Box, list[str]]]]) -> list[tuple[int, str | None]]:
+def _recheck_chunk(item: tuple[Spec | ParamSpec, list[tuple[int, Box, list[str]]]]) -> list[tuple[int, str | None]]:
     spec, boxes = item
+    if isinstance(spec, ParamSpec):
+        return [(i, recheck_param(spec, box, methods)) for i, box, methods in boxes]
     ctx = context(spec)
     return [(i, recheck(ctx, box, methods)) for i, box, methods in boxes]
 
@@ -116,8 +125,7 @@ def verify_certificate(path: str, catalogue: Catalogue, jobs: int | None = 1,
     spec = make_spec(claim, game, beta, eta, str(raw.get("solver")), bits)
     lo, hi = box_from_dict(raw.get("region"), "certificate region")
     region = Box.region(lo, hi)
-    if len(lo) != len(spec.ref) - 1:
-        raise InputError(f"{path}: the region has {len(lo)} dimensions, the game needs {len(spec.ref) - 1}")
+    full = _param_spec(path, spec, raw.get("parameters", []), lo, hi)
     entries = raw.get("boxes")
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{path}: 'boxes' must be a non-empty list")
@@ -150,9 +158,10 @@ def verify_certificate(path: str, catalogue: Catalogue, jobs: int | None = 1,
             stack.extend(reversed(node.split()))
         else:
             return Verified(False, len(entries), claim.id, f"the region part {node.text()} is covered by no box")
-    prepare(context(spec))  # π* and its neighbourhood certified afresh in this process
+    if isinstance(full, Spec):
+        prepare(context(spec))  # π* and its neighbourhood certified afresh in this process
     size = max(1, -(-len(order) // 64))
-    chunks = [(spec, order[k:k + size]) for k in range(0, len(order), size)]
+    chunks = [(full, order[k:k + size]) for k in range(0, len(order), size)]
     done = 0
 
     def tick(_: int) -> None:
@@ -167,5 +176,30 @@ def verify_certificate(path: str, catalogue: Catalogue, jobs: int | None = 1,
         i, why = failures[0]
         box = next(b for j, b, _ in order if j == i)
         return Verified(False, len(entries), claim.id, f"box {i + 1} {box.text()} does not decide: {why}")
+    names = None if isinstance(full, Spec) else [f"z{i + 1}" for i in range(len(spec.ref) - 1)] + full.names
     return Verified(True, len(entries), claim.id, f"all {len(entries)} boxes re-decided; they tile the region "
-                                                  f"{region.text()}")
+                                                  f"{region.text(names)}")
+
+
+def _param_spec(path: str, spec: Spec, names: object, lo: tuple[Fraction, ...],
+                hi: tuple[Fraction, ...]) -> Spec | ParamSpec:
+    """The problem the certificate's region describes: the logits, then the named parameter ranges."""
+    d = len(spec.ref) - 1
+    allowed = [*ORDER, "eta/max"]
+    if not isinstance(names, list) or not all(isinstance(x, str) and x in allowed for x in names) \
+            or len(set(names)) != len(names):
+        raise InputError(f"{path}: 'parameters' must list distinct names among {', '.join(allowed)}")
+    if len(lo) != d + len(names):
+        raise InputError(f"{path}: the region has {len(lo)} dimensions, the game and parameters need "
+                         f"{d + len(names)}")
+    if not names:
+        return spec
+    eta_max = "eta/max" in names
+    plain = ["eta" if x == "eta/max" else x for x in names]
+    if plain != [x for x in ORDER if x in plain]:
+        raise InputError(f"{path}: 'parameters' must follow the order {', '.join(ORDER)}")
+    ranges = {nm: (a, b) for nm, a, b in zip(plain, lo[d:], hi[d:])}
+    full = make_param_spec(spec, ranges, eta_max)
+    if full.base != spec:
+        raise InputError(f"{path}: inconsistent base problem")
+    return full
