@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import shlex
 from fractions import Fraction as F
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,29 @@ def test_disproof_is_reproduced_by_check(tmp_path: Path, capsys: pytest.CaptureF
     verdicts = json.loads(capsys.readouterr().out)
     text = json.dumps(verdicts)
     assert code == 1 and '"violated"' in text
+    # the command prove prints (exact --start-logits, no file) reproduces it too
+    argv = shlex.split(rep["reproduce"])
+    assert argv[:2] == ["nashproof", "check"] and f"--start-logits={','.join(rep['counterexample']['logits'])}" in argv
+    assert main([*argv[1:], "--json"]) == 1
+    assert '"violated"' in capsys.readouterr().out
+
+
+def test_check_start_logits_is_the_start_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    """--start-logits z (n − 1 numbers: last logit 0) starts where a game file's start_logits would; the
+    step claim's observed ratio there matches an independent mpmath evaluation."""
+    base = ["check", "--game", "rps", "--solver", "nash-mp", "--beta", "1/10", "--eta", "2", "--steps", "1",
+            "--claim", "NMP-KL-STEP", "--json"]
+    assert main([*base, "--start-logits=-7/2,1"]) == 0
+    tight = json.loads(capsys.readouterr().out)["verdicts"][0]["tightness"]
+    c = load_game("rps").contexts[0]
+    with mp.workdps(30):
+        want = _nash_mp_ratio([list(r) for r in c.preference], list(c.reference), F(1, 10), F(2),
+                              [mp.mpf(-7) / 2, mp.mpf(1)])
+    assert abs(float(tight) - float(want)) < 1e-6
+    assert main([*base, "--start-logits=1,2,3,4"]) == 2
+    assert main([*base, "--start-logits=1,x"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(e.startswith("error:") for e in err)
 
 
 def test_certificate_round_trip_and_tampering(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

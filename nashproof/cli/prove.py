@@ -186,6 +186,13 @@ def _report(full: Spec | ParamSpec, region: Box, out: Outcome, args: argparse.Na
                                  "eta": fraction_str(spec.eta), "P": [[fraction_str(x) for x in r] for r in spec.P],
                                  "ref": [fraction_str(x) for x in spec.ref], "statement": d.statement + 1,
                                  "statement_text": str(spec.claim.statements[d.statement]), "margin": d.margin}
+        game = args.game
+        if isinstance(full, ParamSpec) and full.n == 2:
+            game = f"two-action:p={fraction_str(spec.P[0][1])},r={fraction_str(spec.ref[0])}"
+        mods = "".join(f" --claims-module {m}" for m in args.claims_module or [])
+        rep["reproduce"] = (f"nashproof check --game {game} --start-logits={','.join(_logits(d.point))} --solver "
+                            f"{spec.solver} --beta {fraction_str(spec.beta)} --eta {fraction_str(spec.eta)} --steps 1 "
+                            f"--claim {spec.claim.id}{mods}")
     if out.status == "undecided":
         rep["reason"] = out.reason
         rep["undecided"] = [{**b.as_dict(), "width": fraction_str(max(h - lo for lo, h in zip(b.lo, b.hi)))}
@@ -215,13 +222,13 @@ def _print(rep: dict[str, Any], region: Box, full: Spec | ParamSpec, args: argpa
         print(f"disproved: {what}: statement {cx['statement']} ({cx['statement_text']}) fails at π = softmax(z) with "
               f"exact logits z = [{', '.join(cx['logits'])}]; margin {cx['margin']} < 0 (certified)")
         print(f"  {speed}")
-        target = args.counterexample or "CX.json"
         mods = "".join(f" --claims-module {m}" for m in args.claims_module or [])
         if isinstance(full, ParamSpec):
             print(f"  at the exact parameters β = {cx['beta']}, η = {cx['eta']}, P = {cx['P']}, π_ref = {cx['ref']}")
-        print(f"  reproduce: nashproof check --game {target} --solver {spec.solver} --beta "
-              f"{cx['beta']} --eta {cx['eta']} --steps 1 --claim {spec.claim.id}{mods}"
-              + ("" if args.counterexample else "   (write CX.json with --counterexample CX.json)"))
+        print(f"  reproduce: {rep['reproduce']}")
+        if args.counterexample:
+            print(f"  or: nashproof check --game {args.counterexample} --solver {spec.solver} --beta {cx['beta']} "
+                  f"--eta {cx['eta']} --steps 1 --claim {spec.claim.id}{mods}")
     else:
         print(f"undecided: {what}, for {where}: {rep['reason']}")
         print(f"  {speed}; {rep['undecided_count']} box(es) remain, e.g.:")
