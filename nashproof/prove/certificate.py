@@ -1,9 +1,9 @@
 """Proof certificates: the box partition with each box's deciding enclosure, and its independent re-check.
 
 The file is JSON with exact rationals as strings and a SHA-256 checksum over its content: a file
-edited by hand is refused (exit 2). ``verify`` rebuilds the bisection tree of the region with the
-one split rule, requires the boxes to be exactly its leaves (so they cover the region and do not
-overlap), certifies π* (and the neighbourhood of π* where the margin is convex)
+edited by hand is refused (exit 2). ``verify`` checks that the boxes tile the region by repeated
+halvings (:func:`tiling_gap`: they cover it and do not overlap, whatever dimension each halving
+chose), certifies π* (and the neighbourhood of π* where the margin is convex)
 afresh and re-decides every box with the method the file names; the first box
 that fails is named.
 """
@@ -31,7 +31,8 @@ from .problem import Spec, context, make_spec
 from .star import prepare
 
 FORMAT = "nashproof-proof/1"
-SPLIT_RULE = "halve the least-halved dimension (lowest index among ties) at its midpoint"
+SPLIT_RULE = ("halve a dimension at its midpoint (the logits: the least-halved, lowest index first; with parameter "
+              "ranges: the one costing the margin's enclosure most); the boxes form a guillotine partition")
 
 
 def _checksum(body: dict[str, object]) -> str:
@@ -86,19 +87,39 @@ def _load(path: str) -> dict[str, object]:
     return raw
 
 
-Key = tuple[tuple[Fraction, ...], tuple[Fraction, ...]]
-
-
-def _leaf_chain(region: Box, lo: tuple[Fraction, ...], hi: tuple[Fraction, ...]) -> list[Key] | None:
-    """The keys of a leaf's ancestors in the region's bisection tree, or None when it is not a node of it."""
-    node, chain = region, list[Key]()
-    while (node.lo, node.hi) != (lo, hi):
-        if any(a < b or c > d for a, b, c, d in zip(lo, node.lo, hi, node.hi)) or node.level() > 4096:
-            return None
-        chain.append((node.lo, node.hi))
-        left, right = node.split()
-        node = left if all(h <= x for h, x in zip(hi, left.hi)) else right
-    return chain
+def tiling_gap(region: Box, boxes: Sequence[Box]) -> tuple[list[int], str | None]:
+    """Check that ``boxes`` tile ``region`` by repeated halvings (a guillotine partition), whatever
+    dimension each halving chose: a node is either one box, or halved along a dimension that no box
+    inside it straddles, and both halves are tiled in turn. Returns the boxes' indices in tree order
+    and None, or the first problem (a part covered by no box, an overlap, a box off the halving grid)."""
+    order: list[int] = []
+    stack: list[tuple[Box, list[int]]] = [(region, list(range(len(boxes))))]
+    while stack:
+        node, inside = stack.pop()
+        if not inside:
+            return order, f"the region part {node.text()} is covered by no box"
+        same = [i for i in inside if (boxes[i].lo, boxes[i].hi) == (node.lo, node.hi)]
+        if same:
+            if len(inside) > 1:
+                other = min(i for i in inside if i != same[0])
+                return order, (f"box {same[0] + 1} {node.text()} overlaps box {other + 1} "
+                               f"{boxes[other].text()}")
+            order.append(same[0])
+            continue
+        if node.level() > 4096:
+            return order, f"box {inside[0] + 1} {boxes[inside[0]].text()} is not a box of the region's halvings"
+        for d in sorted(range(node.dims), key=lambda j: (node.depth[j], j)):
+            mid = (node.lo[d] + node.hi[d]) / 2
+            if all(boxes[i].hi[d] <= mid or boxes[i].lo[d] >= mid for i in inside):
+                left, right = node.split(d)
+                stack.append((right, [i for i in inside if boxes[i].lo[d] >= mid]))
+                stack.append((left, [i for i in inside if boxes[i].hi[d] <= mid]))
+                break
+        else:
+            first = min(inside)
+            return order, (f"box {first + 1} {boxes[first].text()} is not a box of the region's halvings, or "
+                           "overlaps another")
+    return order, None
 
 
 def _recheck_chunk(item: tuple[Spec | ParamSpec, list[tuple[int, Box, list[str]]]]) -> list[tuple[int, str | None]]:
@@ -129,35 +150,23 @@ def verify_certificate(path: str, catalogue: Catalogue, jobs: int | None = 1,
     entries = raw.get("boxes")
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{path}: 'boxes' must be a non-empty list")
-    leaves: dict[tuple[tuple[Fraction, ...], tuple[Fraction, ...]], tuple[int, list[str]]] = {}
-    ancestors: set[Key] = set()
+    boxes: list[Box] = []
+    methods: list[list[str]] = []
     for i, entry in enumerate(entries):
         blo, bhi = box_from_dict(entry, f"box {i + 1}")
-        methods = entry.get("methods") if isinstance(entry, dict) else None
-        if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
+        named = entry.get("methods") if isinstance(entry, dict) else None
+        if not isinstance(named, list) or not all(isinstance(m, str) for m in named):
             raise InputError(f"{path}: box {i + 1} needs a list of methods")
-        chain = _leaf_chain(region, blo, bhi)
-        if chain is None:
-            return Verified(False, len(entries), claim.id,
-                            f"box {i + 1} {Box(blo, bhi, ()).text()} is not a box of the region's bisection")
-        if (blo, bhi) in leaves:
-            return Verified(False, len(entries), claim.id, f"box {i + 1} {Box(blo, bhi, ()).text()} appears twice")
-        leaves[(blo, bhi)] = (i, methods)
-        ancestors.update(chain)
-    order: list[tuple[int, Box, list[str]]] = []
-    stack = [region]
-    while stack:
-        node = stack.pop()
-        key = (node.lo, node.hi)
-        if key in leaves:
-            i, methods = leaves[key]
-            if key in ancestors:
-                return Verified(False, len(entries), claim.id, f"box {i + 1} {node.text()} overlaps smaller boxes")
-            order.append((i, node, methods))
-        elif key in ancestors:
-            stack.extend(reversed(node.split()))
-        else:
-            return Verified(False, len(entries), claim.id, f"the region part {node.text()} is covered by no box")
+        box = Box(blo, bhi, (0,) * len(blo))
+        if len(blo) != region.dims or len(bhi) != region.dims or not all(a < b for a, b in zip(blo, bhi)) \
+                or any(a < r or b > t for a, b, r, t in zip(blo, bhi, region.lo, region.hi)):
+            return Verified(False, len(entries), claim.id, f"box {i + 1} {box.text()} is not a box inside the region")
+        boxes.append(box)
+        methods.append(named)
+    tree, gap = tiling_gap(region, boxes)
+    if gap is not None:
+        return Verified(False, len(entries), claim.id, gap)
+    order = [(i, boxes[i], methods[i]) for i in tree]
     if isinstance(full, Spec):
         prepare(context(spec))  # π* and its neighbourhood certified afresh in this process
     size = max(1, -(-len(order) // 64))

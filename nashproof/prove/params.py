@@ -227,10 +227,18 @@ def _full(spec: ParamSpec, balls: list[arb], order: int) -> list[Num]:
 def lower_bounds(spec: ParamSpec, box: Box) -> list[arb]:
     """The best of the interval extension, the mean-value form and the second-order form in every
     dimension (logits and parameters) of each margin's lower end over the box."""
+    return _bounds(spec, box)[0]
+
+
+def _bounds(spec: ParamSpec, box: Box) -> tuple[list[arb], int | None]:
+    """``lower_bounds`` and the dimension whose width costs the undecided margins most in the mean-value
+    form (|∂m/∂x_i| over the box times the half-width): the one to halve (None when unknown)."""
     deltas = [q(r) * arb(0, 1) for r in box.halfwidths()]
     centre = [q(c) for c in box.centre()]
     at_c = _full(spec, centre, 1)
+    statements = context(spec.base).statements
     out: list[arb] = []
+    cost = [0.0] * box.dims
     for order in (1, 2):
         over = _full(spec, box.balls(), order)
         out = []
@@ -240,8 +248,10 @@ def lower_bounds(spec: ParamSpec, box: Box) -> list[arb]:
                 continue
             best = m.val.lower() if m.val.is_finite() else arb(-1) / 0
             mv = mc.val
-            for g, dz in zip(m.grad, deltas):
+            for i, (g, dz) in enumerate(zip(m.grad, deltas)):
                 mv = mv + g * dz
+                if order == 1:
+                    cost[i] += float(abs(g * dz).upper()) if g.is_finite() else math.inf
             best = _better(best, mv)
             if order == 2 and m.hess is not None:
                 t2 = mc.val
@@ -251,9 +261,12 @@ def lower_bounds(spec: ParamSpec, box: Box) -> list[arb]:
                         t2 = t2 + m.hess[i][j] * (dz * dw if i != j else dz**2) / 2
                 best = _better(best, t2)
             out.append(best)
-        if all(holds(low, s.strict) for low, s in zip(out, context(spec.base).statements)):
+        if all(holds(low, s.strict) for low, s in zip(out, statements)):
             break
-    return out
+    finite = [c for c in cost if math.isfinite(c)]
+    if len(finite) < len(cost) or not finite or max(finite) <= 0:
+        return out, None
+    return out, max(range(box.dims), key=lambda i: (cost[i], -i))
 
 
 def _better(low: arb, x: arb) -> arb:
@@ -275,7 +288,7 @@ def decide_param(spec: ParamSpec, box: Box) -> Decision:
             r = float((lhs / rhs).mid())
             ratio = r if ratio is None else max(ratio, r)
     ctx = _context(spec, dict(theta))
-    lowers = lower_bounds(spec, box)
+    lowers, dim = _bounds(spec, box)
     methods, texts = [], []
     for i, low in enumerate(lowers):
         s = ctx.statements[i]
@@ -286,7 +299,7 @@ def decide_param(spec: ParamSpec, box: Box) -> Decision:
             methods.append(AT_STAR_HULL)
             texts.append("0")
         else:
-            return Decision(SPLIT, ratio=ratio)
+            return Decision(SPLIT, ratio=ratio, split=dim)
     return Decision(PROVED, methods, texts, ratio=ratio)
 
 
