@@ -208,7 +208,7 @@ def _hull_pd(ctx: Context, zbox: Box, index: int) -> bool:
         return False
     ends = [(min(lo, lower_rational(zs)), max(hi, -lower_rational(-zs))) for lo, hi, zs in
             zip(zbox.lo, zbox.hi, ctx.zstar)]
-    # mid ± rad by hand: arb's union of two disjoint inexact balls came out far too wide
+    # mid ± rad of the exact end points (as tight as arb's union, measured)
     hull = [q((a + b) / 2) + q((b - a) / 2) * arb(0, 1) for a, b in ends]
     z = [Dual.variable(b, i, len(hull), 2) for i, b in enumerate(hull)]
     m = ctx.statements[index].margin(ctx.model.values(z, ctx.names))
