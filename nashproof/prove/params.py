@@ -231,14 +231,17 @@ def lower_bounds(spec: ParamSpec, box: Box) -> list[arb]:
 
 
 def _bounds(spec: ParamSpec, box: Box) -> tuple[list[arb], int | None]:
-    """``lower_bounds`` and the dimension whose width costs the undecided margins most in the mean-value
-    form (|∂m/∂x_i| over the box times the half-width): the one to halve (None when unknown)."""
+    """``lower_bounds`` and the dimension whose width costs the margins most in the second-order form
+    (|∂m/∂x_i| at the centre times the half-width r_i, plus Σ_j |∂²m/∂x_i∂x_j| over the box r_i r_j / 2):
+    the one to halve; the first-order share |∂m/∂x_i| over the box times r_i where a Hessian entry is
+    not finite; None when neither is known."""
     deltas = [q(r) * arb(0, 1) for r in box.halfwidths()]
     centre = [q(c) for c in box.centre()]
     at_c = _full(spec, centre, 1)
     statements = context(spec.base).statements
     out: list[arb] = []
     cost = [0.0] * box.dims
+    first = [0.0] * box.dims
     for order in (1, 2):
         over = _full(spec, box.balls(), order)
         out = []
@@ -250,23 +253,29 @@ def _bounds(spec: ParamSpec, box: Box) -> tuple[list[arb], int | None]:
             mv = mc.val
             for i, (g, dz) in enumerate(zip(m.grad, deltas)):
                 mv = mv + g * dz
-                if order == 1:
-                    cost[i] += float(abs(g * dz).upper()) if g.is_finite() else math.inf
+                first[i] += _width(g * dz) if order == 1 else 0.0
             best = _better(best, mv)
             if order == 2 and m.hess is not None:
                 t2 = mc.val
                 for i, dz in enumerate(deltas):
                     t2 = t2 + mc.grad[i] * dz
                     for j, dw in enumerate(deltas):
-                        t2 = t2 + m.hess[i][j] * (dz * dw if i != j else dz**2) / 2
+                        term = m.hess[i][j] * (dz * dw if i != j else dz**2) / 2
+                        t2 = t2 + term
+                        cost[i] += _width(term)  # dimension i's share of the second-order form's width
+                    cost[i] += _width(mc.grad[i] * dz)
                 best = _better(best, t2)
             out.append(best)
         if all(holds(low, s.strict) for low, s in zip(out, statements)):
             break
-    finite = [c for c in cost if math.isfinite(c)]
-    if len(finite) < len(cost) or not finite or max(finite) <= 0:
-        return out, None
-    return out, max(range(box.dims), key=lambda i: (cost[i], -i))
+    for c in (cost, first):
+        if all(math.isfinite(x) for x in c) and max(c) > 0:
+            return out, max(range(box.dims), key=lambda i: (c[i], -i))
+    return out, None
+
+
+def _width(x: arb) -> float:
+    return float(abs(x).upper()) if x.is_finite() else math.inf
 
 
 def _better(low: arb, x: arb) -> arb:
