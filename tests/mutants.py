@@ -84,8 +84,9 @@ REACH = {
     "NMP-KL0~gap": (Fraction(1, 1000), "ratio ≈ 1 − 2β needs a π_ref entry ≤ e^(−1/(2β)); a game file's numbers "
                                        "(≤ 1000 characters) reach 10^(−450): best 0.99901"),
     "NMP-SPAN-C~C": (Fraction(1, 1000), "ratio 1/(1 + β^(−1/2)) at k = 0, β ≤ 10⁶: best 0.999001"),
-    "NMP-KL-LOCAL~rate": (Fraction(2), "a rate with an unknown constant: no finite run refutes it, so the engine "
-                                       "flags a faster claimed rate inconclusive ('looks slower'), never violated"),
+    "NMP-KL-LOCAL~rate": (Fraction(1, 10000), "a rate with an unknown constant, refuted only by proof (an invariant "
+                                              "cone near π*, verify/asymptotic.py); the cone's radii stop at 10^(−12), "
+                                              "which decides a tightening down to about 10^(−4)"),
 }
 
 

@@ -71,6 +71,11 @@ class Model:
         mu = self._normalize([(1 - eb) * lp + eb * lr for lp, lr in zip(logpi, self.logref)])
         return self._normalize([m + self.eta * f for m, f in zip(mu, self._field([m.exp() for m in mu]))]), None
 
+    def next_logits(self, z: Sequence[Dual]) -> list[Dual]:
+        """log π_next of one step from the free logits z (the last logit is 0)."""
+        logpi = self._normalize([*z, z[0].like(arb(0))])
+        return self.step(logpi, self._field([t.exp() for t in logpi]))[0]
+
     def values(self, z: Sequence[Dual], names: frozenset[str]) -> dict[str, Dual | arb]:
         """Every quantity in ``names`` at the logits z (free logits; the last logit is 0)."""
         zero = z[0].like(arb(0))

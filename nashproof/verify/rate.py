@@ -6,6 +6,7 @@ import mpmath
 import sympy as sp
 
 from ..claims import Claim, hypotheses_hold
+from . import asymptotic
 from .binding import floor_index, local_values, param_values
 from .certified import check_certified
 from .estimated import check_estimated
@@ -64,8 +65,19 @@ def check_rate_fit(claim: Claim, data: RunData, v: Verdict, until_floor: bool) -
     v.fitted_rate, v.min_constant = fmt_num(fitted, 8), fmt_num(c_min, 6)
     # Slower: the tail decays less than 90 % as fast as claimed, and M_k/r^k still peaks in the last quarter.
     v.slower = bool(-slope < -mp.log(r) * mp.mpf("0.9") and arg >= 3 * len(pts) // 4)
-    # ∃C: M_k ≤ C·scale·r^k holds on every finite run (C = the largest ratio): without a proved constant
-    # a run cannot refute the rate. A slower-looking tail is evidence only: inconclusive, never violated.
+    # ∃C: M_k ≤ C·scale·r^k holds on every finite run (C = the largest ratio): without a proof a run
+    # cannot refute the rate. A proof is an invariant cone near π* in which KL decays more slowly.
+    if asymptotic.applies(claim, data):
+        proof = asymptotic.rate_floor(claim, data)
+        if proof is not None:
+            floor, claimed = proof
+            v.status, v.method, v.first_k = "violated", "certified", floor.entered
+            v.certified_at = "on the exact trajectory, from the iterate given on (a proof, not a fit)"
+            v.margin = f"g² − ρ ≥ {fmt_num(mp.mpf(floor.growth_sq.lower()) - mp.mpf(claimed), 6)}"
+            v.note = (f"no constant C makes the rate hold: {floor.describe()}, and g² > the claimed rate "
+                      f"{claimed}")
+            return v
+    # A slower-looking tail without such a proof is evidence only: inconclusive, never violated.
     if v.slower:
         v.status, v.first_k = "inconclusive", pts[arg][0]
         v.note = ("the fitted tail rate looks slower than the claimed rate (evidence from a finite run, not a "
