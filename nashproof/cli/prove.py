@@ -38,8 +38,10 @@ examples:
   nashproof prove NMP-KL-STEP --game rps --beta 1/10 --eta 2 --certificate proof.json
   nashproof prove --verify proof.json
   nashproof prove TIGHT --claims-module mutants.py --game rps --beta 1/10 --eta 2 --counterexample cx.json
-  nashproof check --game cx.json --solver nash-mp --beta 1/10 --eta 2 --steps 1 --claim TIGHT \\
-      --claims-module mutants.py            # reproduces the counterexample
+  nashproof check --game rps --start-logits=-10,0,0 --solver nash-mp --beta 1/10 --eta 2 --steps 1 \\
+      --claim TIGHT --claims-module mutants.py      # reproduces a counterexample (prove prints it)
+  nashproof prove NMP-KL-STEP --game two-action:p=1/2:3/4,r=1/3 --beta 1/2:1 --eta 1 --logits 2 \\
+      --certificate proof.json              # parameter ranges: the certificate records them too
 """
 
 
