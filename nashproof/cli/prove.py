@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -191,8 +192,9 @@ def _report(full: Spec | ParamSpec, region: Box, out: Outcome, args: argparse.Na
         game = args.game
         if isinstance(full, ParamSpec) and full.n == 2:
             game = f"two-action:p={fraction_str(spec.P[0][1])},r={fraction_str(spec.ref[0])}"
-        mods = "".join(f" --claims-module {m}" for m in args.claims_module or [])
-        rep["reproduce"] = (f"nashproof check --game {game} --start-logits={','.join(_logits(d.point))} --solver "
+        mods = "".join(f" --claims-module {shlex.quote(m)}" for m in args.claims_module or [])
+        rep["reproduce"] = (f"nashproof check --game {shlex.quote(game)} "
+                            f"--start-logits={','.join(_logits(d.point))} --solver "
                             f"{spec.solver} --beta {fraction_str(spec.beta)} --eta {fraction_str(spec.eta)} --steps 1 "
                             f"--claim {spec.claim.id}{mods}")
     if out.status == "undecided":
