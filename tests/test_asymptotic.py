@@ -104,23 +104,27 @@ def test_rps_started_at_its_equilibrium_has_nothing_to_follow() -> None:
     assert local.rate_floor(local.spectral_sq * arb("0.5"), None) is None
 
 
-def _claims_module(tmp_path: Path, level: str) -> Path:
+def _claims_module(tmp_path: Path, level: str, metric: str) -> Path:
+    """NMP-KL-LOCAL's rate times ``level``, on KL; or on the span, whose asymptotic rate is √ρ_loc."""
     path = tmp_path / "local_mutant.py"
+    symbol, rate = ("KL", "rho_loc") if metric == "kl" else ("Span", "sp.sqrt(rho_loc)")
     path.write_text(
         "from dataclasses import replace\n"
         "import sympy as sp\n"
-        "from nashproof.claims import C, KL, k, rho_loc\n"
+        "from nashproof.claims import C, KL, Span, k, rho_loc\n"
         "from nashproof.claims.catalogue import BUILTIN\n"
         "orig = next(c for c in BUILTIN if c.id == 'NMP-KL-LOCAL')\n"
-        f"rate = sp.Rational('{level}') * rho_loc\n"
-        "CLAIMS = [replace(orig, rate=rate, statements=(sp.Le(KL, C * rate**k),), provenance='E')]\n")
+        f"rate = sp.Rational('{level}') * {rate}\n"
+        f"CLAIMS = [replace(orig, metric='{metric}', rate=rate, statements=(sp.Le({symbol}, C * rate**k),), "
+        "provenance='E')]\n")
     return path
 
 
 @pytest.mark.parametrize("level, code", [("9/10", 1), ("1", 0)])
-def test_check_refutes_a_tightened_local_rate_by_proof(level: str, code: int, tmp_path: Path,
+@pytest.mark.parametrize("metric", ["kl", "span"])
+def test_check_refutes_a_tightened_local_rate_by_proof(level: str, code: int, metric: str, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    mod = _claims_module(tmp_path, level)
+    mod = _claims_module(tmp_path, level, metric)
     rc = main(["check", "--claims-module", str(mod), "--game", "cyclic:n=5,skew=1/3", "--solver", "nash-mp",
                "--beta", "1/10", "--eta", "2", "--steps", "120", "--claim", "NMP-KL-LOCAL", "--json"])
     out = json.loads(capsys.readouterr().out)

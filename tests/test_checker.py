@@ -138,7 +138,10 @@ def test_rate_claim_fit_and_slower_flag() -> None:
     too_fast = Claim("FAST", "seeded", "rate", "exploitability", (), (), ("nash-mp",), "E", "test",
                      rate=(1 + eta * beta) ** -4)
     flagged = check_claim(too_fast, data)
-    assert flagged.slower and flagged.status == "inconclusive"  # evidence only: no constant, no refutation
+    # The fit alone is evidence (flag `slower`); the verdict rests on a proof that the decay is slower
+    # (Expl_β ≥ β·KL(π‖π*) ≥ c‖π − π*‖² near π*, and an invariant cone keeps ‖π − π*‖ from falling faster).
+    assert flagged.slower and flagged.status == "violated" and flagged.method == "certified"
+    assert "invariant-cone" in flagged.note
 
 
 def test_user_claims_module_adds_and_replaces(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -141,7 +141,7 @@ def test_estimated_never_calls_an_unproved_near_identity_equality(m: int, sign: 
 # ------------------------------------------------------------------ 5. rate claims without a constant
 
 
-def test_rate_claim_without_a_constant_is_never_violated_by_a_finite_run() -> None:
+def test_rate_claim_without_a_constant_is_violated_only_by_proof() -> None:
     """A transient longer than the run: KL_k (1+2β)^{2k} still rising at the end. ∃C: KL_k ≤ C r^k can only be
     refuted with a proved constant; the fitted tail is evidence, inconclusive at most."""
     cat = builtin_catalogue()
@@ -152,8 +152,12 @@ def test_rate_claim_without_a_constant_is_never_violated_by_a_finite_run() -> No
         assert v.status in ("pass", "inconclusive"), (cid, v.status, v.note)
     slow = Claim("FAST", "FAST", "rate", "kl", (sp.Le(KL, sp.Symbol("C", positive=True) * sp.Rational(1, 10)**k),),
                  (), ("*",), "D", "test", rate=sp.Rational(1, 10))
-    v = check_claim(slow, data)
+    # For MMD no proof applies: the slower-looking tail is evidence only.
+    v = check_claim(slow, collect(game, make_solver("mmd", F(1, 100), F(2)), 40, 30))
     assert v.status == "inconclusive" and v.slower
+    # For Nash-MP an invariant cone near π* proves the decay slower than 10^(−k): violated, by that proof only.
+    v = check_claim(slow, data)
+    assert v.status == "violated" and v.method == "certified" and "invariant-cone" in v.note
 
 
 # ------------------------------------------------------------------ 6. labels

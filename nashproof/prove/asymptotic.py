@@ -34,21 +34,22 @@ RADII = tuple(Fraction(1, 10**e) for e in range(1, 13))
 
 @dataclass(frozen=True)
 class RateFloor:
-    """A proof that KL_k ≥ c·g^(2k) for every k ≥ ``entered`` on the trajectory."""
+    """A proof that ‖y_k‖ ≥ c·g^k, hence the metric ≥ c·g^(power·k), for every k ≥ ``entered`` on the trajectory."""
 
-    growth_sq: arb  #: g², a certified lower bound of the per-step KL growth factor in the cone
+    growth_sq: arb  #: g², a certified lower bound of the squared per-step growth in the cone
     entered: int  #: the first iterate proved inside the cone
     radius: Fraction  #: the ball ‖y‖₂ ≤ radius around π* in which the cone is invariant
     theta: arb  #: the cone's aperture ‖b‖ ≤ θ‖a‖
     dominant: int  #: the dimension of the slow subspace a
     spectral_sq: arb  #: an enclosure of ρ_loc, the squared spectral radius of the step at π*
+    power: int = 2  #: the metric bounded is ≥ c·‖y‖^power (2: KL; 1: the span)
 
     def describe(self) -> str:
         return (f"invariant-cone certificate at π*: from iterate {self.entered} on, the slow "
                 f"{self.dominant}-dimensional "
                 f"component grows by g per step with g² ≥ {_lo(self.growth_sq):.10g} (ball ‖y‖ ≤ "
-                f"{float(self.radius):.0e} around π*, cone θ = {float(self.theta.mid()):.3g}), so KL_k ≥ c·g^(2k) "
-                f"for every later k")
+                f"{float(self.radius):.0e} around π*, cone θ = {float(self.theta.mid()):.3g}), so the metric is ≥ "
+                f"c·g^({self.power}k) for every later k")
 
 
 def _lo(x: arb) -> float:
@@ -233,13 +234,15 @@ class LocalCertificate:
             #: An enclosure of ρ_loc, the squared spectral radius of the step at π*.
             self.spectral_sq = _spectral_sq(frame, _in_frame(frame, step.jacobian(zstar)))
 
-    def rate_floor(self, claimed: arb, start: Sequence[Fraction] | None, max_steps: int = 5_000) -> RateFloor | None:
-        """A proof that the trajectory from π_0 ∝ exp(start) (None: π_ref) has KL_k ≥ c·g^(2k) with g² above
-        every point of ``claimed``, or None when no such proof closes here."""
+    def rate_floor(self, claimed: arb, start: Sequence[Fraction] | None, power: int = 2,
+                   max_steps: int = 5_000) -> RateFloor | None:
+        """A proof that the trajectory from π_0 ∝ exp(start) (None: π_ref) has ‖y_k‖ ≥ c·g^k with g² above
+        every point of ``claimed`` (so KL_k ≥ c·g^(2k)), or None when no such proof closes here. ``power``
+        is only recorded: the metric the caller bounds is ≥ c·‖y‖^power."""
         with precision(self.bits):
-            return self._floor(claimed, start, max_steps)
+            return self._floor(claimed, start, power, max_steps)
 
-    def _floor(self, claimed: arb, start: Sequence[Fraction] | None, max_steps: int) -> RateFloor | None:
+    def _floor(self, claimed: arb, start: Sequence[Fraction] | None, power: int, max_steps: int) -> RateFloor | None:
         fr, step = self.frame, self.step
         bound = float(claimed.upper())
         # The split: the slow blocks are those whose |λ|² clears the claimed rate, cut at the widest gap.
@@ -260,7 +263,7 @@ class LocalCertificate:
             if k0 is None:
                 return None
             return RateFloor(arb((cone.growth**2).lower()), k0, r, cone.theta, sum(len(b) for b in slow),
-                             self.spectral_sq)
+                             self.spectral_sq, power)
         return None
 
 

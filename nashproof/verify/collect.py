@@ -139,6 +139,10 @@ def _collect(game: Game, solver: Solver, steps: int, digits: int, g: int, backen
                    "screened" if backend == "float" else "estimated")
 
 
+#: The backend name of a record made from someone else's iterates (nothing was run).
+GIVEN_ITERATES = "given iterates"
+
+
 def from_iterates(game: Game, solver: Solver, policies: Sequence[Sequence[Sequence[Fraction]]],
                   relative_error: float, digits: int = 40) -> RunData:
     """Metrics of someone else's iterates π_0..π_K, given as exact probabilities per context.
@@ -160,7 +164,7 @@ def from_iterates(game: Game, solver: Solver, policies: Sequence[Sequence[Sequen
         values["N"] = [mp.mpf(t * solver.queries_per_step) for t in range(steps + 1)]
         errors["N"] = [mp.zero] * (steps + 1)
         return RunData(game, solver, solver.beta, digits, guard, steps, values, errors, hi.statics, False,
-                       "given iterates", static_errors)
+                       GIVEN_ITERATES, static_errors)
 
 
 def _measure_given(game: Game, solver: Solver, policies: Sequence[Sequence[Sequence[Fraction]]],

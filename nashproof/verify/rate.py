@@ -73,9 +73,10 @@ def check_rate_fit(claim: Claim, data: RunData, v: Verdict, until_floor: bool) -
             floor, claimed = proof
             v.status, v.method, v.first_k = "violated", "certified", floor.entered
             v.certified_at = "on the exact trajectory, from the iterate given on (a proof, not a fit)"
-            v.margin = f"g² − ρ ≥ {fmt_num(mp.mpf(floor.growth_sq.lower()) - mp.mpf(claimed), 6)}"
-            v.note = (f"no constant C makes the rate hold: {floor.describe()}, and g² > the claimed rate "
-                      f"{claimed}")
+            rate_floor = mp.sqrt(mp.mpf(floor.growth_sq.lower())) ** floor.power  # the metric's per-step floor
+            v.margin = f"g^{floor.power} − ρ ≥ {fmt_num(rate_floor - mp.mpf(claimed), 6)}"
+            v.note = (f"no constant C makes the rate hold: {floor.describe()}, and g^{floor.power} > the claimed "
+                      f"rate {claimed}")
             return v
     # A slower-looking tail without such a proof is evidence only: inconclusive, never violated.
     if v.slower:
