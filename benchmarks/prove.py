@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from fractions import Fraction as F
 
@@ -18,6 +19,7 @@ from nashproof.claims import beta as beta_sym
 from nashproof.families import load_game
 from nashproof.prove.boxes import Box
 from nashproof.prove.branch import Budget, branch_and_bound
+from nashproof.prove.certificate import certificate, verify_certificate, write_certificate
 from nashproof.prove.params import make_param_spec
 from nashproof.prove.params import region as param_region
 from nashproof.prove.problem import make_spec
@@ -48,13 +50,25 @@ def run(claim: Claim, game: str, L: int, seconds: float, jobs: int, beta: F = F(
 
 def run_params(claim: Claim, ranges: dict[str, tuple[F, F]], L: int, seconds: float, jobs: int,
                eta_max: bool = True) -> str:
-    """Parameters as boxes on two-action:p=3/4,r=1/3 at β = 1, η = 1 (the ranged ones replace these)."""
+    """Parameters as boxes on two-action:p=3/4,r=1/3 at β = 1, η = 1 (the ranged ones replace these); a
+    proof's certificate is written and re-verified (timed apart)."""
     base = make_spec(claim, load_game("two-action:p=3/4,r=1/3"), F(1), F(1), "nash-mp")
     spec = make_param_spec(base, ranges, eta_max)
+    region = param_region(spec, F(L))
     t = time.monotonic()
-    out = branch_and_bound(spec, param_region(spec, F(L)), Budget(seconds=seconds), jobs=jobs)
+    out = branch_and_bound(spec, region, Budget(seconds=seconds), jobs=jobs)
     dt = time.monotonic() - t
     extra = f"; {len(out.undecided)} boxes left ({out.reason})" if out.status == "undecided" else ""
+    if out.status == "disproved" and out.counterexample is not None:
+        d = out.counterexample[1]
+        extra = f"; counterexample logits {[str(x) for x in d.point]} at {dict((k, str(v)) for k, v in d.params)}"
+    if out.status == "proved" and claim.id == "NMP-KL-STEP":
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "proof.json")
+            write_certificate(path, certificate(spec, region, out, []))
+            t = time.monotonic()
+            res = verify_certificate(path, builtin_catalogue(), jobs=jobs)
+            extra = f"; certificate {'re-verified' if res.ok else 'NOT verified'} in {time.monotonic() - t:.1f} s"
     return f"{out.status}, {out.boxes} boxes ({len(out.leaves)} proved), {dt:.1f} s{extra}"
 
 
@@ -62,6 +76,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="smaller budgets")
+    ap.add_argument("--only", help="run only the rows whose name contains this text (and skip the scaling runs)")
     a = ap.parse_args()
     cat = builtin_catalogue()
     budget = 120.0 if a.quick else 600.0
@@ -79,12 +94,21 @@ def main() -> None:
          lambda: run_params(kl_step, {"p": (F(1, 2), F(3, 4))}, 2, budget, a.jobs, eta_max=False)),
         ("NMP-KL-STEP, two-action p=3/4, r=1/3, η ∈ [η̄/2, η̄], [−2, 2]",
          lambda: run_params(kl_step, {"eta": (F(1, 2), F(1))}, 2, budget, a.jobs)),
+        ("NMP-KL-STEP, two-action p=3/4, r=1/3, β ∈ [1/2, 1], η = 1, [−2, 2]",
+         lambda: run_params(kl_step, {"beta": (F(1, 2), F(1))}, 2, budget, a.jobs, eta_max=False)),
         ("SPAN-STEP, cyclic:n=4, [−10, 10]³", lambda: run(cat.get("SPAN-STEP"), "cyclic:n=4", 10, budget / 2, a.jobs)),
         ("EXPL-SANDWICH, cyclic:n=4, [−10, 10]³",
          lambda: run(cat.get("EXPL-SANDWICH"), "cyclic:n=4", 10, budget / 2, a.jobs)),
     ]
+    rows.append(("the 10 %-tightened claim, all 2-action games, same parameter box",
+                 lambda: run_params(tightened(F(9, 10), "T10"), {"p": (F(0), F(1)), "r": (F(1, 10), F(9, 10)),
+                                    "beta": (F(1, 100), F(10)), "eta": (F(1, 10), F(1))}, 30, budget, a.jobs)))
     for name, fn in rows:
-        print(f"{name:48s} {fn()}", flush=True)
+        if a.only is None or a.only in name:
+            print(f"{name:48s} {fn()}", flush=True)
+    if a.only is not None:
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        return
     print("scaling with L (NMP-KL-STEP, rps):")
     for L in (5, 10, 20, 40):
         print(f"  L = {L:3d}: {run(kl_step, 'rps', L, budget, a.jobs)}", flush=True)

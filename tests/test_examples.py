@@ -123,7 +123,8 @@ def readme_examples() -> set[str]:
 #: expected exit code here; listed so that they are visible, to be moved into EXAMPLES.
 NOT_YET_RUN = {
     "nashproof check --claims-module tests/mutants_01pct.py",
-    "nashproof check --game cx.json --solver nash-mp --beta 1/10 --eta 2 --steps 1 --claim TIGHT \\",
+    "nashproof check --game rps --start-logits=-10,0,0 --solver nash-mp --beta 1/10 --eta 2 --steps 1 \\",
+    "nashproof prove NMP-KL-STEP --game two-action:p=1/2:3/4,r=1/3 --beta 1/2:1 --eta 1 --logits 2 \\",
     "nashproof prove",
     "nashproof prove --verify proof.json",
     "nashproof prove NMP-KL-STEP --game rps --beta 1/10 --eta 2 --certificate proof.json",

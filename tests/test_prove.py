@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import shlex
 from fractions import Fraction as F
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,29 @@ def test_disproof_is_reproduced_by_check(tmp_path: Path, capsys: pytest.CaptureF
     verdicts = json.loads(capsys.readouterr().out)
     text = json.dumps(verdicts)
     assert code == 1 and '"violated"' in text
+    # the command prove prints (exact --start-logits, no file) reproduces it too
+    argv = shlex.split(rep["reproduce"])
+    assert argv[:2] == ["nashproof", "check"] and f"--start-logits={','.join(rep['counterexample']['logits'])}" in argv
+    assert main([*argv[1:], "--json"]) == 1
+    assert '"violated"' in capsys.readouterr().out
+
+
+def test_check_start_logits_is_the_start_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    """--start-logits z (n − 1 numbers: last logit 0) starts where a game file's start_logits would; the
+    step claim's observed ratio there matches an independent mpmath evaluation."""
+    base = ["check", "--game", "rps", "--solver", "nash-mp", "--beta", "1/10", "--eta", "2", "--steps", "1",
+            "--claim", "NMP-KL-STEP", "--json"]
+    assert main([*base, "--start-logits=-7/2,1"]) == 0
+    tight = json.loads(capsys.readouterr().out)["verdicts"][0]["tightness"]
+    c = load_game("rps").contexts[0]
+    with mp.workdps(30):
+        want = _nash_mp_ratio([list(r) for r in c.preference], list(c.reference), F(1, 10), F(2),
+                              [mp.mpf(-7) / 2, mp.mpf(1)])
+    assert abs(float(tight) - float(want)) < 1e-6
+    assert main([*base, "--start-logits=1,2,3,4"]) == 2
+    assert main([*base, "--start-logits=1,x"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(e.startswith("error:") for e in err)
 
 
 def test_certificate_round_trip_and_tampering(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,6 +176,42 @@ def test_certificate_round_trip_and_tampering(tmp_path: Path, capsys: pytest.Cap
     assert code == 1 and "does not decide" in out and "box " in out
 
 
+def test_parameter_box_certificate_round_trip_and_tampering(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    cert = tmp_path / "proof.json"
+    assert main(["prove", "NMP-KL-STEP", "--game", "two-action:p=5/8:3/4,r=1/3", "--beta", "1", "--eta", "1",
+                 "--logits", "1", "--certificate", str(cert)]) == 0
+    raw = json.loads(cert.read_text())
+    assert raw["parameters"] == ["p"] and raw["region"] == {"lo": ["-1", "5/8"], "hi": ["1", "3/4"]}
+    assert all(len(b["lo"]) == 2 for b in raw["boxes"])  # every box records its logit AND its p coordinates
+    # the leaves tile z × p exactly (an independent volume count)
+    assert sum((F(b["hi"][0]) - F(b["lo"][0])) * (F(b["hi"][1]) - F(b["lo"][1])) for b in raw["boxes"]) == F(1, 4)
+    capsys.readouterr()
+    assert main(["prove", "--verify", str(cert)]) == 0
+    assert "p ∈ 5/8..3/4" in capsys.readouterr().out
+
+    def verify(edit: Any) -> tuple[int, str]:
+        from nashproof.prove.certificate import _checksum  # the test re-signs a forged file on purpose
+
+        data = json.loads(json.dumps(raw))
+        edit(data)
+        body = {k: v for k, v in data.items() if k != "checksum"}
+        cert.write_text(json.dumps({**body, "checksum": _checksum(body)}))
+        code = main(["prove", "--verify", str(cert)])
+        return code, capsys.readouterr().out
+
+    code, out = verify(lambda d: d["boxes"].pop(3))
+    assert code == 1 and "covered by no box" in out
+    code, out = verify(lambda d: d["region"]["hi"].__setitem__(1, "7/8"))  # a wider p range, the same boxes
+    assert code == 1 and "covered by no box" in out
+    code, out = verify(lambda d: d.__setitem__("beta", "1/100"))  # another β: enclosures fail, box 1 named first
+    assert code == 1 and "box 1 [" in out and "does not decide" in out
+    code, out = verify(lambda d: d["boxes"][4].__setitem__("methods", ["guess"]))
+    assert code == 1 and "box 5 [" in out and "unknown method" in out
+    code, out = verify(lambda d: d.__setitem__("parameters", ["p", "q"]))
+    assert code == 2
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["prove", "NMP-KL", "--game", "rps", "--beta", "1/10"], "NMP-KL-STEP"),
     (["prove", "NMP-KL-STEP", "--game", "rps", "--beta", "1/10", "--logits", "0"], "logits"),
@@ -165,7 +225,6 @@ def test_certificate_round_trip_and_tampering(tmp_path: Path, capsys: pytest.Cap
     (["prove", "NMP-KL-STEP", "--game", "two-action:p=0:2", "--beta", "1"], "p range"),
     (["prove", "NMP-KL-STEP", "--game", "two-action:r=0:1/2", "--beta", "1"], "strictly"),
     (["prove", "NMP-KL-STEP", "--game", "rps:skew=1:2", "--beta", "1"], "skew"),
-    (["prove", "NMP-KL-STEP", "--game", "two-action", "--beta", "1/2:1", "--certificate", "c.json"], "certificate"),
     (["prove", "NMP-KL-STEP", "--game", "rps:nope=1", "--beta", "1/10"], "nope"),
     (["prove", "PROX-KL-STEP", "--game", "rps", "--beta", "1/10"], "proximal"),
     (["prove", "NMP-KL-STEP", "--game", "rps", "--beta", "1/10", "--eta", "10"], "hypothesis"),
@@ -236,3 +295,26 @@ def test_a_decimal_constant_is_enclosed_like_the_engine_encloses_it() -> None:
     assert isinstance(value, arb) and value.contains(arb(1) / 10) and value.rad() > 0
     tight = compile_margin(sp.Float("0.1", 20) - KL)({"kl": arb(1) / 10 - arb(10) ** -30})
     assert isinstance(tight, arb) and not (tight > 0) and not (tight < 0)
+
+
+def test_tiling_check_accepts_any_halving_order_and_names_gaps_and_overlaps() -> None:
+    """The verifier's coverage check does not depend on the split rule; cross-checked against exact
+    volumes and a grid of sample points (each covered exactly once)."""
+    from nashproof.prove.certificate import tiling_gap
+
+    region = Box.region([F(0), F(0)], [F(1), F(1)])
+    a, b = region.split(1)  # y first, then x on the lower half only, then y again on its left part
+    aa, ab = a.split(0)
+    aaa, aab = aa.split(1)
+    leaves = [b, ab, aab, aaa]
+    order, gap = tiling_gap(region, leaves)
+    assert gap is None and sorted(order) == [0, 1, 2, 3]
+    assert sum((x.hi[0] - x.lo[0]) * (x.hi[1] - x.lo[1]) for x in leaves) == 1
+    for px, py in itertools.product([F(2 * k + 1, 16) for k in range(8)], repeat=2):
+        assert sum(x.lo[0] <= px <= x.hi[0] and x.lo[1] <= py <= x.hi[1] for x in leaves) == 1
+    assert tiling_gap(region, [b, ab, aab])[1] == f"the region part {aaa.text()} is covered by no box"
+    left, _ = region.split(0)
+    overlap = tiling_gap(region, [b, ab, aab, aaa, left])[1]  # the same pieces plus a box across them
+    assert overlap is not None and "overlaps" in overlap
+    shifted = Box((F(1, 8), F(0)), (F(5, 8), F(1, 2)), (0, 0))  # off the halving grid, right volume
+    assert "not a box of the region's halvings" in str(tiling_gap(region, [b, shifted, ab])[1])

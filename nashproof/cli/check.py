@@ -240,6 +240,21 @@ def _inexact_options(args: argparse.Namespace) -> dict[str, Any]:
             "runs": args.runs}
 
 
+def _start_logits(text: str | None, game_spec: str) -> tuple[tuple[Fraction, ...], ...] | None:
+    """``--start-logits 1/2,-3,0``: exact logits of π_0 (one context; contexts separated by ';'); n − 1
+    numbers per context mean a last logit of 0, the gauge ``prove`` prints."""
+    if text is None:
+        return None
+    from ..families import load_game
+    from ..numbers import parse_rational
+
+    game = load_game(game_spec)
+    rows = [tuple(parse_rational(x, "--start-logits") for x in part.split(",")) for part in text.split(";")]
+    rows = [(*r, Fraction(0)) if len(r) == game.n - 1 else r for r in rows]
+    game.with_start(rows)  # validated now: one clear error line (counts, range) before any run
+    return tuple(rows)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     _check_outputs(args)
     cat = _catalogue(args.claims_module or [])
@@ -258,11 +273,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             cat.get(c)
         tasks.append(Task(args.game, beta, args.solver, parse_eta(args.eta, beta), args.steps, args.digits, claims,
                           args.ignore_hypotheses, not args.strict_floor, method=args.method,
-                          **_inexact_options(args)))
+                          start=_start_logits(args.start_logits, args.game), **_inexact_options(args)))
         suites.append("single-shot")
     else:
-        if args.claim or args.eta:
-            raise InputError("--claim and --eta belong to the single-shot form (--game --solver --beta)")
+        if args.claim or args.eta or args.start_logits:
+            raise InputError("--claim, --eta and --start-logits belong to the single-shot form "
+                             "(--game --solver --beta)")
         targets = args.suites or [str(DEFAULT_SUITE if DEFAULT_SUITE.exists() else Path("checks/default.toml"))]
         for s in load_suites(targets, cat):
             suites.append(s.name)
@@ -409,6 +425,9 @@ def register(sub: Any) -> None:
     p.add_argument("--digits", type=DIGITS, default=50,
                    help=f"working precision D, {MIN_DIGITS} to {MAX_DIGITS} (default 50)")
     p.add_argument("--claim", action="append", help="claim id to check (repeatable; default: all)")
+    p.add_argument("--start-logits", metavar="L1,L2,...",
+                   help="single shot: start from π_0 ∝ exp(logits), exact rationals (n, or n − 1 with the last 0; "
+                        "contexts separated by ';'), e.g. the counterexample prove prints")
     p.add_argument("--ignore-hypotheses", action="store_true", help="evaluate claims whose hypotheses are false")
     p.add_argument("--method", choices=("certified", "estimated"), default="certified",
                    help="certified: ball arithmetic, verdicts for every point of the balls (default); estimated: "

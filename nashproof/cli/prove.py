@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,10 @@ examples:
   nashproof prove NMP-KL-STEP --game rps --beta 1/10 --eta 2 --certificate proof.json
   nashproof prove --verify proof.json
   nashproof prove TIGHT --claims-module mutants.py --game rps --beta 1/10 --eta 2 --counterexample cx.json
-  nashproof check --game cx.json --solver nash-mp --beta 1/10 --eta 2 --steps 1 --claim TIGHT \\
-      --claims-module mutants.py            # reproduces the counterexample
+  nashproof check --game rps --start-logits=-10,0,0 --solver nash-mp --beta 1/10 --eta 2 --steps 1 \\
+      --claim TIGHT --claims-module mutants.py      # reproduces a counterexample (prove prints it)
+  nashproof prove NMP-KL-STEP --game two-action:p=1/2:3/4,r=1/3 --beta 1/2:1 --eta 1 --logits 2 \\
+      --certificate proof.json              # parameter ranges: the certificate records them too
 """
 
 
@@ -128,9 +131,6 @@ def _spec(args: argparse.Namespace, cat: Catalogue) -> tuple[Spec | ParamSpec, B
         raise InputError(f"--bits must lie in [64, 4096], got {args.bits}")
     spec = make_spec(claim, game, beta, max(eta, Fraction(1, 10**9)), solver, args.bits)
     if ranges:
-        if args.certificate:
-            raise InputError("--certificate with parameter ranges is not built yet (certificates record one β, η "
-                             "and game)")
         pspec = make_param_spec(spec, ranges, eta_max)
         whole = param_region(pspec, L)
         if not args.ignore_hypotheses:
@@ -189,6 +189,14 @@ def _report(full: Spec | ParamSpec, region: Box, out: Outcome, args: argparse.Na
                                  "eta": fraction_str(spec.eta), "P": [[fraction_str(x) for x in r] for r in spec.P],
                                  "ref": [fraction_str(x) for x in spec.ref], "statement": d.statement + 1,
                                  "statement_text": str(spec.claim.statements[d.statement]), "margin": d.margin}
+        game = args.game
+        if isinstance(full, ParamSpec) and full.n == 2:
+            game = f"two-action:p={fraction_str(spec.P[0][1])},r={fraction_str(spec.ref[0])}"
+        mods = "".join(f" --claims-module {shlex.quote(m)}" for m in args.claims_module or [])
+        rep["reproduce"] = (f"nashproof check --game {shlex.quote(game)} "
+                            f"--start-logits={','.join(_logits(d.point))} --solver "
+                            f"{spec.solver} --beta {fraction_str(spec.beta)} --eta {fraction_str(spec.eta)} --steps 1 "
+                            f"--claim {spec.claim.id}{mods}")
     if out.status == "undecided":
         rep["reason"] = out.reason
         rep["undecided"] = [{**b.as_dict(), "width": fraction_str(max(h - lo for lo, h in zip(b.lo, b.hi)))}
@@ -218,13 +226,13 @@ def _print(rep: dict[str, Any], region: Box, full: Spec | ParamSpec, args: argpa
         print(f"disproved: {what}: statement {cx['statement']} ({cx['statement_text']}) fails at π = softmax(z) with "
               f"exact logits z = [{', '.join(cx['logits'])}]; margin {cx['margin']} < 0 (certified)")
         print(f"  {speed}")
-        target = args.counterexample or "CX.json"
         mods = "".join(f" --claims-module {m}" for m in args.claims_module or [])
         if isinstance(full, ParamSpec):
             print(f"  at the exact parameters β = {cx['beta']}, η = {cx['eta']}, P = {cx['P']}, π_ref = {cx['ref']}")
-        print(f"  reproduce: nashproof check --game {target} --solver {spec.solver} --beta "
-              f"{cx['beta']} --eta {cx['eta']} --steps 1 --claim {spec.claim.id}{mods}"
-              + ("" if args.counterexample else "   (write CX.json with --counterexample CX.json)"))
+        print(f"  reproduce: {rep['reproduce']}")
+        if args.counterexample:
+            print(f"  or: nashproof check --game {args.counterexample} --solver {spec.solver} --beta {cx['beta']} "
+                  f"--eta {cx['eta']} --steps 1 --claim {spec.claim.id}{mods}")
     else:
         print(f"undecided: {what}, for {where}: {rep['reason']}")
         print(f"  {speed}; {rep['undecided_count']} box(es) remain, e.g.:")
@@ -271,7 +279,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
             else spec
         assert isinstance(cx_spec, Spec)
         _write_counterexample(args.counterexample, cx_spec, rep["counterexample"]["logits"])
-    if out.status == "proved" and args.certificate and isinstance(spec, Spec):
+    if out.status == "proved" and args.certificate:
         write_certificate(args.certificate, certificate(spec, region, out, args.claims_module or []))
         rep["certificate"] = args.certificate
     if args.json:

@@ -49,10 +49,11 @@ class Box:
     def level(self) -> int:
         return sum(self.depth)
 
-    def split(self) -> tuple[Box, Box]:
-        """Halve the least-halved dimension (the lowest index among ties): the only rule, so a verifier
-        rebuilds the same tree."""
-        i = min(range(self.dims), key=lambda j: (self.depth[j], j))
+    def split(self, dim: int | None = None) -> tuple[Box, Box]:
+        """Halve dimension ``dim`` at its midpoint; by default the least-halved one (the lowest index among
+        ties). Any sequence of halvings gives a guillotine partition that a verifier can check without
+        knowing the choices (:func:`nashproof.prove.certificate.tiling_gap`)."""
+        i = min(range(self.dims), key=lambda j: (self.depth[j], j)) if dim is None else dim
         mid = (self.lo[i] + self.hi[i]) / 2
         depth = tuple(d + (j == i) for j, d in enumerate(self.depth))
         left = Box(self.lo, tuple(mid if j == i else h for j, h in enumerate(self.hi)), depth)

@@ -87,7 +87,7 @@ def branch_and_bound(spec: Spec | ParamSpec, region: Box, budget: Budget, jobs: 
             elif box.level() >= budget.depth:
                 deep.append(box)
             else:
-                children.extend(box.split())
+                children.extend(box.split(d.split))
         if deep:
             out.undecided.extend(deep)
         frontier = children + frontier

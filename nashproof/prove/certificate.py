@@ -1,9 +1,9 @@
 """Proof certificates: the box partition with each box's deciding enclosure, and its independent re-check.
 
 The file is JSON with exact rationals as strings and a SHA-256 checksum over its content: a file
-edited by hand is refused (exit 2). ``verify`` rebuilds the bisection tree of the region with the
-one split rule, requires the boxes to be exactly its leaves (so they cover the region and do not
-overlap), certifies π* (and the neighbourhood of π* where the margin is convex)
+edited by hand is refused (exit 2). ``verify`` checks that the boxes tile the region by repeated
+halvings (:func:`tiling_gap`: they cover it and do not overlap, whatever dimension each halving
+chose), certifies π* (and the neighbourhood of π* where the margin is convex)
 afresh and re-decides every box with the method the file names; the first box
 that fails is named.
 """
@@ -26,24 +26,32 @@ from ..parallel import pmap
 from .boxes import Box, box_from_dict
 from .branch import Outcome
 from .decide import recheck
+from .params import ORDER, ParamSpec, make_param_spec, recheck_param
 from .problem import Spec, context, make_spec
 from .star import prepare
 
 FORMAT = "nashproof-proof/1"
-SPLIT_RULE = "halve the least-halved dimension (lowest index among ties) at its midpoint"
+SPLIT_RULE = ("halve a dimension at its midpoint (the logits: the least-halved, lowest index first; with parameter "
+              "ranges: the one costing the margin's enclosure most); the boxes form a guillotine partition")
 
 
 def _checksum(body: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def certificate(spec: Spec, region: Box, outcome: Outcome, claims_modules: Sequence[str]) -> dict[str, object]:
+def certificate(full: Spec | ParamSpec, region: Box, outcome: Outcome,
+                claims_modules: Sequence[str]) -> dict[str, object]:
+    """The proof's body and checksum. Over a parameter box the region's dimensions after the logits
+    are the ranged parameters (``parameters`` names them; β, η and the game are their fixed values
+    or the region's lower corner); every box records all its coordinates."""
+    spec = full.base if isinstance(full, ParamSpec) else full
     game = make_game([f"y{i}" for i in range(len(spec.ref))], [GameContext("x0", Fraction(1), spec.P, spec.ref)])
     body: dict[str, object] = {
         "format": FORMAT, "claim": spec.claim.id, "statements": [str(s) for s in spec.claim.statements],
         "claims_modules": list(claims_modules), "game": game_to_dict(game), "solver": spec.solver,
         "beta": fraction_str(spec.beta), "eta": fraction_str(spec.eta), "bits": spec.bits,
         "region": region.as_dict(), "split_rule": SPLIT_RULE,
+        "parameters": full.names if isinstance(full, ParamSpec) else [],
         "boxes": [{**b.as_dict(), "methods": d.methods, "lower": d.lowers} for b, d in outcome.leaves],
     }
     return {**body, "checksum": _checksum(body)}
@@ -79,23 +87,45 @@ def _load(path: str) -> dict[str, object]:
     return raw
 
 
-Key = tuple[tuple[Fraction, ...], tuple[Fraction, ...]]
+def tiling_gap(region: Box, boxes: Sequence[Box]) -> tuple[list[int], str | None]:
+    """Check that ``boxes`` tile ``region`` by repeated halvings (a guillotine partition), whatever
+    dimension each halving chose: a node is either one box, or halved along a dimension that no box
+    inside it straddles, and both halves are tiled in turn. Returns the boxes' indices in tree order
+    and None, or the first problem (a part covered by no box, an overlap, a box off the halving grid)."""
+    order: list[int] = []
+    stack: list[tuple[Box, list[int]]] = [(region, list(range(len(boxes))))]
+    while stack:
+        node, inside = stack.pop()
+        if not inside:
+            return order, f"the region part {node.text()} is covered by no box"
+        same = [i for i in inside if (boxes[i].lo, boxes[i].hi) == (node.lo, node.hi)]
+        if same:
+            if len(inside) > 1:
+                other = min(i for i in inside if i != same[0])
+                return order, (f"box {same[0] + 1} {node.text()} overlaps box {other + 1} "
+                               f"{boxes[other].text()}")
+            order.append(same[0])
+            continue
+        if node.level() > 4096:
+            return order, f"box {inside[0] + 1} {boxes[inside[0]].text()} is not a box of the region's halvings"
+        for d in sorted(range(node.dims), key=lambda j: (node.depth[j], j)):
+            mid = (node.lo[d] + node.hi[d]) / 2
+            if all(boxes[i].hi[d] <= mid or boxes[i].lo[d] >= mid for i in inside):
+                left, right = node.split(d)
+                stack.append((right, [i for i in inside if boxes[i].lo[d] >= mid]))
+                stack.append((left, [i for i in inside if boxes[i].hi[d] <= mid]))
+                break
+        else:
+            first = min(inside)
+            return order, (f"box {first + 1} {boxes[first].text()} is not a box of the region's halvings, or "
+                           "overlaps another")
+    return order, None
 
 
-def _leaf_chain(region: Box, lo: tuple[Fraction, ...], hi: tuple[Fraction, ...]) -> list[Key] | None:
-    """The keys of a leaf's ancestors in the region's bisection tree, or None when it is not a node of it."""
-    node, chain = region, list[Key]()
-    while (node.lo, node.hi) != (lo, hi):
-        if any(a < b or c > d for a, b, c, d in zip(lo, node.lo, hi, node.hi)) or node.level() > 4096:
-            return None
-        chain.append((node.lo, node.hi))
-        left, right = node.split()
-        node = left if all(h <= x for h, x in zip(hi, left.hi)) else right
-    return chain
-
-
-def _recheck_chunk(item: tuple[Spec, list[tuple[int, Box, list[str]]]]) -> list[tuple[int, str | None]]:
+def _recheck_chunk(item: tuple[Spec | ParamSpec, list[tuple[int, Box, list[str]]]]) -> list[tuple[int, str | None]]:
     spec, boxes = item
+    if isinstance(spec, ParamSpec):
+        return [(i, recheck_param(spec, box, methods)) for i, box, methods in boxes]
     ctx = context(spec)
     return [(i, recheck(ctx, box, methods)) for i, box, methods in boxes]
 
@@ -116,43 +146,31 @@ def verify_certificate(path: str, catalogue: Catalogue, jobs: int | None = 1,
     spec = make_spec(claim, game, beta, eta, str(raw.get("solver")), bits)
     lo, hi = box_from_dict(raw.get("region"), "certificate region")
     region = Box.region(lo, hi)
-    if len(lo) != len(spec.ref) - 1:
-        raise InputError(f"{path}: the region has {len(lo)} dimensions, the game needs {len(spec.ref) - 1}")
+    full = _param_spec(path, spec, raw.get("parameters", []), lo, hi)
     entries = raw.get("boxes")
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{path}: 'boxes' must be a non-empty list")
-    leaves: dict[tuple[tuple[Fraction, ...], tuple[Fraction, ...]], tuple[int, list[str]]] = {}
-    ancestors: set[Key] = set()
+    boxes: list[Box] = []
+    methods: list[list[str]] = []
     for i, entry in enumerate(entries):
         blo, bhi = box_from_dict(entry, f"box {i + 1}")
-        methods = entry.get("methods") if isinstance(entry, dict) else None
-        if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
+        named = entry.get("methods") if isinstance(entry, dict) else None
+        if not isinstance(named, list) or not all(isinstance(m, str) for m in named):
             raise InputError(f"{path}: box {i + 1} needs a list of methods")
-        chain = _leaf_chain(region, blo, bhi)
-        if chain is None:
-            return Verified(False, len(entries), claim.id,
-                            f"box {i + 1} {Box(blo, bhi, ()).text()} is not a box of the region's bisection")
-        if (blo, bhi) in leaves:
-            return Verified(False, len(entries), claim.id, f"box {i + 1} {Box(blo, bhi, ()).text()} appears twice")
-        leaves[(blo, bhi)] = (i, methods)
-        ancestors.update(chain)
-    order: list[tuple[int, Box, list[str]]] = []
-    stack = [region]
-    while stack:
-        node = stack.pop()
-        key = (node.lo, node.hi)
-        if key in leaves:
-            i, methods = leaves[key]
-            if key in ancestors:
-                return Verified(False, len(entries), claim.id, f"box {i + 1} {node.text()} overlaps smaller boxes")
-            order.append((i, node, methods))
-        elif key in ancestors:
-            stack.extend(reversed(node.split()))
-        else:
-            return Verified(False, len(entries), claim.id, f"the region part {node.text()} is covered by no box")
-    prepare(context(spec))  # π* and its neighbourhood certified afresh in this process
+        box = Box(blo, bhi, (0,) * len(blo))
+        if len(blo) != region.dims or len(bhi) != region.dims or not all(a < b for a, b in zip(blo, bhi)) \
+                or any(a < r or b > t for a, b, r, t in zip(blo, bhi, region.lo, region.hi)):
+            return Verified(False, len(entries), claim.id, f"box {i + 1} {box.text()} is not a box inside the region")
+        boxes.append(box)
+        methods.append(named)
+    tree, gap = tiling_gap(region, boxes)
+    if gap is not None:
+        return Verified(False, len(entries), claim.id, gap)
+    order = [(i, boxes[i], methods[i]) for i in tree]
+    if isinstance(full, Spec):
+        prepare(context(spec))  # π* and its neighbourhood certified afresh in this process
     size = max(1, -(-len(order) // 64))
-    chunks = [(spec, order[k:k + size]) for k in range(0, len(order), size)]
+    chunks = [(full, order[k:k + size]) for k in range(0, len(order), size)]
     done = 0
 
     def tick(_: int) -> None:
@@ -167,5 +185,30 @@ def verify_certificate(path: str, catalogue: Catalogue, jobs: int | None = 1,
         i, why = failures[0]
         box = next(b for j, b, _ in order if j == i)
         return Verified(False, len(entries), claim.id, f"box {i + 1} {box.text()} does not decide: {why}")
+    names = None if isinstance(full, Spec) else [f"z{i + 1}" for i in range(len(spec.ref) - 1)] + full.names
     return Verified(True, len(entries), claim.id, f"all {len(entries)} boxes re-decided; they tile the region "
-                                                  f"{region.text()}")
+                                                  f"{region.text(names)}")
+
+
+def _param_spec(path: str, spec: Spec, names: object, lo: tuple[Fraction, ...],
+                hi: tuple[Fraction, ...]) -> Spec | ParamSpec:
+    """The problem the certificate's region describes: the logits, then the named parameter ranges."""
+    d = len(spec.ref) - 1
+    allowed = [*ORDER, "eta/max"]
+    if not isinstance(names, list) or not all(isinstance(x, str) and x in allowed for x in names) \
+            or len(set(names)) != len(names):
+        raise InputError(f"{path}: 'parameters' must list distinct names among {', '.join(allowed)}")
+    if len(lo) != d + len(names):
+        raise InputError(f"{path}: the region has {len(lo)} dimensions, the game and parameters need "
+                         f"{d + len(names)}")
+    if not names:
+        return spec
+    eta_max = "eta/max" in names
+    plain = ["eta" if x == "eta/max" else x for x in names]
+    if plain != [x for x in ORDER if x in plain]:
+        raise InputError(f"{path}: 'parameters' must follow the order {', '.join(ORDER)}")
+    ranges = {nm: (a, b) for nm, a, b in zip(plain, lo[d:], hi[d:])}
+    full = make_param_spec(spec, ranges, eta_max)
+    if full.base != spec:
+        raise InputError(f"{path}: inconsistent base problem")
+    return full

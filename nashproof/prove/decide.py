@@ -39,6 +39,7 @@ class Decision:
     margin: str = ""  # disproved: the margin's enclosure at the centre
     point: tuple[Fraction, ...] = ()
     params: tuple[tuple[str, Fraction], ...] = ()  # disproved over a parameter box: the exact parameters
+    split: int | None = None  # undecided: the dimension to halve (None: the least-halved one)
 
 
 def arb_text(x: arb, digits: int = 8) -> str:
