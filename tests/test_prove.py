@@ -68,6 +68,7 @@ def _nash_mp_ratio(P: list[list[F]], ref: list[F], beta: F, eta: F, z: list[mp.m
     return (ratio, kl) if with_kl else ratio
 
 
+@pytest.mark.slow  # 20–90 s each: the fast suite keeps the certificate round trips and small proofs
 def test_two_action_proof_agrees_with_dense_sampling() -> None:
     game = load_game("bradley-terry:scores=1+3")
     spec = make_spec(builtin_catalogue().get("NMP-KL-STEP"), game, F(1, 10), F(2), "nash-mp")
@@ -83,6 +84,7 @@ def test_two_action_proof_agrees_with_dense_sampling() -> None:
     assert covered == 16  # the leaves tile the region
 
 
+@pytest.mark.slow  # 20–90 s each: the fast suite keeps the certificate round trips and small proofs
 def test_rps_off_centre_boxes_agree_with_sampling() -> None:
     game = load_game("rps")
     spec = make_spec(builtin_catalogue().get("NMP-KL-STEP"), game, F(1, 10), F(2), "nash-mp")
@@ -236,6 +238,7 @@ def test_bad_input_is_one_error_line(argv: list[str], needle: str, capsys: pytes
     assert err.startswith("error:") and "\n" not in err and needle in err
 
 
+@pytest.mark.slow  # 20–90 s each: the fast suite keeps the certificate round trips and small proofs
 def test_parameter_box_proof_agrees_with_dense_sampling() -> None:
     base = make_spec(builtin_catalogue().get("NMP-KL-STEP"), load_game("two-action:p=5/8,r=1/3"), F(1), F(1),
                      "nash-mp")
@@ -252,6 +255,7 @@ def test_parameter_box_proof_agrees_with_dense_sampling() -> None:
             assert _nash_mp_margin(P, [F(1, 3), F(2, 3)], F(1), F(1), [zz]) >= -mp.mpf("1e-20")
 
 
+@pytest.mark.slow  # 20–90 s each: the fast suite keeps the certificate round trips and small proofs
 def test_tightened_claim_disproved_over_parameter_box(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     mod = tmp_path / "mutants.py"
     mod.write_text(MUTANTS)
