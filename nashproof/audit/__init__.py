@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,7 +39,8 @@ from ..solvers import make_solver
 from ..verify import Verdict, check_claim, from_iterates
 from .diagnose import diagnose, family, on_float32_grid
 from .findings import AuditReport, Finding, Identification
-from .ident import Obs, fit_declared, show, step_forms
+from .ident import fit_declared, show, step_forms
+from .observed import Observed, observations, to_obs, z_score
 from .rules import EXTRA, TEMPERED
 from .steps import (
     ETA_MAX,
@@ -83,26 +83,6 @@ def load_update(spec: str) -> Update:
 
 
 # ------------------------------------------------------------------ the battery
-
-
-@dataclass
-class Observed:
-    """One compared step: context ``c`` of a game at β, from ``pi``; ``out`` is the candidate's answer."""
-
-    spec: str
-    game: Game
-    c: int
-    beta: Fraction
-    label: str
-    t: int
-    eta: float  # the step, in Nash-MP/MMD's normalisation (η_t for a schedule)
-    pi: F64
-    out: F64  # for the statistical mode: the mean of the centred logs, normalised back
-    u: float
-    stderr: F64 | None = None  # statistical mode: standard error of the mean centred log, per entry
-    prev: F64 | None = None  # π_(k−1) on its own trajectory (optimistic MWU's memory); None: a fresh start
-    expected: F64 | None = None  # the declared map's log π_(k+1) (set by the conformance check)
-    spread: float = 0.0  # statistical mode: the largest per-call variance of a centred log (Jensen allowance)
 
 
 @dataclass
@@ -288,7 +268,7 @@ def audit_update(candidate: Update | str, declared: str, eta: Fraction | StepSpe
         fitted = _conformance(bat, declared, step)
         float32 = (all(o.u == U and o.stderr is None for o in bat.obs) and _float32_explains(report)
                    and on_float32_grid([o.out for o in bat.obs]))
-        diagnose(report, _observations(bat.obs, opts.confidence), declared, step.kind == "schedule",
+        diagnose(report, observations(bat.obs, opts.confidence), declared, step.kind == "schedule",
                  step.describe(), step.kind == "auto", float32)
         if opts.samples > 0 and opts.with_claims:
             report.findings.append(Finding("claims", False, "claims skipped in the statistical mode: they are "
@@ -434,37 +414,6 @@ def _collect(bat: _Battery, declared: str, step: StepSpec, betas: list[Fraction]
                                             spread=spreads[c]))
 
 
-def _to_obs(o: Observed, tol: float) -> Obs:
-    ctx = o.game.contexts[o.c]
-    P = np.array([[float(p) for p in row] for row in ctx.preference])
-    ref = np.array([float(r) for r in ctx.reference])
-    prev = None if o.prev is None else np.log(o.prev) - math.log(float(o.prev.sum()))
-    return Obs(np.log(o.pi) - math.log(float(o.pi.sum())), np.log(o.out), P, np.log(ref / ref.sum()),
-               float(o.beta), o.eta, tol, prev, o.expected)
-
-
-def _observations(observed: list[Observed], confidence: float) -> dict[float, list[Obs]]:
-    by_beta: dict[float, list[Obs]] = {}
-    for o in observed:
-        by_beta.setdefault(float(o.beta), []).append(_to_obs(o, _bound(o, _z(confidence, 1))))
-    return by_beta
-
-
-def _bound(o: Observed, z: float) -> float:
-    """The step's tolerance: rounding; in the statistical mode also z standard errors and the Jensen
-    allowance (1 + η)·(largest per-call variance), which bounds the bias of a mean of logs of a map that
-    is smooth but not linear in the noise (its second-order term; it does not shrink with R)."""
-    ref = np.array([float(r) for r in o.game.contexts[o.c].reference])
-    tol = tolerance(o.pi, ref, float(o.beta), o.eta, o.game.n, o.u)
-    if o.stderr is None:
-        return tol
-    return tol + z * float(np.max(o.stderr)) + (1 + o.eta) * o.spread
-
-
-def _z(confidence: float, tests: int) -> float:
-    return statistics.NormalDist().inv_cdf(1 - (1 - confidence) / (2 * max(tests, 1)))
-
-
 def _conformance(bat: _Battery, declared: str, step: StepSpec) -> dict[Fraction, Fraction]:
     """Compare every observation with the declared map; in auto mode at the fitted step. Returns the fits."""
     report = bat.report
@@ -474,7 +423,7 @@ def _conformance(bat: _Battery, declared: str, step: StepSpec) -> dict[Fraction,
         by_beta.setdefault(o.beta, []).append(o)
     if step.kind == "auto":
         for beta, group in by_beta.items():
-            eta_f = fit_declared(declared, [_to_obs(o, 1.0) for o in group], float(beta))
+            eta_f = fit_declared(declared, [to_obs(o, 1.0) for o in group], float(beta))
             if eta_f is not None:
                 fitted[beta] = eta_f
                 for o in group:  # the tolerance's size S follows the fitted step
@@ -486,7 +435,7 @@ def _conformance(bat: _Battery, declared: str, step: StepSpec) -> dict[Fraction,
             report.findings.append(Finding("identification", True, f"no step of {declared} fits the steps at some β"))
     if not bat.obs:
         return fitted
-    z = _z(bat.opts.confidence, len(bat.obs) * max(o.pi.size for o in bat.obs)) if bat.opts.samples > 0 else 0.0
+    z = z_score(bat.opts.confidence, len(bat.obs) * max(o.pi.size for o in bat.obs)) if bat.opts.samples > 0 else 0.0
     maps: dict[tuple[int, int, Fraction], DeclaredMap] = {}
     for o in bat.obs:
         if step.kind == "auto":
