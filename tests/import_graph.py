@@ -2,7 +2,8 @@
 
 Every import counts, wherever it stands: at module level, inside a function (a "lazy" import is still
 a dependency) or under ``if TYPE_CHECKING``. ``import a.b.c`` and ``from a.b import c`` depend on the
-module ``a.b.c`` when it exists, else on the nearest enclosing module. Run it to print the report::
+module ``a.b.c`` when it exists, else on the nearest enclosing module; ``from a.b import c`` also
+depends on the package ``a.b`` (importing it runs its ``__init__``). Run it to print the report::
 
     python tests/import_graph.py            # the nashproof package next to this folder
     python tests/import_graph.py path/to/pkg
@@ -74,8 +75,8 @@ def build(root: Path) -> Graph:
                 if source.split(".")[0] != top:
                     continue
                 for a in node.names:
-                    if f"{source}.{a.name}" in modules:  # a submodule
-                        targets.append((f"{source}.{a.name}", None))
+                    if f"{source}.{a.name}" in modules:  # a submodule, taken from its package (which runs too)
+                        targets += [(f"{source}.{a.name}", None), (source, None)]
                         aliases[a.asname or a.name] = f"{source}.{a.name}"
                     else:
                         owner = _owner(source, modules)

@@ -48,6 +48,9 @@ def test_the_graph_sees_the_package() -> None:
     ({"__init__.py": "", "a.py": "import pkg.b\n", "b.py": "from pkg import c\n",
       "c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import x\n"},
      [["pkg.a", "pkg.b", "pkg.c"]]),
+    # ``from . import sibling`` runs the package too: a circle when the package imports the module back
+    ({"__init__.py": "from .a import f\n", "a.py": "def f():\n    from . import b\n", "b.py": ""},
+     [["pkg", "pkg.a"]]),
     # a chain is not a circle; a submodule importing its package is not one unless the package imports it back
     ({"__init__.py": "", "a.py": "from .b import y\n", "b.py": "from . import c\n", "c.py": "from pkg import x\n"},
      []),

@@ -27,7 +27,7 @@ POWERS = {"kl": 2, "kl_reverse": 2, "l1_sq": 2, "exploitability": 2, "span": 1, 
 BITS = 192
 
 
-def applies(claim: Claim, data: RunData) -> bool:
+def proof_applies(claim: Claim, data: RunData) -> bool:
     """The certificate speaks about exact Nash-MP at a fixed η on a one-context game, for a KL metric."""
     if claim.rate is None or claim.metric not in POWERS or type(data.solver) is not NashMP:
         return False
@@ -39,7 +39,7 @@ def applies(claim: Claim, data: RunData) -> bool:
     return len(names) == len(claim.rate.free_symbols) and names <= {"beta", "eta", "n", "min_ref", "rho_loc"}
 
 
-def rate_floor(claim: Claim, data: RunData) -> tuple[RateFloor, str] | None:
+def prove_rate_floor(claim: Claim, data: RunData) -> tuple[RateFloor, str] | None:
     """A proved floor above the claimed rate (and the claimed rate's enclosure, printed), or None."""
     from flint import arb
 

@@ -6,7 +6,7 @@ import mpmath
 import sympy as sp
 
 from ..claims import Claim, hypotheses_hold
-from . import asymptotic
+from .asymptotic import proof_applies, prove_rate_floor
 from .binding import floor_index, local_values, param_values
 from .certified import check_certified
 from .estimated import check_estimated
@@ -67,8 +67,8 @@ def check_rate_fit(claim: Claim, data: RunData, v: Verdict, until_floor: bool) -
     v.slower = bool(-slope < -mp.log(r) * mp.mpf("0.9") and arg >= 3 * len(pts) // 4)
     # ∃C: M_k ≤ C·scale·r^k holds on every finite run (C = the largest ratio): without a proof a run
     # cannot refute the rate. A proof is an invariant cone near π* in which KL decays more slowly.
-    if asymptotic.applies(claim, data):
-        proof = asymptotic.rate_floor(claim, data)
+    if proof_applies(claim, data):
+        proof = prove_rate_floor(claim, data)
         if proof is not None:
             floor, claimed = proof
             v.status, v.method, v.first_k = "violated", "certified", floor.entered
