@@ -43,7 +43,8 @@ class Dual:
         h: Hess | None = None
         if self.hess is not None and f2 is not None:
             gr, hs = self.grad, self.hess
-            h = tuple(tuple(f1 * hs[i][j] + f2 * gr[i] * gr[j] for j in range(len(gr))) for i in range(len(gr)))
+            h = tuple(tuple(f1 * hs[i][j] + interval_mul(interval_mul(f2, gr[i]), gr[j]) for j in range(len(gr)))
+                      for i in range(len(gr)))
         return Dual(f, g, h)
 
     def __add__(self, o: Operand) -> Dual:
@@ -110,6 +111,17 @@ class Dual:
         s = self.val.sqrt()
         return self.apply(s, 1 / (2 * s), -1 / (4 * s * self.val))
 
+    def sigmoid(self) -> Dual:
+        """σ(x) = 1/(1 + e^(−x)): σ' = σ(x)σ(−x), σ'' = σ'(1 − 2σ)."""
+        s, t = sigmoid(self.val), sigmoid(-self.val)
+        st = interval_mul(s, t)
+        return self.apply(s, st, interval_mul(st, 1 - 2 * s))
+
+    def softplus(self) -> Dual:
+        """log(1 + e^x): its derivative is σ(x), its second σ(x)σ(−x) (both computed without cancellation)."""
+        s, t = sigmoid(self.val), sigmoid(-self.val)
+        return self.apply(self.val.exp().log1p(), s, interval_mul(s, t))
+
     def powr(self, e: arb) -> Dual:
         """self**e for a real constant e (self > 0)."""
         v = self.val
@@ -135,6 +147,23 @@ class Dual:
 
 
 Operand = Dual | arb | int
+
+
+def interval_mul(a: arb, b: arb) -> arb:
+    """a·b from the end points (tighter than the midpoint-radius product for wide balls, and it keeps the
+    sign: a product of balls ≥ 0 stays ≥ 0, which a curvature test needs)."""
+    if a.rad() == 0 or b.rad() == 0 or not (a.is_finite() and b.is_finite()):
+        return a * b
+    al, au, bl, bu = a.lower(), a.upper(), b.lower(), b.upper()
+    ends = (al * bl, al * bu, au * bl, au * bu)
+    lo = min((e.lower() for e in ends), key=lambda x: x.mid())
+    hi = max((e.upper() for e in ends), key=lambda x: x.mid())
+    return lo.union(hi)
+
+
+def sigmoid(x: arb) -> arb:
+    """σ(x) = 1/(1 + e^(−x)) of a ball (monotone, so the ball stays tight)."""
+    return 1 / (1 + (-x).exp())
 
 
 def _zero_hess(d: int) -> Hess:

@@ -16,6 +16,7 @@ from .boxes import Box
 from .decide import DISPROVED, PROVED, Decision, decide
 from .params import ParamSpec, decide_param
 from .problem import Spec, context
+from .reduced import NEGATIVE, ReducedSpec, decide_reduced, reduced_context
 from .star import prepare
 
 #: Boxes per round (a round is one parallel map).
@@ -41,19 +42,29 @@ class Outcome:
     reason: str = ""
 
 
-def _decide_chunk(item: tuple[Spec | ParamSpec, list[Box]]) -> list[Decision]:
+Problem = Spec | ParamSpec | ReducedSpec
+
+
+def _decide_chunk(item: tuple[Problem, list[Box]]) -> list[Decision]:
     spec, boxes = item
+    if isinstance(spec, ReducedSpec):
+        return [decide_reduced(spec, b) for b in boxes]
     if isinstance(spec, ParamSpec):
         return [decide_param(spec, b) for b in boxes]
     ctx = context(spec)
     return [decide(ctx, b) for b in boxes]
 
 
-def branch_and_bound(spec: Spec | ParamSpec, region: Box, budget: Budget, jobs: int | None = 1, dask: str | None = None,
+def branch_and_bound(spec: Problem, region: Box, budget: Budget, jobs: int | None = 1, dask: str | None = None,
                      on_progress: Callable[[int, int, int], None] | None = None) -> Outcome:
     """Decide the claim of ``spec`` on every box of ``region``. ``on_progress(done, proved, frontier)``."""
     # certify π* (and its neighbourhood) once here: forked workers inherit them
-    prepare(context(spec)) if isinstance(spec, Spec) else context(spec.base)
+    if isinstance(spec, Spec):
+        prepare(context(spec))
+    elif isinstance(spec, ParamSpec):
+        context(spec.base)
+    else:
+        reduced_context(spec)
     workers = 1 if dask is None and jobs == 1 else check_jobs(jobs) if dask is None else 8
     start = time.monotonic()
     out = Outcome("proved")
@@ -78,6 +89,12 @@ def branch_and_bound(spec: Spec | ParamSpec, region: Box, budget: Budget, jobs: 
             out.boxes += 1
             if d.ratio is not None and (out.worst_ratio is None or d.ratio > out.worst_ratio):
                 out.worst_ratio = d.ratio
+            if d.status == NEGATIVE:  # the reduction's superset: not a counterexample, and no proof
+                out.status, out.undecided = "undecided", [box, *frontier]
+                out.reason = (f"the reduced margin is negative at (z, z*, c) = ({', '.join(map(str, d.point))}) "
+                              f"({d.margin}): the reduction cannot prove the claim")
+                out.seconds = time.monotonic() - start
+                return out
             if d.status == DISPROVED:
                 out.status, out.counterexample = "disproved", (box, d)
                 out.seconds = time.monotonic() - start

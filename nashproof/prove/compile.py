@@ -16,6 +16,7 @@ from ..claims import SYMBOLS
 from ..errors import InputError
 from ..verify.ball_printer import BallNamespace, ball_lambdify
 from .ad import Dual
+from .tangent import NotSmooth, Tangent
 
 Num = Dual | arb
 Margin = Callable[[dict[str, Num]], Num]
@@ -41,6 +42,10 @@ def _fn(name: str, *xs: Num) -> Num:
 
 
 def _extremum(a: Num, b: Num, high: bool) -> Num:
+    if isinstance(a, Tangent) or isinstance(b, Tangent):
+        if not (isinstance(a, Tangent) and isinstance(b, Tangent)):
+            raise NotSmooth("max or min of a constant and a directional derivative")
+        return a.maximum(b) if high else a.minimum(b)
     if isinstance(a, Dual) or isinstance(b, Dual):
         da = a if isinstance(a, Dual) else b.like(a)  # type: ignore[union-attr]
         db = b if isinstance(b, Dual) else da.like(b)
@@ -49,6 +54,8 @@ def _extremum(a: Num, b: Num, high: bool) -> Num:
 
 
 def _pow(a: Num, e: Num) -> Num:
+    if isinstance(e, Tangent):
+        raise NotSmooth("a power whose exponent varies along the direction")
     if isinstance(e, Dual):
         return (e * _fn("log", a)).exp() if isinstance(a, Dual) else (e * a.log()).exp()
     z = e.unique_fmpz() if e.is_exact() else None
@@ -72,14 +79,16 @@ def margin_expr(rel: sp.Basic) -> tuple[sp.Expr, bool]:
     return rel.rhs - rel.lhs, isinstance(rel, sp.StrictLessThan)
 
 
-def compile_margin(expr: sp.Expr) -> Margin:
-    """A function of {symbol name: ball or Dual} → the margin (a Dual when any input is one)."""
+def compile_margin(expr: sp.Expr, extra: dict[sp.Symbol, str] | None = None) -> Margin:
+    """A function of {symbol name: ball or Dual} → the margin (a Dual when any input is one). ``extra``
+    names symbols of the caller's own (a reduction's coordinates) beside the claims' vocabulary."""
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
     names = []
+    bound = {s: v[0] for s, v in SYMBOLS.items()} | (extra or {})
     for s in symbols:
-        if s not in SYMBOLS:
+        if s not in bound:
             raise InputError(f"symbol {s} is not one nashproof binds: prove cannot evaluate it")
-        names.append(SYMBOLS[s][0])
+        names.append(bound[s])
     f = ball_lambdify(symbols, expr, _NS)
 
     def margin(values: dict[str, Num]) -> Num:

@@ -24,6 +24,7 @@ m(z, θ) = ∫(1−t)(z − z*)ᵀ∇²m(z* + t(z − z*), θ)(z − z*) dt ≥ 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import cast
@@ -125,7 +126,7 @@ def _values(spec: ParamSpec, theta: dict[str, Num]) -> tuple[Num | None, Num, Nu
     return p, r, beta, eta  # type: ignore[return-value]
 
 
-def _context(spec: ParamSpec, theta: dict[str, Num]) -> Context:
+def context_over(spec: ParamSpec, theta: dict[str, Num]) -> Context:
     """The problem with the parameters ``theta`` (balls, or Duals: derivatives in θ then flow through)."""
     base = context(spec.base)
     p, r, beta, eta = _values(spec, theta)
@@ -181,7 +182,7 @@ def check_hypotheses_over(spec: ParamSpec, box: Box) -> None:
     so ``eta_max`` ranges with b ≤ 1 satisfy it)."""
     from ..claims.catalogue import STEP_OK
 
-    ctx = _context(spec, dict(zip([nm for nm, _, _ in spec.ranges], box.balls()[spec.n - 1:])))
+    ctx = context_over(spec, dict(zip([nm for nm, _, _ in spec.ranges], box.balls()[spec.n - 1:])))
     for h in spec.base.claim.hypotheses:
         if spec.eta_max and h == STEP_OK:
             continue
@@ -219,7 +220,7 @@ def _full(spec: ParamSpec, balls: list[arb], order: int) -> list[Num]:
     """Each statement's margin with every dimension (logits and parameters) a Dual variable."""
     d, dims = spec.n - 1, len(balls)
     xs = [Dual.variable(b, i, dims, order) for i, b in enumerate(balls)]
-    ctx = _context(spec, dict(zip([nm for nm, _, _ in spec.ranges], xs[d:])))
+    ctx = context_over(spec, dict(zip([nm for nm, _, _ in spec.ranges], xs[d:])))
     vals = ctx.model.values(xs[:d], ctx.names)
     return [s.margin(vals) for s in ctx.statements]
 
@@ -231,19 +232,26 @@ def lower_bounds(spec: ParamSpec, box: Box) -> list[arb]:
 
 
 def _bounds(spec: ParamSpec, box: Box) -> tuple[list[arb], int | None]:
-    """``lower_bounds`` and the dimension whose width costs the margins most in the second-order form
-    (|∂m/∂x_i| at the centre times the half-width r_i, plus Σ_j |∂²m/∂x_i∂x_j| over the box r_i r_j / 2):
-    the one to halve; the first-order share |∂m/∂x_i| over the box times r_i where a Hessian entry is
-    not finite; None when neither is known."""
+    statements = context(spec.base).statements
+    return centred_bounds(lambda balls, order: _full(spec, balls, order), box, [s.strict for s in statements])
+
+
+def centred_bounds(full: Callable[[list[arb], int], list[Num]], box: Box,
+                   strict: list[bool]) -> tuple[list[arb], int | None]:
+    """Each margin's lower end over the box (the best of the interval extension, the mean-value form and
+    the second-order form in every dimension; ``full(balls, order)`` gives the margins with every
+    dimension a Dual variable) and the dimension whose width costs the margins most in the
+    second-order form (|∂m/∂x_i| at the centre times the half-width r_i, plus Σ_j |∂²m/∂x_i∂x_j| over
+    the box r_i r_j / 2): the one to halve; the first-order share |∂m/∂x_i| over the box times r_i
+    where a Hessian entry is not finite; None when neither is known."""
     deltas = [q(r) * arb(0, 1) for r in box.halfwidths()]
     centre = [q(c) for c in box.centre()]
-    at_c = _full(spec, centre, 1)
-    statements = context(spec.base).statements
+    at_c = full(centre, 1)
     out: list[arb] = []
     cost = [0.0] * box.dims
     first = [0.0] * box.dims
     for order in (1, 2):
-        over = _full(spec, box.balls(), order)
+        over = full(box.balls(), order)
         out = []
         for mc, m in zip(at_c, over):
             if not isinstance(m, Dual) or not isinstance(mc, Dual):
@@ -266,7 +274,7 @@ def _bounds(spec: ParamSpec, box: Box) -> tuple[list[arb], int | None]:
                     cost[i] += _width(mc.grad[i] * dz)
                 best = _better(best, t2)
             out.append(best)
-        if all(holds(low, s.strict) for low, s in zip(out, statements)):
+        if all(holds(low, s) for low, s in zip(out, strict)):
             break
     for c in (cost, first):
         if all(math.isfinite(x) for x in c) and max(c) > 0:
@@ -287,7 +295,7 @@ def decide_param(spec: ParamSpec, box: Box) -> Decision:
     centre = zbox.centre()
     exact = point_values(spec, box)
     statements = context(spec.base).statements
-    at_point = evaluate_point(_context(spec, {nm: q(v) for nm, v in exact.items()}), centre)
+    at_point = evaluate_point(context_over(spec, {nm: q(v) for nm, v in exact.items()}), centre)
     ratio = None
     for i, (lhs, rhs, m) in enumerate(at_point):
         if m < 0 or (statements[i].strict and m <= 0):
@@ -296,7 +304,7 @@ def decide_param(spec: ParamSpec, box: Box) -> Decision:
         if rhs > 0 and lhs >= 0:
             r = float((lhs / rhs).mid())
             ratio = r if ratio is None else max(ratio, r)
-    ctx = _context(spec, dict(theta))
+    ctx = context_over(spec, dict(theta))
     lowers, dim = _bounds(spec, box)
     methods, texts = [], []
     for i, low in enumerate(lowers):
@@ -320,7 +328,7 @@ def recheck_param(spec: ParamSpec, box: Box, methods: list[str]) -> str | None:
         return f"names {len(methods)} methods for {len(statements)} statements"
     zbox, theta = _split_box(spec, box)
     lowers = lower_bounds(spec, box)
-    ctx = _context(spec, dict(theta))
+    ctx = context_over(spec, dict(theta))
     for i, (method, low) in enumerate(zip(methods, lowers)):
         s = statements[i]
         if method == CENTRED:

@@ -114,7 +114,7 @@ def make_spec(claim: Claim, game: Game, beta: Fraction, eta: Fraction, solver: s
     return Spec(claim, tuple(tuple(r) for r in c.preference), tuple(c.reference), beta, eta, solver, bits)
 
 
-def _second_order(expr: sp.Expr) -> bool:
+def second_order_at_star(expr: sp.Expr) -> bool:
     """The margin is a polynomial in quantities that are smooth and vanish to second order at π*, and is
     0 when they are: then it and its gradient vanish at π* exactly."""
     metric = {s for s in expr.free_symbols if s in SYMBOLS and SYMBOLS[s][0] in set(POINT_NAMES) | set(STEP_NAMES)}
@@ -147,7 +147,7 @@ def context(spec: Spec) -> Context:
         for rel in spec.claim.statements:
             expr, strict = margin_expr(rel)
             statements.append(Statement(sp.sstr(rel), strict, compile_margin(expr), compile_margin(rel.lhs),
-                                        compile_margin(rel.rhs), _second_order(expr) and not strict))
+                                        compile_margin(rel.rhs), second_order_at_star(expr) and not strict))
             names |= {SYMBOLS[s][0] for s in rel.free_symbols if s in SYMBOLS}
         zstar = [s - logstar[-1] for s in logstar[:-1]]
         _CACHE[spec] = Context(spec, model, statements, frozenset(names), zstar)
