@@ -182,7 +182,7 @@ def test_parameter_box_certificate_round_trip_and_tampering(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     cert = tmp_path / "proof.json"
     assert main(["prove", "NMP-KL-STEP", "--game", "two-action:p=5/8:3/4,r=1/3", "--beta", "1", "--eta", "1",
-                 "--logits", "1", "--certificate", str(cert)]) == 0
+                 "--logits", "1", "--no-reduction", "--certificate", str(cert)]) == 0
     raw = json.loads(cert.read_text())
     assert raw["parameters"] == ["p"] and raw["region"] == {"lo": ["-1", "5/8"], "hi": ["1", "3/4"]}
     assert all(len(b["lo"]) == 2 for b in raw["boxes"])  # every box records its logit AND its p coordinates

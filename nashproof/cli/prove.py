@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from ..prove.model import STEP_SOLVERS
 from ..prove.params import AT_STAR_HULL, ParamSpec, check_hypotheses_over, make_param_spec
 from ..prove.params import region as param_region
 from ..prove.problem import DEFAULT_BITS, Spec, check_claim, check_hypotheses, default_solver, make_spec
+from ..prove.reduced import COORDINATES, ReducedSpec, reduction, why_not
 from ..report import Progress
 from ..suite import parse_step
 
@@ -161,7 +163,8 @@ def _logits(point: tuple[Fraction, ...]) -> list[str]:
     return [fraction_str(x) for x in (*point, Fraction(0))]
 
 
-def _report(full: Spec | ParamSpec, region: Box, out: Outcome, args: argparse.Namespace) -> dict[str, Any]:
+def _report(full: Spec | ParamSpec, region: Box, out: Outcome, args: argparse.Namespace,
+            reduced: tuple[ReducedSpec, Outcome] | None) -> dict[str, Any]:
     spec = full.base if isinstance(full, ParamSpec) else full
     if isinstance(full, ParamSpec) and out.counterexample is not None:
         spec = _at_point(full, out.counterexample[1].params)
@@ -174,8 +177,11 @@ def _report(full: Spec | ParamSpec, region: Box, out: Outcome, args: argparse.Na
         "parameters": full.text() if isinstance(full, ParamSpec) else None,
         "method": f"ball arithmetic (python-flint arb, {spec.bits} bits); π*_β enclosed by a Krawczyk test",
     }
+    if isinstance(full, ParamSpec) and full.n == 2:
+        rep["reduction"] = _reduction_report(full, reduced)
     if out.status == "proved":
         rep["proved_boxes"] = len(out.leaves)
+        rep["methods"] = dict(Counter(m for _, d in out.leaves for m in d.methods).most_common())
         at_star = {AT_STAR, AT_STAR_HULL}
         rep["second_order_boxes"] = sum(bool(at_star & set(d.methods)) for _, d in out.leaves)
         tight = min(((Fraction(x), b) for b, d in out.leaves for x, m in zip(d.lowers, d.methods) if m not in at_star),
@@ -205,16 +211,31 @@ def _report(full: Spec | ParamSpec, region: Box, out: Outcome, args: argparse.Na
     return rep
 
 
+def _reduction_report(full: ParamSpec, reduced: tuple[ReducedSpec, Outcome] | None) -> dict[str, Any]:
+    if reduced is None:
+        return {"used": False, "why_not": why_not(full)}
+    red, out = reduced
+    return {"used": out.status == "proved", "coordinates": list(COORDINATES), "region": red.region.as_dict(),
+            "status": out.status, "boxes": out.boxes, "seconds": round(out.seconds, 2),
+            **({"reason": out.reason} if out.status != "proved" else {})}
+
+
 def _print(rep: dict[str, Any], region: Box, full: Spec | ParamSpec, args: argparse.Namespace) -> None:
     what = _describe(full, args.game)
     spec = full.base if isinstance(full, ParamSpec) else full
     dims = region.dims - (len(full.ranges) if isinstance(full, ParamSpec) else 0)
     where = f"every π with logits in [−{args.logits}, {args.logits}]^{dims} (last logit 0)"
     speed = f"{rep['boxes']} boxes in {rep['seconds']} s ({rep['boxes_per_second']} boxes/s)"
+    red = rep.get("reduction") or {}
     if rep["status"] == "proved":
         print(f"proved: {what}, for {where}")
-        print(f"  {speed}; {rep['second_order_boxes']} box(es) near π* by the second-order test, the rest by the "
-              f"centred form")
+        if red.get("used"):
+            box = Box.region(*(tuple(Fraction(x) for x in red["region"][k]) for k in ("lo", "hi")))
+            print(f"  in the 2-action reduction: {speed}, over {box.text(list(COORDINATES))} (which holds the "
+                  "region's image); by method: " + ", ".join(f"{m} {k}" for m, k in rep["methods"].items()))
+        else:
+            print(f"  {speed}; {rep['second_order_boxes']} box(es) near π* by the second-order test, the rest by "
+                  "the centred form")
         if rep.get("worst_ratio_at_centres") is not None:
             print(f"  worst lhs/rhs at the box centres: {rep['worst_ratio_at_centres']:.6g}")
         if "tightest_box" in rep:
@@ -235,6 +256,8 @@ def _print(rep: dict[str, Any], region: Box, full: Spec | ParamSpec, args: argpa
                   f"--eta {cx['eta']} --steps 1 --claim {spec.claim.id}{mods}")
     else:
         print(f"undecided: {what}, for {where}: {rep['reason']}")
+        if "status" in red:
+            print(f"  the 2-action reduction did not decide it first: {red.get('reason', red['status'])}")
         print(f"  {speed}; {rep['undecided_count']} box(es) remain, e.g.:")
         for b in rep["undecided"][:10]:
             print(f"    [{', '.join(f'{a}..{c}' for a, c in zip(b['lo'], b['hi']))}] width {b['width']}")
@@ -270,17 +293,30 @@ def cmd_prove(args: argparse.Namespace) -> int:
         raise InputError("--max-boxes, --max-depth and --seconds must be > 0")
     spec, region = _spec(args, cat)
     budget = Budget(args.max_boxes, args.max_depth, args.seconds)
+    red = reduction(spec, region.hi[0]) if isinstance(spec, ParamSpec) and not args.no_reduction else None
+    reduced: tuple[ReducedSpec, Outcome] | None = None
     with Progress(None, "prove") as bar:
-        out = branch_and_bound(spec, region, budget, jobs=args.jobs, dask=args.dask,
-                               on_progress=lambda done, proved, left: bar.update(done, f"{proved} proved, {left} open"))
-    rep = _report(spec, region, out, args)
+        def tick(done: int, proved: int, left: int) -> None:
+            bar.update(done, f"{proved} proved, {left} open")
+
+        if red is not None:  # three coordinates first (half the budget at most); if they fail, the original ones
+            half = Budget(max(1, budget.boxes // 2), budget.depth, budget.seconds / 2)
+            reduced = red, branch_and_bound(red, red.region, half, jobs=args.jobs, dask=args.dask, on_progress=tick)
+            out = reduced[1]
+            if out.status != "proved":
+                left = Budget(max(1, budget.boxes - out.boxes), budget.depth, max(1.0, budget.seconds - out.seconds))
+                out = branch_and_bound(spec, region, left, jobs=args.jobs, dask=args.dask, on_progress=tick)
+        else:
+            out = branch_and_bound(spec, region, budget, jobs=args.jobs, dask=args.dask, on_progress=tick)
+    rep = _report(spec, region, out, args, reduced)
     if out.status == "disproved" and args.counterexample:
         cx_spec = _at_point(spec, out.counterexample[1].params) if isinstance(spec, ParamSpec) and out.counterexample \
             else spec
         assert isinstance(cx_spec, Spec)
         _write_counterexample(args.counterexample, cx_spec, rep["counterexample"]["logits"])
     if out.status == "proved" and args.certificate:
-        write_certificate(args.certificate, certificate(spec, region, out, args.claims_module or []))
+        used = reduced[0] if reduced is not None and reduced[1] is out else None
+        write_certificate(args.certificate, certificate(spec, region, out, args.claims_module or [], used))
         rep["certificate"] = args.certificate
     if args.json:
         print(json.dumps(rep, indent=1, ensure_ascii=False))
@@ -307,6 +343,8 @@ def register(sub: Any) -> None:
     p.add_argument("--certificate", metavar="FILE", help="write the proof's box partition (JSON)")
     p.add_argument("--counterexample", metavar="FILE", help="write a counterexample as a game file with start_logits")
     p.add_argument("--verify", metavar="FILE", help="re-check a certificate (no search, fresh arithmetic)")
+    p.add_argument("--no-reduction", action="store_true",
+                   help="on 2 actions with parameter ranges, search the original coordinates only")
     p.add_argument("--ignore-hypotheses", action="store_true", help="prove even where the claim's hypotheses fail")
     p.add_argument("--claims-module", action="append", help="load extra or replacement claims (module or .py)")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")

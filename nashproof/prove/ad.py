@@ -10,7 +10,7 @@ on the whole box and is ``None`` where a kink may lie inside it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from flint import arb
 
@@ -43,7 +43,8 @@ class Dual:
         h: Hess | None = None
         if self.hess is not None and f2 is not None:
             gr, hs = self.grad, self.hess
-            h = tuple(tuple(f1 * hs[i][j] + interval_mul(interval_mul(f2, gr[i]), gr[j]) for j in range(len(gr)))
+            h = tuple(tuple(f1 * hs[i][j] + (interval_mul(f2, square(gr[i])) if i == j else
+                                             interval_mul(interval_mul(f2, gr[i]), gr[j])) for j in range(len(gr)))
                       for i in range(len(gr)))
         return Dual(f, g, h)
 
@@ -120,7 +121,7 @@ class Dual:
     def softplus(self) -> Dual:
         """log(1 + e^x): its derivative is σ(x), its second σ(x)σ(−x) (both computed without cancellation)."""
         s, t = sigmoid(self.val), sigmoid(-self.val)
-        return self.apply(self.val.exp().log1p(), s, interval_mul(s, t))
+        return self.apply(softplus(self.val), s, interval_mul(s, t))
 
     def powr(self, e: arb) -> Dual:
         """self**e for a real constant e (self > 0)."""
@@ -152,18 +153,71 @@ Operand = Dual | arb | int
 def interval_mul(a: arb, b: arb) -> arb:
     """a·b from the end points (tighter than the midpoint-radius product for wide balls, and it keeps the
     sign: a product of balls ≥ 0 stays ≥ 0, which a curvature test needs)."""
-    if a.rad() == 0 or b.rad() == 0 or not (a.is_finite() and b.is_finite()):
+    if a.rad() == 0 or b.rad() == 0 or not (a.is_finite() and b.is_finite()) or (_narrow(a) and _narrow(b)):
         return a * b
     al, au, bl, bu = a.lower(), a.upper(), b.lower(), b.upper()
     ends = (al * bl, al * bu, au * bl, au * bu)
     lo = min((e.lower() for e in ends), key=lambda x: x.mid())
     hi = max((e.upper() for e in ends), key=lambda x: x.mid())
-    return lo.union(hi)
+    return interval(lo, hi)
+
+
+def square(x: arb) -> arb:
+    """x² ≥ 0 (arb's x·x of a ball holding 0 reaches below 0)."""
+    if not x.is_finite() or x.rad() == 0:
+        return x * x
+    lo, hi = x.lower(), x.upper()
+    if lo >= 0 or hi <= 0:
+        return interval_mul(x, x) if lo >= 0 else interval_mul(-x, -x)
+    return nonnegative_ball(lo.abs_upper().max(hi.abs_upper()) ** 2)
+
+
+def _narrow(x: arb) -> bool:
+    """The ball is far from 0 for its size: its midpoint-radius product is as tight and keeps the sign."""
+    return bool(x.rad() * 1024 < abs(x.mid()))
+
+
+def interval(lo: arb, hi: arb) -> arb:
+    """A ball holding [lo, hi] (ends given as balls), ≥ 0 when lo is and ≤ 0 when hi is: a union's rounding
+    (its radius has a 30-bit mantissa) may reach past 0 from a small positive lo."""
+    out = lo.union(hi)
+    if lo >= 0 and not out >= 0:
+        return nonnegative_ball(hi)
+    if hi <= 0 and not out <= 0:
+        return -nonnegative_ball(-lo)
+    return out
+
+
+def nonnegative_ball(hi: arb) -> arb:
+    """A ball ⊇ [0, hi] whose lower end is ≥ 0: centre m(1 + 2^-24), radius m ≥ hi/2 (a union's rounding,
+    or a radius stored with 30 bits, would reach below 0)."""
+    man, exp = (hi.upper() / 2).mid().man_exp()
+    m, e = int(man), int(exp)
+    if m <= 0:
+        return arb(0)
+    if m.bit_length() > 30:
+        shift = m.bit_length() - 30
+        m, e = (m >> shift) + 1, e + shift
+    half = arb(m) * arb(2) ** e
+    return arb(half * (1 + arb(2) ** -24), half)  # the radius's own rounding (2^-30) stays below the margin
+
+
+def increasing(f: Callable[[arb], arb], x: arb) -> arb:
+    """f over a ball, for an increasing f: from its end points when the ball is wide (arb's own
+    enclosure of, say, exp over [−50, −8] is a ball around 0)."""
+    if not x.is_finite() or x.rad() < 0.25:
+        return f(x)
+    return interval(f(x.lower()), f(x.upper()))
 
 
 def sigmoid(x: arb) -> arb:
-    """σ(x) = 1/(1 + e^(−x)) of a ball (monotone, so the ball stays tight)."""
-    return 1 / (1 + (-x).exp())
+    """σ(x) = 1/(1 + e^(−x)) of a ball (increasing, so the ball stays tight)."""
+    return increasing(lambda t: 1 / (1 + (-t).exp()), x)
+
+
+def softplus(x: arb) -> arb:
+    """log(1 + eˣ) of a ball (increasing)."""
+    return increasing(lambda t: t.exp().log1p(), x)
 
 
 def _zero_hess(d: int) -> Hess:

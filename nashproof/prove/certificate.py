@@ -28,6 +28,7 @@ from .branch import Outcome
 from .decide import recheck
 from .params import ORDER, ParamSpec, make_param_spec, recheck_param
 from .problem import Spec, context, make_spec
+from .reduced import COORDINATES, ReducedSpec, recheck_reduced, reduced_context, reduction
 from .star import prepare
 
 FORMAT = "nashproof-proof/1"
@@ -39,11 +40,12 @@ def _checksum(body: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def certificate(full: Spec | ParamSpec, region: Box, outcome: Outcome,
-                claims_modules: Sequence[str]) -> dict[str, object]:
+def certificate(full: Spec | ParamSpec, region: Box, outcome: Outcome, claims_modules: Sequence[str],
+                reduced: ReducedSpec | None = None) -> dict[str, object]:
     """The proof's body and checksum. Over a parameter box the region's dimensions after the logits
     are the ranged parameters (``parameters`` names them; β, η and the game are their fixed values
-    or the region's lower corner); every box records all its coordinates."""
+    or the region's lower corner); every box records all its coordinates. A proof in the 2-action
+    reduction (``reduced``) records the reduced region and its boxes in (δ, z*, c) instead."""
     spec = full.base if isinstance(full, ParamSpec) else full
     game = make_game([f"y{i}" for i in range(len(spec.ref))], [GameContext("x0", Fraction(1), spec.P, spec.ref)])
     body: dict[str, object] = {
@@ -54,6 +56,9 @@ def certificate(full: Spec | ParamSpec, region: Box, outcome: Outcome,
         "parameters": full.names if isinstance(full, ParamSpec) else [],
         "boxes": [{**b.as_dict(), "methods": d.methods, "lower": d.lowers} for b, d in outcome.leaves],
     }
+    if reduced is not None:
+        body["reduction"] = {"coordinates": list(COORDINATES), "logits": fraction_str(reduced.logits),
+                             "region": reduced.region.as_dict()}
     return {**body, "checksum": _checksum(body)}
 
 
@@ -122,8 +127,11 @@ def tiling_gap(region: Box, boxes: Sequence[Box]) -> tuple[list[int], str | None
     return order, None
 
 
-def _recheck_chunk(item: tuple[Spec | ParamSpec, list[tuple[int, Box, list[str]]]]) -> list[tuple[int, str | None]]:
+def _recheck_chunk(item: tuple[Spec | ParamSpec | ReducedSpec, list[tuple[int, Box, list[str]]]]
+                   ) -> list[tuple[int, str | None]]:
     spec, boxes = item
+    if isinstance(spec, ReducedSpec):
+        return [(i, recheck_reduced(spec, box, methods)) for i, box, methods in boxes]
     if isinstance(spec, ParamSpec):
         return [(i, recheck_param(spec, box, methods)) for i, box, methods in boxes]
     ctx = context(spec)
@@ -147,6 +155,10 @@ def verify_certificate(path: str, catalogue: Catalogue, jobs: int | None = 1,
     lo, hi = box_from_dict(raw.get("region"), "certificate region")
     region = Box.region(lo, hi)
     full = _param_spec(path, spec, raw.get("parameters", []), lo, hi)
+    problem: Spec | ParamSpec | ReducedSpec = full
+    if "reduction" in raw:
+        problem = _reduced(path, full, raw.get("reduction"), lo, hi)
+        region = problem.region
     entries = raw.get("boxes")
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{path}: 'boxes' must be a non-empty list")
@@ -167,10 +179,12 @@ def verify_certificate(path: str, catalogue: Catalogue, jobs: int | None = 1,
     if gap is not None:
         return Verified(False, len(entries), claim.id, gap)
     order = [(i, boxes[i], methods[i]) for i in tree]
-    if isinstance(full, Spec):
+    if isinstance(problem, Spec):
         prepare(context(spec))  # π* and its neighbourhood certified afresh in this process
+    elif isinstance(problem, ReducedSpec):
+        reduced_context(problem)  # the claim's reduction and face identities derived afresh
     size = max(1, -(-len(order) // 64))
-    chunks = [(full, order[k:k + size]) for k in range(0, len(order), size)]
+    chunks = [(problem, order[k:k + size]) for k in range(0, len(order), size)]
     done = 0
 
     def tick(_: int) -> None:
@@ -186,8 +200,35 @@ def verify_certificate(path: str, catalogue: Catalogue, jobs: int | None = 1,
         box = next(b for j, b, _ in order if j == i)
         return Verified(False, len(entries), claim.id, f"box {i + 1} {box.text()} does not decide: {why}")
     names = None if isinstance(full, Spec) else [f"z{i + 1}" for i in range(len(spec.ref) - 1)] + full.names
+    where = Box.region(lo, hi).text(names)
+    if isinstance(problem, ReducedSpec):
+        where = (f"{problem.region.text(list(COORDINATES))}, which holds the image of the region {where} "
+                 "(the 2-action reduction)")
     return Verified(True, len(entries), claim.id, f"all {len(entries)} boxes re-decided; they tile the region "
-                                                  f"{region.text(names)}")
+                                                  f"{where}")
+
+
+def _reduced(path: str, full: Spec | ParamSpec, raw: object, lo: tuple[Fraction, ...],
+             hi: tuple[Fraction, ...]) -> ReducedSpec:
+    """The certificate's reduced problem, after checking afresh that the reduction applies and that its
+    region holds the enclosure of the image of the original region."""
+    if not isinstance(full, ParamSpec) or not isinstance(raw, dict):
+        raise InputError(f"{path}: a 'reduction' needs parameter ranges and a table")
+    if raw.get("coordinates") != list(COORDINATES):
+        raise InputError(f"{path}: the reduction's coordinates must be {list(COORDINATES)}")
+    logits = parse_rational(raw.get("logits"), "certificate reduction logits")
+    if lo[0] != -logits or hi[0] != logits:
+        raise InputError(f"{path}: the reduction's L differs from the region's logits")
+    fresh = reduction(full, logits)
+    if fresh is None:
+        raise InputError(f"{path}: the 2-action reduction does not apply to {full.base.claim.id} here")
+    rlo, rhi = box_from_dict(raw.get("region"), "certificate reduced region")
+    region = Box.region(rlo, rhi)
+    if len(rlo) != 3 or any(a > b for a, b in zip(rlo, fresh.region.lo)) \
+            or any(a < b for a, b in zip(rhi, fresh.region.hi)):
+        raise InputError(f"{path}: the reduced region {region.text(list(COORDINATES))} does not hold the image "
+                         f"{fresh.region.text(list(COORDINATES))} of the region")
+    return ReducedSpec(full, logits, region)
 
 
 def _param_spec(path: str, spec: Spec, names: object, lo: tuple[Fraction, ...],

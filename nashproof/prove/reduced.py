@@ -45,6 +45,7 @@ from typing import TypeVar, cast
 
 import sympy as sp
 from flint import arb
+from flint import ctx as flint_ctx
 
 from ..claims import KL as KL_sym
 from ..claims import L1 as L1_sym
@@ -160,6 +161,7 @@ def reduction(spec: ParamSpec, logits: Fraction) -> ReducedSpec | None:
     δ ∈ [−L − max Z, L − min Z] (the boxes where z* + δ misses [−L, L] are decided as empty)."""
     if why_not(spec) is not None:
         return None
+    flint_ctx.prec = spec.base.bits  # before any ball is made: the region must not depend on what ran before
     names = [nm for nm, _, _ in spec.ranges]
     theta = dict(zip(names, [q(a).union(q(b)) for _, a, b in spec.ranges]))
     zs = context_over(spec, cast(dict[str, Num], theta)).zstar[0]
@@ -237,8 +239,6 @@ _CACHE: dict[ReducedSpec, RContext] = {}
 
 def reduced_context(spec: ReducedSpec) -> RContext:
     if spec not in _CACHE:
-        from flint import ctx as flint_ctx
-
         flint_ctx.prec = spec.params.base.bits
         solver = spec.params.base.solver
         csym = _c_symbol(solver)
@@ -256,8 +256,6 @@ def reduced_context(spec: ReducedSpec) -> RContext:
                                          and _polynomial_in_c(red, solver)))
             names |= {SYMBOLS[s][0] for s in red.free_symbols if s in SYMBOLS}
         _CACHE[spec] = RContext(spec, statements, frozenset(names))
-    from flint import ctx as flint_ctx
-
     flint_ctx.prec = spec.params.base.bits
     return _CACHE[spec]
 
