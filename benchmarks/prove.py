@@ -18,7 +18,7 @@ from nashproof.claims import KL, Claim, KL_next, builtin_catalogue, eta
 from nashproof.claims import beta as beta_sym
 from nashproof.families import load_game
 from nashproof.prove.boxes import Box
-from nashproof.prove.branch import Budget, branch_and_bound
+from nashproof.prove.branch import Budget, branch_and_bound, prove_region
 from nashproof.prove.certificate import certificate, verify_certificate, write_certificate
 from nashproof.prove.params import make_param_spec
 from nashproof.prove.params import region as param_region
@@ -49,26 +49,30 @@ def run(claim: Claim, game: str, L: int, seconds: float, jobs: int, beta: F = F(
 
 
 def run_params(claim: Claim, ranges: dict[str, tuple[F, F]], L: int, seconds: float, jobs: int,
-               eta_max: bool = True) -> str:
-    """Parameters as boxes on two-action:p=3/4,r=1/3 at β = 1, η = 1 (the ranged ones replace these); a
-    proof's certificate is written and re-verified (timed apart)."""
+               eta_max: bool = True, reduce: bool = True) -> str:
+    """Parameters as boxes on two-action:p=3/4,r=1/3 at β = 1, η = 1 (the ranged ones replace these), as
+    ``nashproof prove`` runs them (the 2-action reduction first unless ``reduce`` is off); a proof's
+    certificate is written and re-verified (timed apart)."""
     base = make_spec(claim, load_game("two-action:p=3/4,r=1/3"), F(1), F(1), "nash-mp")
     spec = make_param_spec(base, ranges, eta_max)
     region = param_region(spec, F(L))
     t = time.monotonic()
-    out = branch_and_bound(spec, region, Budget(seconds=seconds), jobs=jobs)
+    out, reduced = prove_region(spec, region, Budget(seconds=seconds), jobs=jobs, reduce=reduce)
     dt = time.monotonic() - t
     extra = f"; {len(out.undecided)} boxes left ({out.reason})" if out.status == "undecided" else ""
+    if reduced is not None:
+        extra += f"; reduction: {reduced[1].status} in {reduced[1].boxes} boxes"
     if out.status == "disproved" and out.counterexample is not None:
         d = out.counterexample[1]
-        extra = f"; counterexample logits {[str(x) for x in d.point]} at {dict((k, str(v)) for k, v in d.params)}"
+        extra += f"; counterexample logits {[str(x) for x in d.point]} at {dict((k, str(v)) for k, v in d.params)}"
     if out.status == "proved" and claim.id == "NMP-KL-STEP":
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "proof.json")
-            write_certificate(path, certificate(spec, region, out, []))
+            used = reduced[0] if reduced is not None and reduced[1] is out else None
+            write_certificate(path, certificate(spec, region, out, [], used))
             t = time.monotonic()
             res = verify_certificate(path, builtin_catalogue(), jobs=jobs)
-            extra = f"; certificate {'re-verified' if res.ok else 'NOT verified'} in {time.monotonic() - t:.1f} s"
+            extra += f"; certificate {'re-verified' if res.ok else 'NOT verified'} in {time.monotonic() - t:.1f} s"
     return f"{out.status}, {out.boxes} boxes ({len(out.leaves)} proved), {dt:.1f} s{extra}"
 
 
@@ -87,9 +91,12 @@ def main() -> None:
         ("tightened by 10 %, [−20, 20]²", lambda: run(tightened(F(9, 10), "T10"), "rps", 20, budget, a.jobs)),
         ("tightened by 1 %, [−20, 20]²", lambda: run(tightened(F(99, 100), "T1"), "rps", 20, budget, a.jobs)),
         ("tightened by 1 %, [−300, 300]²", lambda: run(tightened(F(99, 100), "T1"), "rps", 300, budget, a.jobs)),
-        ("NMP-KL-STEP, all 2-action games, β ∈ [1/100, 10], η ∈ [η̄/100, η̄], [−30, 30]",
+        ("NMP-KL-STEP, all 2-action games, β ∈ [1/100, 10], η ∈ [0, η̄], [−30, 30]",
+         lambda: run_params(kl_step, {"p": (F(0), F(1)), "r": (F(1, 1000), F(999, 1000)), "beta": (F(1, 100), F(10)),
+                                      "eta": (F(0), F(1))}, 30, budget, a.jobs)),
+        ("the same, original coordinates (--no-reduction), η ∈ [η̄/100, η̄]",
          lambda: run_params(kl_step, {"p": (F(0), F(1)), "r": (F(1, 10), F(9, 10)), "beta": (F(1, 100), F(10)),
-                                      "eta": (F(1, 100), F(1))}, 30, budget, a.jobs)),
+                                      "eta": (F(1, 100), F(1))}, 30, budget / 5, a.jobs, reduce=False)),
         ("NMP-KL-STEP, two-action r=1/3, p ∈ [1/2, 3/4], β = η = 1, [−2, 2]",
          lambda: run_params(kl_step, {"p": (F(1, 2), F(3, 4))}, 2, budget, a.jobs, eta_max=False)),
         ("NMP-KL-STEP, two-action p=3/4, r=1/3, η ∈ [η̄/2, η̄], [−2, 2]",

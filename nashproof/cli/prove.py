@@ -17,14 +17,14 @@ from ..games import Context as GameContext
 from ..games import game_to_dict, make_game
 from ..numbers import check_beta, fraction_str, parse_positive, parse_rational
 from ..prove.boxes import Box
-from ..prove.branch import Budget, Outcome, branch_and_bound
+from ..prove.branch import Budget, Outcome, prove_region
 from ..prove.certificate import certificate, verify_certificate, write_certificate
 from ..prove.decide import AT_STAR
 from ..prove.model import STEP_SOLVERS
 from ..prove.params import AT_STAR_HULL, ParamSpec, check_hypotheses_over, make_param_spec
 from ..prove.params import region as param_region
 from ..prove.problem import DEFAULT_BITS, Spec, check_claim, check_hypotheses, default_solver, make_spec
-from ..prove.reduced import COORDINATES, ReducedSpec, reduction, why_not
+from ..prove.reduced import COORDINATES, ReducedSpec, why_not
 from ..report import Progress
 from ..suite import parse_step
 
@@ -293,21 +293,10 @@ def cmd_prove(args: argparse.Namespace) -> int:
         raise InputError("--max-boxes, --max-depth and --seconds must be > 0")
     spec, region = _spec(args, cat)
     budget = Budget(args.max_boxes, args.max_depth, args.seconds)
-    red = reduction(spec, region.hi[0]) if isinstance(spec, ParamSpec) and not args.no_reduction else None
-    reduced: tuple[ReducedSpec, Outcome] | None = None
     with Progress(None, "prove") as bar:
-        def tick(done: int, proved: int, left: int) -> None:
-            bar.update(done, f"{proved} proved, {left} open")
-
-        if red is not None:  # three coordinates first (half the budget at most); if they fail, the original ones
-            half = Budget(max(1, budget.boxes // 2), budget.depth, budget.seconds / 2)
-            reduced = red, branch_and_bound(red, red.region, half, jobs=args.jobs, dask=args.dask, on_progress=tick)
-            out = reduced[1]
-            if out.status != "proved":
-                left = Budget(max(1, budget.boxes - out.boxes), budget.depth, max(1.0, budget.seconds - out.seconds))
-                out = branch_and_bound(spec, region, left, jobs=args.jobs, dask=args.dask, on_progress=tick)
-        else:
-            out = branch_and_bound(spec, region, budget, jobs=args.jobs, dask=args.dask, on_progress=tick)
+        out, reduced = prove_region(spec, region, budget, jobs=args.jobs, dask=args.dask, reduce=not args.no_reduction,
+                                    on_progress=lambda done, proved, left: bar.update(done, f"{proved} proved, "
+                                                                                            f"{left} open"))
     rep = _report(spec, region, out, args, reduced)
     if out.status == "disproved" and args.counterexample:
         cx_spec = _at_point(spec, out.counterexample[1].params) if isinstance(spec, ParamSpec) and out.counterexample \

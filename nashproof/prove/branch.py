@@ -16,7 +16,7 @@ from .boxes import Box
 from .decide import DISPROVED, PROVED, Decision, decide
 from .params import ParamSpec, decide_param
 from .problem import Spec, context
-from .reduced import NEGATIVE, ReducedSpec, decide_reduced, reduced_context
+from .reduced import NEGATIVE, ReducedSpec, decide_reduced, reduced_context, reduction
 from .star import prepare
 
 #: Boxes per round (a round is one parallel map).
@@ -115,3 +115,20 @@ def branch_and_bound(spec: Problem, region: Box, budget: Budget, jobs: int | Non
         out.reason = out.reason or f"boxes at the depth budget ({budget.depth} halvings) are still undecided"
     out.seconds = time.monotonic() - start
     return out
+
+
+def prove_region(spec: Spec | ParamSpec, region: Box, budget: Budget, jobs: int | None = 1, dask: str | None = None,
+                 on_progress: Callable[[int, int, int], None] | None = None,
+                 reduce: bool = True) -> tuple[Outcome, tuple[ReducedSpec, Outcome] | None]:
+    """Decide the claim on the region: over a 2-action parameter box first in the reduction's three
+    coordinates (:mod:`nashproof.prove.reduced`, half the budget at most), then, if that did not prove it,
+    in the original ones with what is left. Returns the deciding outcome and the reduction's (or None)."""
+    red = reduction(spec, region.hi[0]) if reduce and isinstance(spec, ParamSpec) else None
+    if red is None:
+        return branch_and_bound(spec, region, budget, jobs, dask, on_progress), None
+    half = Budget(max(1, budget.boxes // 2), budget.depth, budget.seconds / 2)
+    first = branch_and_bound(red, red.region, half, jobs, dask, on_progress)
+    if first.status == "proved":
+        return first, (red, first)
+    left = Budget(max(1, budget.boxes - first.boxes), budget.depth, max(1.0, budget.seconds - first.seconds))
+    return branch_and_bound(spec, region, left, jobs, dask, on_progress), (red, first)
