@@ -143,7 +143,7 @@ def _spec(args: argparse.Namespace, cat: Catalogue) -> tuple[Spec | ParamSpec, B
 
 def _describe(spec: Spec | ParamSpec, game: str) -> str:
     if isinstance(spec, ParamSpec):
-        return f"{spec.base.claim.id} on {game}, {spec.base.solver} step, for every {spec.text()}"
+        return f"{spec.base.claim.id} on {game}, {spec.base.solver} step"
     return (f"{spec.claim.id} on {game}, {spec.solver} step, β = {fraction_str(spec.beta)}, "
             f"η = {fraction_str(spec.eta)}")
 
@@ -225,14 +225,18 @@ def _print(rep: dict[str, Any], region: Box, full: Spec | ParamSpec, args: argpa
     spec = full.base if isinstance(full, ParamSpec) else full
     dims = region.dims - (len(full.ranges) if isinstance(full, ParamSpec) else 0)
     where = f"every π with logits in [−{args.logits}, {args.logits}]^{dims} (last logit 0)"
+    if isinstance(full, ParamSpec):
+        where = f"every {full.text()},\n  and {where}"
     speed = f"{rep['boxes']} boxes in {rep['seconds']} s ({rep['boxes_per_second']} boxes/s)"
     red = rep.get("reduction") or {}
     if rep["status"] == "proved":
-        print(f"proved: {what}, for {where}")
+        print(f"proved: {what},")
+        print(f"  for {where}")
         if red.get("used"):
             box = Box.region(*(tuple(Fraction(x) for x in red["region"][k]) for k in ("lo", "hi")))
-            print(f"  in the 2-action reduction: {speed}, over {box.text(list(COORDINATES))} (which holds the "
-                  "region's image); by method: " + ", ".join(f"{m} {k}" for m, k in rep["methods"].items()))
+            print(f"  in the 2-action reduction: {speed}; box(es) by method: "
+                  + ", ".join(f"{m}: {k}" for m, k in rep["methods"].items()))
+            print(f"  over {box.text(list(COORDINATES))}, which holds the region's image")
         else:
             print(f"  {speed}; {rep['second_order_boxes']} box(es) near π* by the second-order test, the rest by "
                   "the centred form")
@@ -244,7 +248,8 @@ def _print(rep: dict[str, Any], region: Box, full: Spec | ParamSpec, args: argpa
                   f"[{', '.join(f'{a}..{b}' for a, b in zip(tb['lo'], tb['hi']))}]")
     elif rep["status"] == "disproved":
         cx = rep["counterexample"]
-        print(f"disproved: {what}: statement {cx['statement']} ({cx['statement_text']}) fails at π = softmax(z) with "
+        print(f"disproved: {what}:")
+        print(f"  statement {cx['statement']} ({cx['statement_text']}) fails at π = softmax(z) with "
               f"exact logits z = [{', '.join(cx['logits'])}]; margin {cx['margin']} < 0 (certified)")
         print(f"  {speed}")
         mods = "".join(f" --claims-module {m}" for m in args.claims_module or [])
@@ -255,7 +260,8 @@ def _print(rep: dict[str, Any], region: Box, full: Spec | ParamSpec, args: argpa
             print(f"  or: nashproof check --game {args.counterexample} --solver {spec.solver} --beta {cx['beta']} "
                   f"--eta {cx['eta']} --steps 1 --claim {spec.claim.id}{mods}")
     else:
-        print(f"undecided: {what}, for {where}: {rep['reason']}")
+        print(f"undecided: {what},")
+        print(f"  for {where}: {rep['reason']}")
         if "status" in red:
             print(f"  the 2-action reduction did not decide it first: {red.get('reason', red['status'])}")
         print(f"  {speed}; {rep['undecided_count']} box(es) remain, e.g.:")

@@ -1,4 +1,4 @@
-"""The 2-action reduction: a claim over a parameter box decided in three coordinates (z, z*, c).
+"""The 2-action reduction: a claim over a parameter box decided in three coordinates (δ, z*, c).
 
 On 2 actions every preference game is P = [[1/2, p], [1 − p, 1/2]], and the field's difference
 (Pπ)_1 − (Pπ)_2 = p − 1/2 does not depend on π. So π*'s logit is z* = log(r/(1 − r)) + (p − 1/2)/β,
@@ -6,34 +6,37 @@ and one step of each solver prove writes out is exactly affine in the logit z of
 
     z_next − z* = c·(z − z*),  c = 1/(1 + ηβ) (Nash-MP, both half-steps; MMD),  c = 1 − ηβ (Nash-MD).
 
-Every KL-geometry quantity of π and of its step is then a function of (z, z*, c) alone, with
+Every KL-geometry quantity of π and of its step is then a function of (δ = z − z*, z*, c) alone, with
 sp(x) = log(1 + eˣ) and σ = sp' (a Bregman divergence of sp):
 
-    KL(π*‖π) = sp(z) − sp(z*) − σ(z*)(z − z*),   KL(π‖π*) = sp(z*) − sp(z) + σ(z)(z − z*),
-    ‖π − π*‖₁ = 2|σ(z) − σ(z*)|,   span(log π − log π*) = |z − z*|,
-    and the step quantities at z* + c(z − z*).
+    KL(π*‖π) = sp(z) − sp(z*) − σ(z*)δ,   KL(π‖π*) = sp(z*) − sp(z) + σ(z)δ,
+    ‖π − π*‖₁ = 2|σ(z) − σ(z*)|,   span(log π − log π*) = |δ|,
+    and the step quantities at δ replaced by cδ.
 
 A claim whose statements, once η is written through c (η = (1 − c)/(cβ), or (1 − c)/β for Nash-MD),
-read only these quantities, c and n (not β, η, min π_ref or an exploitability) is decided on the
-box [−L, L] × Z × C, where Z and C enclose z*(θ) and c(θ) over the parameter box θ: a superset of
-the image of the region, so a proof here proves the claim on the region; a negative margin here is
-not a counterexample (it may lie outside the image), the search then returns to the original
-coordinates. Five parameter dimensions become three, and p, r and 1/β no longer wrap.
+read only these quantities, c and n (not β, η, min π_ref or an exploitability) is decided on a box
+Δ × Z × C, where Z and C enclose z*(θ) and c(θ) over the parameter box θ and Δ = [−L − max Z, L − min Z]:
+a superset of the image of the region, so a proof here proves the claim on the region. A negative
+margin here is not a counterexample (it may lie outside the image): the search then returns to the
+original coordinates. Five dimensions become three, and p, r and 1/β no longer wrap.
 
-A box is proved by, for each statement m:
+A box is proved, for each statement m, by the first of:
 
-- **centred**: the centred forms in (z, z*, c) (as :func:`nashproof.prove.params.centred_bounds`);
-- **hull**: m and ∂m/∂z vanish at z = z* for every (z*, c) (``second_order``) and ∂²m/∂z² > 0 on the
-  hull of the box's z and z* ranges (for each z*, c of the box): m(z) = (z − z*)²∫(1−t)m''(…)dt ≥ 0;
-- **face**: at c = 1 the step is the identity, so every step quantity equals the point quantity and the
-  statement holds with equality there (checked by exact algebra, once per claim); a box reaching c = 1
-  is proved when g = −∂m/∂c ≥ 0 on it, since m(c) = m(1) + ∫_c^1 g. g ≥ 0 by its centred form
-  (from m's Hessian row in c), or, next to z* where g and ∂g/∂z vanish too (they are c-derivatives of
-  functions that vanish for every c), by ∂²g/∂z² > 0 on the hull, evaluated with one more
-  derivative along c (:class:`~nashproof.prove.tangent.Tangent`).
+- **concave**: m is a polynomial in c, is ≥ 0 identically at c = 0 (the step lands on π*: the step
+  quantities are 0) and at c = 1 (the step is the identity: they equal the point quantities), both
+  by exact algebra once per claim, and ∂²m/∂c² ≤ 0 over the box's δ and z* ranges for every c in
+  [0, 1]: a concave function of c that is ≥ 0 at both ends is ≥ 0 between them;
+- **centred**: the centred forms in (δ, z*, c) (:func:`nashproof.prove.params.centred_bounds`);
+- **hull**: m and ∂m/∂δ vanish at δ = 0 for every (z*, c) (``second_order``) and ∂²m/∂δ² > 0 on the
+  hull of the box's δ range and 0: m(δ) = δ²∫(1−t)m''(tδ)dt ≥ 0;
+- **face**: m ≥ 0 at c = 1 (as above) and g = −∂m/∂c ≥ 0 on the box stretched up to c = 1, since
+  m(c) = m(1) + ∫_c^1 g. g ≥ 0 by its centred form (from m's Hessian row in c), or, next to δ = 0
+  where g and ∂g/∂δ vanish too (c-derivatives of functions that vanish for every c), by ∂²g/∂δ² > 0
+  on the hull, evaluated with one more derivative along c (:class:`~nashproof.prove.tangent.Tangent`).
 
-These three remove the two places where the margin of a contraction claim vanishes: at π* (z = z*)
-and at η = 0 (c = 1), where in the original coordinates no box ever closes.
+A box where z = z* + δ misses [−L, L] holds no point of the region (**empty**). The rules remove the
+places where the margin of a contraction claim vanishes, δ = 0 (π = π*) and c = 1 (η = 0), where in
+the original coordinates no box ever closes.
 """
 
 from __future__ import annotations
@@ -68,9 +71,9 @@ from .tangent import NotSmooth, Tangent
 COORDINATES = ("δ", "z*", "c")
 #: What a reduced claim may read.
 QUANTITIES = frozenset({"kl", "kl_reverse", "l1", "l1_sq", "span", "kl@next", "span@next", "l1_half", "n"})
-HULL = "second-order in z on the hull with z*"
+HULL = "second-order in delta on the hull with 0"
 FACE = "face c = 1: -dm/dc >= 0 (centred form)"
-FACE_HULL = "face c = 1: -dm/dc convex in z on the hull with z*"
+FACE_HULL = "face c = 1: -dm/dc convex in delta on the hull with 0"
 OUTSIDE = "empty: z = z* + delta misses [-L, L]"
 CONCAVE = "concave in c on [0, 1], >= 0 at c = 0 and c = 1"
 METHODS = (CONCAVE, CENTRED, HULL, FACE, FACE_HULL)
@@ -98,7 +101,7 @@ class RStatement:
     margin: Margin
     lhs: Margin
     rhs: Margin
-    second_order: bool  # m and ∂m/∂z vanish at z = z* for every (z*, c)
+    second_order: bool  # m and ∂m/∂δ vanish at δ = 0 for every (z*, c)
     face: bool  # m ≥ 0 identically at c = 1 (exact algebra)
     concave: bool  # also at c = 0, and m is a polynomial in c: a Hessian ∂²m/∂c² ≤ 0 then proves m ≥ 0
 
@@ -394,7 +397,7 @@ def decide_reduced(spec: ReducedSpec, box: Box) -> Decision:
 def _split_dim(box: Box, dim: int | None) -> int | None:
     """Off δ = 0 concavity in c decides a box whatever its c range: halve δ first while a wide box holds
     δ = 0. The face rule needs c > 1/2 (there −∂m/∂c is convex in z at z*) and the hull rule c not near 1:
-    then halve c at 1/2. Otherwise the dimension costing the centred form most."""
+    halve c while a wide c range holds 1/2. Otherwise the dimension costing the centred form most."""
     if box.lo[0] < 0 < box.hi[0] and box.hi[0] - box.lo[0] > Fraction(1, 4):
         return 0
     if box.lo[2] < Fraction(1, 2) < box.hi[2] and box.hi[2] - box.lo[2] > Fraction(1, 8):
