@@ -81,7 +81,8 @@ EXAMPLES: dict[str, tuple[int, bool]] = {
     "nashproof prove --verify proof.json": (0, False),
     "nashproof prove NMP-KL-STEP --game two-action:p=1/2:3/4,r=1/3 --beta 1/2:1 --eta 1 --logits 2 "
     "--certificate proof.json": (0, False),
-    "nashproof prove TIGHT --claims-module mutants.py --game rps --beta 1/10 --eta 2 --counterexample cx.json": (1, False),
+    "nashproof prove TIGHT --claims-module mutants.py --game rps --beta 1/10 --eta 2 --counterexample cx.json":
+        (1, False),
     "nashproof check --game rps --start-logits=-10,0,0 --solver nash-mp --beta 1/10 --eta 2 --steps 1 --claim TIGHT "
     "--claims-module mutants.py": (1, False),
 }
