@@ -208,3 +208,23 @@ def test_claims_outside_the_reduction_say_why() -> None:
     assert why_not(spec) is not None and reduction(spec, F(5)) is None
     rps = make_spec(cat.get("NMP-KL-STEP"), load_game("rps"), F(1), F(1), "nash-mp")
     assert "2-action" in str(why_not(make_param_spec(rps, {"eta": (F(1, 2), F(1))}, False)))
+
+
+def test_sign_keeping_products_enclose_the_exact_interval_product() -> None:
+    """interval_mul and square against exact rational interval arithmetic: they hold the exact range and
+    keep its sign (the lower end is exactly 0 for a square of a ball holding 0)."""
+    from nashproof.prove.ad import interval_mul, square
+
+    rng = random.Random(11)
+    for _ in range(400):
+        a0, a1 = sorted(F(rng.randint(-400, 400), rng.randint(1, 40)) for _ in range(2))
+        b0, b1 = sorted(F(rng.randint(-400, 400), rng.randint(1, 40)) for _ in range(2))
+        a, b = q(a0).union(q(a1)), q(b0).union(q(b1))
+        prod = interval_mul(a, b)
+        ends = [x * y for x in (a0, a1) for y in (b0, b1)]
+        assert prod.contains(q(min(ends))) and prod.contains(q(max(ends)))
+        if a0 >= 0 and b0 >= 0:
+            assert prod >= 0
+        sq = square(a)
+        squares = [a0 * a0, a1 * a1] + ([F(0)] if a0 <= 0 <= a1 else [])
+        assert sq >= 0 and sq.contains(q(min(squares))) and sq.contains(q(max(squares)))

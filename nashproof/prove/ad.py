@@ -151,25 +151,24 @@ Operand = Dual | arb | int
 
 
 def interval_mul(a: arb, b: arb) -> arb:
-    """a·b from the end points (tighter than the midpoint-radius product for wide balls, and it keeps the
-    sign: a product of balls ≥ 0 stays ≥ 0, which a curvature test needs)."""
+    """a·b from the end points: the union of the four end-point products holds the exact interval product
+    (tighter than the midpoint-radius product for wide balls), and a product of factors of one sign
+    keeps its sign, which a curvature test needs."""
     if a.rad() == 0 or b.rad() == 0 or not (a.is_finite() and b.is_finite()) or (_narrow(a) and _narrow(b)):
         return a * b
     al, au, bl, bu = a.lower(), a.upper(), b.lower(), b.upper()
-    ends = (al * bl, al * bu, au * bl, au * bu)
-    lo = min((e.lower() for e in ends), key=lambda x: x.mid())
-    hi = max((e.upper() for e in ends), key=lambda x: x.mid())
-    return interval(lo, hi)
+    out = (al * bl).union(al * bu).union(au * bl).union(au * bu)
+    same, opposite = (a >= 0 and b >= 0) or (a <= 0 and b <= 0), (a >= 0 and b <= 0) or (a <= 0 and b >= 0)
+    return signed(out, same, opposite)
 
 
 def square(x: arb) -> arb:
     """x² ≥ 0 (arb's x·x of a ball holding 0 reaches below 0)."""
     if not x.is_finite() or x.rad() == 0:
         return x * x
-    lo, hi = x.lower(), x.upper()
-    if lo >= 0 or hi <= 0:
-        return interval_mul(x, x) if lo >= 0 else interval_mul(-x, -x)
-    return nonnegative_ball(lo.abs_upper().max(hi.abs_upper()) ** 2)
+    if x >= 0 or x <= 0:
+        return interval_mul(x, x)
+    return arb(0, x.lower().abs_upper().max(x.upper().abs_upper()) ** 2).nonnegative_part()
 
 
 def _narrow(x: arb) -> bool:
@@ -177,29 +176,14 @@ def _narrow(x: arb) -> bool:
     return bool(x.rad() * 1024 < abs(x.mid()))
 
 
-def interval(lo: arb, hi: arb) -> arb:
-    """A ball holding [lo, hi] (ends given as balls), ≥ 0 when lo is and ≤ 0 when hi is: a union's rounding
-    (its radius has a 30-bit mantissa) may reach past 0 from a small positive lo."""
-    out = lo.union(hi)
-    if lo >= 0 and not out >= 0:
-        return nonnegative_ball(hi)
-    if hi <= 0 and not out <= 0:
-        return -nonnegative_ball(-lo)
-    return out
-
-
-def nonnegative_ball(hi: arb) -> arb:
-    """A ball ⊇ [0, hi] whose lower end is ≥ 0: centre m(1 + 2^-24), radius m ≥ hi/2 (a union's rounding,
-    or a radius stored with 30 bits, would reach below 0)."""
-    man, exp = (hi.upper() / 2).mid().man_exp()
-    m, e = int(man), int(exp)
-    if m <= 0:
-        return arb(0)
-    if m.bit_length() > 30:
-        shift = m.bit_length() - 30
-        m, e = (m >> shift) + 1, e + shift
-    half = arb(m) * arb(2) ** e
-    return arb(half * (1 + arb(2) ** -24), half)  # the radius's own rounding (2^-30) stays below the margin
+def signed(x: arb, nonnegative: bool, nonpositive: bool) -> arb:
+    """The ball x of a value known to be ≥ 0 (or ≤ 0), cut to that sign (arb's nonnegative part: lower end
+    exactly 0 where x reaches past it, as a union's rounding or a wide ball's midpoint may)."""
+    if nonnegative and not x >= 0:
+        return x.nonnegative_part()
+    if nonpositive and not x <= 0:
+        return -((-x).nonnegative_part())
+    return x
 
 
 def increasing(f: Callable[[arb], arb], x: arb) -> arb:
@@ -207,7 +191,8 @@ def increasing(f: Callable[[arb], arb], x: arb) -> arb:
     enclosure of, say, exp over [−50, −8] is a ball around 0)."""
     if not x.is_finite() or x.rad() < 0.25:
         return f(x)
-    return interval(f(x.lower()), f(x.upper()))
+    lo, hi = f(x.lower()), f(x.upper())
+    return signed(lo.union(hi), bool(lo >= 0), bool(hi <= 0))
 
 
 def sigmoid(x: arb) -> arb:
