@@ -160,14 +160,17 @@ c = 1 / (1 + eta * beta)
 def tight(cid, rhs):
     return Claim(cid, cid, "step", "kl", (sp.Le(KL_next, rhs),), (), ("nash-mp",), "D", "test")
 CLAIMS = [tight("T1", sp.Rational(99, 100) * KL * c), tight("SQ", KL * c**2), tight("WEAK", KL),
-          tight("POW", KL * c ** sp.Rational(101, 100))]
+          tight("POW", KL * c ** sp.Rational(101, 100)),
+          Claim("SHIFT", "SHIFT", "step", "kl", (sp.Le(KL_next + beta, KL * c + beta),), (), ("nash-mp",), "D", "t")]
 '''
 
 
-@pytest.mark.parametrize("cid, proved", [("T1", False), ("SQ", False), ("WEAK", True), ("POW", False)])
+@pytest.mark.parametrize("cid, proved", [("T1", False), ("SQ", False), ("WEAK", True), ("POW", False),
+                                         ("SHIFT", True)])
 def test_the_reduction_proves_true_claims_only(tmp_path: Path, cid: str, proved: bool) -> None:
     """A 1 %-tightened claim fails at c = 1; KL_next ≤ c²·KL holds at both faces but is false (KL is not a
-    quadratic), so the concavity test must fail; KL_next ≤ KL is true; c^1.01 is not a polynomial in c."""
+    quadratic), so the concavity test must fail; KL_next ≤ KL is true; c^1.01 is not a polynomial in c;
+    β on both sides cancels in the margin (the sides alone do not reduce)."""
     mod = tmp_path / "mutants.py"
     mod.write_text(MUTANTS)
     from nashproof.claims import Catalogue

@@ -99,8 +99,7 @@ class ReducedSpec:
 class RStatement:
     strict: bool
     margin: Margin
-    lhs: Margin
-    rhs: Margin
+    sides: tuple[Margin, Margin] | None  # lhs and rhs, when each reduces on its own (for the tightness ratio)
     second_order: bool  # m and ∂m/∂δ vanish at δ = 0 for every (z*, c)
     face: bool  # m ≥ 0 identically at c = 1 (exact algebra)
     concave: bool  # also at c = 0, and m is a polynomial in c: a Hessian ∂²m/∂c² ≤ 0 then proves m ≥ 0
@@ -250,10 +249,11 @@ def reduced_context(spec: ReducedSpec) -> RContext:
             expr, strict = margin_expr(rel)
             red = _through_c(expr, solver)
             lhs, rhs = _through_c(rel.lhs, solver), _through_c(rel.rhs, solver)
-            assert red is not None and lhs is not None and rhs is not None  # reduction() checked it
+            assert red is not None  # reduction() checked it
             extra = {csym: C_NAME}
-            statements.append(RStatement(strict, compile_margin(red, extra), compile_margin(lhs, extra),
-                                         compile_margin(rhs, extra), second_order_at_star(red) and not strict,
+            sides = None if lhs is None or rhs is None else (compile_margin(lhs, extra), compile_margin(rhs, extra))
+            statements.append(RStatement(strict, compile_margin(red, extra), sides,
+                                         second_order_at_star(red) and not strict,
                                          not strict and _face_holds(red, solver, 1),
                                          not strict and _face_holds(red, solver, 1) and _face_holds(red, solver, 0)
                                          and _polynomial_in_c(red, solver)))
@@ -308,11 +308,17 @@ def _face_centred(box: Box, at_c: Num, over: Num) -> arb | None:
 
 
 def _at_point(rc: RContext, point: tuple[Fraction, ...]) -> list[tuple[arb, arb, arb]]:
+    """(lhs, rhs, margin) of each statement at an exact point; (−1, 0, margin) where the sides do not reduce
+    on their own (say β + KL_next ≤ β + KL·c): no tightness ratio then."""
     d, zs, c = (Dual(q(x), (), None) for x in point)
     vals = dict(values(rc.solver, d, zs, c, rc.names))
     vals[C_NAME] = c
     flat = cast(dict[str, Num], {k: (v.val if isinstance(v, Dual) else v) for k, v in vals.items()})
-    return [(_val(s.lhs(flat)), _val(s.rhs(flat)), _val(s.margin(flat))) for s in rc.statements]
+    out = []
+    for s in rc.statements:
+        lhs, rhs = (_val(s.sides[0](flat)), _val(s.sides[1](flat))) if s.sides else (arb(-1), arb(0))
+        out.append((lhs, rhs, _val(s.margin(flat))))
+    return out
 
 
 def _val(x: Num) -> arb:
