@@ -79,6 +79,8 @@ EXAMPLES: dict[str, tuple[int, bool]] = {
     "nashproof prove NMP-KL-STEP --game rps --beta 1/10 --eta 2 --logits 20": (0, True),
     "nashproof prove NMP-KL-STEP --game rps --beta 1/10 --eta 2 --certificate proof.json": (0, True),
     "nashproof prove --verify proof.json": (0, False),
+    "nashproof prove NMP-KL-STEP --game two-action:p=0:1,r=1/1000:999/1000 --beta 1/100:10 --eta 0:max "
+    "--logits 30 --json": (0, False),
     "nashproof prove NMP-KL-STEP --game two-action:p=1/2:3/4,r=1/3 --beta 1/2:1 --eta 1 --logits 2 "
     "--certificate proof.json": (0, False),
     "nashproof prove TIGHT --claims-module mutants.py --game rps --beta 1/10 --eta 2 --counterexample cx.json":

@@ -45,6 +45,10 @@ examples:
       --claim TIGHT --claims-module mutants.py      # reproduces a counterexample (prove prints it)
   nashproof prove NMP-KL-STEP --game two-action:p=1/2:3/4,r=1/3 --beta 1/2:1 --eta 1 --logits 2 \\
       --certificate proof.json              # parameter ranges: the certificate records them too
+  nashproof prove NMP-KL-STEP --game two-action:p=0:1,r=1/1000:999/1000 --beta 1/100:10 --eta 0:max \\
+      --logits 30 --json                    # every 2-action game: decided in (δ, z*, c) first
+On 2 actions with parameter ranges, a claim that reads only KL-geometry quantities of π and its step
+is decided first in the coordinates (δ = z − z*, z*, c = 1/(1+ηβ)) (--no-reduction skips that).
 """
 
 
