@@ -19,7 +19,7 @@ from ..numbers import check_beta, fraction_str, parse_positive, parse_rational
 from ..prove.boxes import Box
 from ..prove.branch import Budget, Outcome, prove_region
 from ..prove.certificate import certificate, verify_certificate, write_certificate
-from ..prove.decide import AT_STAR
+from ..prove.decide import AT_STAR, CENTRED
 from ..prove.model import STEP_SOLVERS
 from ..prove.params import AT_STAR_HULL, ParamSpec, check_hypotheses_over, make_param_spec
 from ..prove.params import region as param_region
@@ -188,8 +188,8 @@ def _report(full: Spec | ParamSpec, region: Box, out: Outcome, args: argparse.Na
         rep["methods"] = dict(Counter(m for _, d in out.leaves for m in d.methods).most_common())
         at_star = {AT_STAR, AT_STAR_HULL}
         rep["second_order_boxes"] = sum(bool(at_star & set(d.methods)) for _, d in out.leaves)
-        tight = min(((Fraction(x), b) for b, d in out.leaves for x, m in zip(d.lowers, d.methods) if m not in at_star),
-                    key=lambda t: t[0], default=None)
+        tight = min(((Fraction(x), b) for b, d in out.leaves for x, m in zip(d.lowers, d.methods) if m == CENTRED),
+                    key=lambda t: t[0], default=None)  # the other methods prove ≥ 0 without a positive bound
         if tight is not None:
             rep["smallest_margin_lower_bound"] = fraction_str(tight[0])
             rep["tightest_box"] = tight[1].as_dict()
