@@ -91,7 +91,7 @@ def branch_and_bound(spec: Problem, region: Box, budget: Budget, jobs: int | Non
                 out.worst_ratio = d.ratio
             if d.status == NEGATIVE:  # the reduction's superset: not a counterexample, and no proof
                 out.status, out.undecided = "undecided", [box, *frontier]
-                out.reason = (f"the reduced margin is negative at (z, z*, c) = ({', '.join(map(str, d.point))}) "
+                out.reason = (f"the reduced margin is negative at (δ, z*, c) = ({', '.join(map(str, d.point))}) "
                               f"({d.margin}): the reduction cannot prove the claim")
                 out.seconds = time.monotonic() - start
                 return out

@@ -65,6 +65,19 @@ def _val(x: Dual | arb) -> arb:
     return x.val if isinstance(x, Dual) else x
 
 
+def centre_check(at_point: list[tuple[arb, arb, arb]], strict: list[bool]) -> tuple[int | None, float | None]:
+    """At an exact point: the first statement whose margin is certainly < 0 (≤ 0 for ``<``), or None, and the
+    largest lhs/rhs (tightness) over the statements with lhs ≥ 0 < rhs."""
+    ratio = None
+    for i, (lhs, rhs, m) in enumerate(at_point):
+        if m < 0 or (strict[i] and m <= 0):
+            return i, ratio
+        if rhs > 0 and lhs >= 0:
+            r = float((lhs / rhs).mid())
+            ratio = r if ratio is None else max(ratio, r)
+    return None, ratio
+
+
 def mean_value_lower(ctx: Context, box: Box, centre_margins: list[arb], order: int = 2) -> list[arb]:
     """A lower bound (a ball's lower end) of each statement's margin over the box: the best of the
     plain interval extension, the mean-value form m(c) + ∇m(box)·δ and (``order`` 2), where m is twice
@@ -105,13 +118,9 @@ def _better(low: arb, x: arb) -> arb:
 def decide(ctx: Context, box: Box) -> Decision:
     centre = box.centre()
     at_centre = evaluate_point(ctx, centre)
-    ratio = None
-    for i, (lhs, rhs, m) in enumerate(at_centre):
-        if m < 0 or (ctx.statements[i].strict and m <= 0):
-            return Decision(DISPROVED, statement=i, margin=arb_text(m), point=centre)
-        if rhs > 0 and lhs >= 0:
-            r = float((lhs / rhs).mid())
-            ratio = r if ratio is None else max(ratio, r)
+    bad, ratio = centre_check(at_centre, [s.strict for s in ctx.statements])
+    if bad is not None:
+        return Decision(DISPROVED, statement=bad, margin=arb_text(at_centre[bad][2]), point=centre)
     margins = [m for _, _, m in at_centre]
     lowers = mean_value_lower(ctx, box, margins, 1)
     if not all(holds(low, s.strict) for low, s in zip(lowers, ctx.statements)):

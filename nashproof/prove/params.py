@@ -38,7 +38,18 @@ from ..numbers import fraction_str
 from .ad import Dual
 from .boxes import Box, q
 from .compile import Num, compile_margin, margin_expr
-from .decide import CENTRED, DISPROVED, PROVED, SPLIT, Decision, arb_text, evaluate_point, holds, lower_rational
+from .decide import (
+    CENTRED,
+    DISPROVED,
+    PROVED,
+    SPLIT,
+    Decision,
+    arb_text,
+    centre_check,
+    evaluate_point,
+    holds,
+    lower_rational,
+)
 from .model import Model
 from .problem import Context, Spec, context
 from .star import positive_definite
@@ -296,14 +307,10 @@ def decide_param(spec: ParamSpec, box: Box) -> Decision:
     exact = point_values(spec, box)
     statements = context(spec.base).statements
     at_point = evaluate_point(context_over(spec, {nm: q(v) for nm, v in exact.items()}), centre)
-    ratio = None
-    for i, (lhs, rhs, m) in enumerate(at_point):
-        if m < 0 or (statements[i].strict and m <= 0):
-            return Decision(DISPROVED, statement=i, margin=arb_text(m), point=centre,
-                            params=tuple(sorted(full_point(spec, exact).items())))
-        if rhs > 0 and lhs >= 0:
-            r = float((lhs / rhs).mid())
-            ratio = r if ratio is None else max(ratio, r)
+    bad, ratio = centre_check(at_point, [s.strict for s in statements])
+    if bad is not None:
+        return Decision(DISPROVED, statement=bad, margin=arb_text(at_point[bad][2]), point=centre,
+                        params=tuple(sorted(full_point(spec, exact).items())))
     ctx = context_over(spec, dict(theta))
     lowers, dim = _bounds(spec, box)
     methods, texts = [], []

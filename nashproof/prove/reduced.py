@@ -61,7 +61,7 @@ from ..numbers import fraction_str
 from .ad import Dual
 from .boxes import Box, q
 from .compile import Margin, Num, compile_margin, margin_expr
-from .decide import CENTRED, PROVED, SPLIT, Decision, arb_text, holds, lower_rational
+from .decide import CENTRED, PROVED, SPLIT, Decision, arb_text, centre_check, holds, lower_rational
 from .params import ParamSpec, centred_bounds, context_over
 from .problem import second_order_at_star
 from .star import positive_definite
@@ -133,10 +133,6 @@ def _face_holds(expr: sp.Expr, solver: str, at: int) -> bool:
         values = {KL_next_sym: zero, Span_next: zero, L1_half_sym: zero}
     value = sp.simplify(expr.subs(_c_symbol(solver), at).subs(values))
     return bool(value == 0 or value.is_nonnegative is True)
-
-
-def _polynomial_in_c(expr: sp.Expr, solver: str) -> bool:
-    return bool(expr.is_polynomial(_c_symbol(solver)))
 
 
 def why_not(spec: ParamSpec) -> str | None:
@@ -252,11 +248,10 @@ def reduced_context(spec: ReducedSpec) -> RContext:
             assert red is not None  # reduction() checked it
             extra = {csym: C_NAME}
             sides = None if lhs is None or rhs is None else (compile_margin(lhs, extra), compile_margin(rhs, extra))
+            face = not strict and _face_holds(red, solver, 1)
+            concave = face and _face_holds(red, solver, 0) and bool(red.is_polynomial(csym))
             statements.append(RStatement(strict, compile_margin(red, extra), sides,
-                                         second_order_at_star(red) and not strict,
-                                         not strict and _face_holds(red, solver, 1),
-                                         not strict and _face_holds(red, solver, 1) and _face_holds(red, solver, 0)
-                                         and _polynomial_in_c(red, solver)))
+                                         second_order_at_star(red) and not strict, face, concave))
             names |= {SYMBOLS[s][0] for s in red.free_symbols if s in SYMBOLS}
         _CACHE[spec] = RContext(spec, statements, frozenset(names))
     flint_ctx.prec = spec.params.base.bits
@@ -382,13 +377,10 @@ def decide_reduced(spec: ReducedSpec, box: Box) -> Decision:
     if spec.outside(box):
         return Decision(PROVED, [OUTSIDE] * len(rc.statements), ["-"] * len(rc.statements))
     centre = box.centre()
-    ratio = None
-    for i, (lhs, rhs, m) in enumerate(_at_point(rc, centre)):
-        if m < 0 or (rc.statements[i].strict and m <= 0):
-            return Decision(NEGATIVE, statement=i, margin=arb_text(m), point=centre)
-        if rhs > 0 and lhs >= 0:
-            r = float((lhs / rhs).mid())
-            ratio = r if ratio is None else max(ratio, r)
+    at_centre = _at_point(rc, centre)
+    bad, ratio = centre_check(at_centre, [s.strict for s in rc.statements])
+    if bad is not None:
+        return Decision(NEGATIVE, statement=bad, margin=arb_text(at_centre[bad][2]), point=centre)
     ev = _Evaluation(rc, box)
     methods, texts = [], []
     for i in range(len(rc.statements)):
